@@ -1,0 +1,1 @@
+"""Site configuration: schema, YAML loading with line-precise errors, sample sites, resources."""

@@ -1,0 +1,1 @@
+"""Frames to detections, tracks and zone events."""

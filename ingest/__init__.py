@@ -1,0 +1,1 @@
+"""Camera sources to timestamped frames, reconnects and camera health."""

@@ -1,0 +1,1 @@
+"""quaywatch: camera events joined with container unload and inspection windows."""

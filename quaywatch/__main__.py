@@ -1,0 +1,5 @@
+import sys
+
+from quaywatch.cli import main
+
+sys.exit(main())

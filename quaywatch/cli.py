@@ -1,0 +1,39 @@
+"""The one `quaywatch` command: each subcommand lives in its own module under quaywatch.commands."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+# Each module has register(subparsers); its handler is set with set_defaults(run=...) and
+# returns the exit code. Modules import heavy packages (torch, cv2) inside their handlers so
+# `quaywatch config check` stays quick.
+COMMAND_MODULES = [
+    "quaywatch.commands.config",
+    "quaywatch.commands.broker",
+    "quaywatch.commands.resources",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="quaywatch", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    return int(args.run(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

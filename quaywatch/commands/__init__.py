@@ -1,0 +1,1 @@
+"""Subcommands of the quaywatch command, one module each."""

@@ -1,0 +1,1 @@
+"""Everything on Kafka: schemas, publisher with spool, terminal feeds, correlator, audit."""

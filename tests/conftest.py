@@ -1,0 +1,6 @@
+"""Shared fixtures: each group of them lives in its own module under tests/fixtures."""
+
+pytest_plugins = [
+    "tests.fixtures.resources",
+    "tests.fixtures.broker",
+]
