@@ -72,8 +72,7 @@ def _check_and_place(resource: Resource, found: Path, data_dir: Path) -> Path:
     actual = sha256_of(found)
     if actual != resource.sha256:
         raise ResourceError(
-            f"{resource.name}: {found} has SHA-256 {actual}, expected {resource.sha256} "
-            f"(from {resource.origin})"
+            _cannot_fetch(resource, f"{found} has SHA-256 {actual}, expected {resource.sha256}")
         )
     target = resource.path(data_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
