@@ -1,0 +1,1 @@
+"""Terminal and customs feeds turned into normalised container events on the `terminal` topic."""

@@ -1,0 +1,256 @@
+"""UN/EDIFACT COARRI discharge reports (SMDG D00B), read with pydifact, to container events.
+
+Only discharge reports (BGM 119) are taken: they carry what the correlator needs, when a
+container came off the vessel. Per container: EQD+CN (number, size-type), DTM+403 (actual
+discharge time, format 203 CCYYMMDDHHMM) and LOC+147 (stowage cell, kept as the position).
+EDIFACT times carry no offset; they are read in the site's time zone.
+
+An unreadable interchange is one reject; a message with a bad header is one reject; a bad
+container group is one reject, and the other containers of the message still go through.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from pydantic import ValidationError
+from pydifact.exceptions import MissingImplementationWarning
+from pydifact.segmentcollection import Interchange
+from pydifact.segments import Segment
+from pydifact.serializer import Serializer
+
+from config.site import YardArea
+from streams.terminal.container_numbers import checked_container_number
+from streams.terminal.events import (
+    Classifier,
+    ContainerActivity,
+    ContainerEvent,
+    FeedItem,
+    FeedSource,
+    Rejected,
+)
+from streams.terminal.yard import yard_block_of
+
+DISCHARGE_REPORT = "119"
+ACTUAL_DISCHARGE = "403"
+STOWAGE_CELL = "147"
+CCYYMMDDHHMM = "203"
+
+
+class CoarriError(ValueError):
+    """Something in a COARRI that cannot become a container event; the text is the reason."""
+
+
+@dataclass
+class ContainerGroup:
+    """The segments from one EQD up to the next EQD (or UNT)."""
+
+    segments: list[Segment] = field(default_factory=list)
+
+
+@dataclass
+class CoarriMessage:
+    """One UNH ... UNT message as the interchange carried it, trailer included."""
+
+    reference: str
+    identifier: list[object]
+    segments: list[Segment]
+    trailer: Segment
+
+
+def read_coarri(
+    text: str, yard_areas: Sequence[YardArea] = (), timezone: str = "UTC"
+) -> list[FeedItem]:
+    """Every container of every discharge report in `text`, as ContainerEvent or Rejected."""
+    zone = ZoneInfo(timezone)
+    try:
+        with warnings.catch_warnings():
+            # pydifact warns for each service segment it has no directory for; that is fine.
+            warnings.simplefilter("ignore", MissingImplementationWarning)
+            interchange = Interchange.from_str(text)
+            messages = _messages(interchange.segments)
+            recorded_at = _interchange_time(interchange, zone)
+            reference = f"{interchange.sender}:{interchange.control_reference}"
+    except Exception as error:  # pydifact raises IndexError, AssertionError... on broken syntax
+        return [Rejected(f"EDIFACT unreadable: {type(error).__name__}: {error}", text)]
+    if not messages:
+        return [Rejected("EDIFACT interchange holds no UNH message", text)]
+    items: list[FeedItem] = []
+    for message in messages:
+        location = f"message {message.reference}"
+        try:
+            groups = _discharge_groups(message)
+        except CoarriError as error:
+            raw = _serialize(message.segments + [message.trailer])
+            items.append(Rejected(f"COARRI {location}: {error}", raw, location))
+            continue
+        for number, group in enumerate(groups, start=1):
+            where = f"{location} container {number}"
+            try:
+                items.append(
+                    _container_event(group, recorded_at, zone, reference, message, yard_areas)
+                )
+            except CoarriError as error:
+                items.append(
+                    Rejected(f"COARRI {where}: {error}", _serialize(group.segments), where)
+                )
+            except ValidationError as error:
+                reason = f"COARRI {where}: not a valid container event: {error.errors()[0]['msg']}"
+                items.append(Rejected(reason, _serialize(group.segments), where))
+    return items
+
+
+def _messages(segments: Sequence[Segment]) -> list[CoarriMessage]:
+    messages: list[CoarriMessage] = []
+    current: list[Segment] | None = None
+    for segment in segments:
+        if segment.tag == "UNH":
+            if current is not None:
+                raise CoarriError("a UNH starts before the previous message's UNT")
+            current = [segment]
+        elif segment.tag == "UNT":
+            if current is None:
+                raise CoarriError("a UNT without its UNH")
+            header = current[0]
+            messages.append(
+                CoarriMessage(
+                    reference=_text(header.elements, 0),
+                    identifier=_component(header.elements, 1),
+                    segments=current,
+                    trailer=segment,
+                )
+            )
+            current = None
+        elif current is not None:
+            current.append(segment)
+    if current is not None:
+        raise CoarriError("the last UNH message has no UNT")
+    return messages
+
+
+def _interchange_time(interchange: Interchange, zone: ZoneInfo) -> datetime:
+    moment = interchange.timestamp
+    if not isinstance(moment, datetime):
+        raise CoarriError("UNB has no preparation date and time")
+    return moment.replace(tzinfo=zone).astimezone(UTC)
+
+
+def _discharge_groups(message: CoarriMessage) -> list[ContainerGroup]:
+    if _text(message.identifier, 0) != "COARRI":
+        raise CoarriError(f"UNH message type {_text(message.identifier, 0)!r}, expected COARRI")
+    # UNT counts UNH to UNT inclusive; a mismatch means segments were lost or added in transit.
+    declared = _text(message.trailer.elements, 0)
+    actual = len(message.segments) + 1
+    if not re.fullmatch(r"[0-9]{1,6}", declared) or int(declared) != actual:
+        raise CoarriError(f"UNT says {declared!r} segments, the message has {actual}")
+    bgm = next((s for s in message.segments if s.tag == "BGM"), None)
+    if bgm is None:
+        raise CoarriError("no BGM segment")
+    if _text(bgm.elements, 0) != DISCHARGE_REPORT:
+        raise CoarriError(
+            f"BGM document code {_text(bgm.elements, 0)!r}: only 119 (discharge report) is read"
+        )
+    groups: list[ContainerGroup] = []
+    for segment in message.segments[1:]:
+        if segment.tag == "EQD":
+            groups.append(ContainerGroup([segment]))
+        elif groups:
+            groups[-1].segments.append(segment)
+    if not groups:
+        raise CoarriError("no EQD container segment")
+    return groups
+
+
+def _serialize(segments: list[Segment]) -> str:
+    try:
+        return Serializer().serialize(segments, with_una_header=False)
+    except Exception:  # the raw text is evidence only; a segment pydifact cannot write is shown
+        return "".join(repr(segment) for segment in segments)
+
+
+def _container_event(
+    group: ContainerGroup,
+    recorded_at: datetime,
+    zone: ZoneInfo,
+    reference: str,
+    message: CoarriMessage,
+    yard_areas: Sequence[YardArea],
+) -> ContainerEvent:
+    eqd = group.segments[0]
+    if _text(eqd.elements, 0) != "CN":
+        raise CoarriError(f"EQD qualifier {_text(eqd.elements, 0)!r}: only CN containers are read")
+    try:
+        container_number = checked_container_number(_text(eqd.elements, 1))
+    except ValueError as error:
+        raise CoarriError(f"EQD: {error}") from None
+    discharged_at = None
+    position = None
+    voyage = next(
+        (
+            _text(s.elements, 1)
+            for s in message.segments
+            if s.tag == "TDT" and _text(s.elements, 0) == "20"
+        ),
+        None,
+    )
+    for segment in group.segments[1:]:
+        if segment.tag == "DTM" and _text(_component(segment.elements, 0), 0) == ACTUAL_DISCHARGE:
+            discharged_at = _dtm_203(_component(segment.elements, 0), zone)
+        elif segment.tag == "LOC" and _text(segment.elements, 0) == STOWAGE_CELL:
+            position = _text(_component(segment.elements, 1), 0) or None
+    if discharged_at is None:
+        raise CoarriError(f"{container_number}: no DTM+403 actual discharge time")
+    full_empty = _text(eqd.elements, 5)
+    size_type = _text(_component(eqd.elements, 2), 0) or None
+    source_event_id = f"{reference}:{message.reference}:{container_number}"
+    return ContainerEvent.create(
+        event_id="coarri:" + hashlib.sha256(source_event_id.encode()).hexdigest()[:32],
+        event_time=discharged_at,
+        recorded_at=recorded_at,
+        container_number=container_number,
+        activity=ContainerActivity.discharged,
+        classifier=Classifier.actual,
+        source=FeedSource.coarri,
+        source_event_id=source_event_id,
+        yard_position=position,
+        yard_block=yard_block_of(position, yard_areas),
+        iso_equipment_code=size_type,
+        empty={"4": True, "5": False}.get(full_empty),
+        vessel_voyage=voyage or None,
+    )
+
+
+def _dtm_203(component: list[object], zone: ZoneInfo) -> datetime:
+    value, form = _text(component, 1), _text(component, 2)
+    if form != CCYYMMDDHHMM:
+        raise CoarriError(f"DTM+403 format {form!r}: expected 203 (CCYYMMDDHHMM)")
+    if not re.fullmatch(r"[0-9]{12}", value):
+        raise CoarriError(f"DTM+403 value {value!r} is not CCYYMMDDHHMM")
+    try:
+        local = datetime.strptime(value, "%Y%m%d%H%M")
+    except ValueError:
+        raise CoarriError(f"DTM+403 value {value!r} is not a real date and time") from None
+    return local.replace(tzinfo=zone).astimezone(UTC)
+
+
+def _component(elements: list[object], index: int) -> list[object]:
+    """A composite element as a list, whether pydifact gave a list or a single string."""
+    if index >= len(elements):
+        return []
+    value = elements[index]
+    return value if isinstance(value, list) else [value]
+
+
+def _text(elements: list[object], index: int) -> str:
+    if index >= len(elements):
+        return ""
+    value = elements[index]
+    if isinstance(value, list):
+        value = value[0] if value else ""
+    return value if isinstance(value, str) else ""

@@ -1,0 +1,61 @@
+"""Adapter output onto Kafka: container events to `terminal`, rejects to `dead-letter`."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from kafka import KafkaProducer
+
+from config.site import Kafka
+from streams.dead_letter import DeadLetter
+from streams.messages import utc_now
+from streams.terminal.events import ContainerEvent, FeedItem, Rejected
+
+
+@dataclass(frozen=True)
+class Published:
+    container_events: int
+    rejected: int
+
+
+def dead_letter_for(rejected: Rejected, source: str) -> DeadLetter:
+    # The id is a hash of the reject itself, so a feed sent twice gives the same dead letters.
+    digest = hashlib.sha256(f"{source}\0{rejected.location}\0{rejected.raw}".encode()).hexdigest()
+    return DeadLetter.create(
+        event_id=f"dead-letter:{source}:{digest[:32]}",
+        event_time=utc_now(),
+        source=source,
+        reason=rejected.reason,
+        location=rejected.location,
+        raw=rejected.raw,
+    )
+
+
+def publish_feed_items(
+    producer: KafkaProducer, kafka: Kafka, items: Iterable[FeedItem], source: str
+) -> Published:
+    """Send every item and wait until the broker has acknowledged all of them."""
+    futures = []
+    events = rejected = 0
+    for item in items:
+        if isinstance(item, ContainerEvent):
+            message, topic, key = item, "terminal", item.container_number
+            events += 1
+        else:
+            message, topic, key = dead_letter_for(item, source), "dead-letter", source
+            rejected += 1
+        stamped = message.stamped()
+        futures.append(
+            producer.send(
+                kafka.topic(topic),
+                key=key.encode(),
+                value=stamped.to_bytes(),
+                headers=stamped.headers(),
+            )
+        )
+    producer.flush()
+    for future in futures:
+        future.get(timeout=30)  # raises if the broker refused one
+    return Published(container_events=events, rejected=rejected)
