@@ -1,0 +1,1 @@
+"""The correlator: access events joined with the container table, classified, sent as alerts."""

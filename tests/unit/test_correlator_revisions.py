@@ -1,0 +1,105 @@
+"""Late terminal news revises an alert within the grace period, in event time, deterministically."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from config.site import Correlation
+from streams.alerts import Severity
+from streams.correlator.engine import CorrelationEngine
+from streams.correlator.story import STORY_START, access_event, container_event, container_number
+from streams.terminal.events import ContainerActivity
+
+SEEN = STORY_START
+BOX = container_number(11)
+
+
+def engine() -> CorrelationEngine:
+    return CorrelationEngine(Correlation(grace_seconds=120), "c" * 64, {"quay-q3": ["Q3"]})
+
+
+def box_in_yard(e: CorrelationEngine) -> None:
+    long_ago = SEEN - timedelta(days=2)
+    e.on_container_event(container_event(BOX, ContainerActivity.discharged, long_ago, "Q3"))
+
+
+def selection(seconds_after_seen: float):
+    at = SEEN + timedelta(seconds=seconds_after_seen)
+    return container_event(BOX, ContainerActivity.selected_for_inspection, at)
+
+
+def test_selection_reported_30s_after_the_person_upgrades_the_alert_by_revision() -> None:
+    e = engine()
+    box_in_yard(e)
+    [first] = e.on_access(access_event("quay-q3", SEEN, "inc-1"))
+    assert (first.revision, first.severity) == (1, Severity.medium)
+    e.on_container_event(selection(30))
+    [second] = e.revise()
+    assert second.alert_id == first.alert_id
+    assert (second.revision, second.severity) == (2, Severity.critical)
+    assert second.as_of == SEEN + timedelta(seconds=30)
+    assert "medium" in second.revised_because and "critical" in second.revised_because
+
+
+def test_selection_reported_after_the_grace_period_changes_nothing() -> None:
+    e = engine()
+    box_in_yard(e)
+    e.on_access(access_event("quay-q3", SEEN, "inc-1"))
+    e.on_container_event(selection(121))
+    assert e.revise() == []
+
+
+def test_discharge_that_happened_before_but_was_recorded_late_counts_from_its_recording() -> None:
+    e = engine()
+    [first] = e.on_access(access_event("quay-q3", SEEN, "inc-1"))
+    assert first.severity is Severity.medium
+    late = container_event(
+        BOX,
+        ContainerActivity.discharged,
+        SEEN - timedelta(minutes=20),
+        "Q3",
+        recorded_at=SEEN + timedelta(seconds=45),
+    )
+    e.on_container_event(late)
+    [second] = e.revise()
+    assert (second.revision, second.severity) == (2, Severity.high)
+
+
+def test_news_known_before_processing_gives_the_same_revisions_as_news_after() -> None:
+    early = engine()
+    box_in_yard(early)
+    early.on_container_event(selection(30))
+    raised = early.on_access(access_event("quay-q3", SEEN, "inc-1"))
+    late = engine()
+    box_in_yard(late)
+    raised_late = late.on_access(access_event("quay-q3", SEEN, "inc-1"))
+    late.on_container_event(selection(30))
+    raised_late += late.revise()
+    assert [a.to_bytes() for a in raised] == [a.to_bytes() for a in raised_late]
+
+
+def test_a_restarted_engine_publishes_only_the_revisions_still_missing() -> None:
+    before = engine()
+    box_in_yard(before)
+    [first] = before.on_access(access_event("quay-q3", SEEN, "inc-1"))
+    # The crash came after revision 1 was acknowledged, before the selection was handled.
+    after = engine()
+    box_in_yard(after)
+    after.on_container_event(selection(30))
+    after.on_published(first)
+    [second] = after.revise()
+    assert (second.revision, second.severity) == (2, Severity.critical)
+    after.on_published(second)
+    assert after.revise() == []
+    assert after.on_access(access_event("quay-q3", SEEN, "inc-1")) == []
+
+
+def test_settled_cases_are_forgotten_but_still_deduplicated() -> None:
+    e = engine()
+    box_in_yard(e)
+    e.on_access(access_event("quay-q3", SEEN, "inc-1"))
+    e.on_container_event(selection(3600))
+    assert e.revise() == []
+    assert e.settle() == 1
+    assert e.open_cases == {}
+    assert e.on_access(access_event("quay-q3", SEEN, "inc-1")) == []
