@@ -14,6 +14,8 @@ COMMAND_MODULES = [
     "quaywatch.commands.config",
     "quaywatch.commands.broker",
     "quaywatch.commands.resources",
+    "quaywatch.commands.terminal",
+    "quaywatch.commands.correlate",
 ]
 
 

@@ -1,12 +1,14 @@
-"""Builders for port stories: access and container events made up for tests, benches and demos."""
+"""Port stories made up for tests, benches and demos: a site, its events, on and off Kafka."""
 
 from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timedelta
 
+from kafka import KafkaProducer
 from stdnum import iso6346
 
+from config.site import Camera, Correlation, Kafka, SiteConfig, SiteInfo, Zone
 from streams.access import AccessEvent, AccessPhase, AccessRule, BoundingBox
 from streams.terminal.events import Classifier, ContainerActivity, ContainerEvent, FeedSource
 
@@ -74,3 +76,100 @@ def access_event(
 
 def minutes(count: float) -> timedelta:
     return timedelta(minutes=count)
+
+
+def port_night(
+    seed: int, containers: int, incidents: int, blocks: int = 6, grace_seconds: float = 120
+) -> list[ContainerEvent | AccessEvent]:
+    """A night at the terminal in event-time order: discharges, customs selections and
+    inspections, some reported late within the grace period, and people seen in zones
+    `zone-B<n>` (yard block `B<n>`), each incident as start, update and end."""
+    import random
+
+    rng = random.Random(seed)
+    events: list[tuple[datetime, int, ContainerEvent | AccessEvent]] = []
+
+    def add(event: ContainerEvent | AccessEvent) -> None:
+        known = getattr(event, "recorded_at", event.event_time)
+        events.append((max(event.event_time, known), len(events), event))
+
+    night_seconds = 6 * 3600
+    for serial in range(containers):
+        number = container_number(serial)
+        block = f"B{serial % blocks}"
+        discharged_at = STORY_START + timedelta(seconds=rng.uniform(-8 * 3600, night_seconds))
+        add(container_event(number, ContainerActivity.discharged, discharged_at, block))
+        if rng.random() < 0.3:
+            selected = discharged_at + timedelta(seconds=rng.uniform(60, 3 * 3600))
+            late = timedelta(seconds=rng.choice([0, 0, 30, 90, 400]))
+            add(
+                container_event(
+                    number,
+                    ContainerActivity.selected_for_inspection,
+                    selected,
+                    recorded_at=selected + late,
+                )
+            )
+            if rng.random() < 0.6:
+                opened = selected + timedelta(seconds=rng.uniform(600, 3 * 3600))
+                add(container_event(number, ContainerActivity.seal_removed, opened))
+                add(container_event(number, ContainerActivity.resealed, opened + minutes(40)))
+                add(container_event(number, ContainerActivity.released, opened + minutes(50)))
+    for incident in range(incidents):
+        block = rng.randrange(blocks + 1)  # the last one is a zone without containers
+        zone = f"zone-B{block}"
+        seen = STORY_START + timedelta(seconds=rng.uniform(0, night_seconds))
+        incident_id = f"night-{seed}-{incident}"
+        yard = [f"B{block}"] if block < blocks else []
+        for offset, phase in (
+            (0, AccessPhase.start),
+            (20, AccessPhase.update),
+            (45, AccessPhase.end),
+        ):
+            add(access_event(zone, seen + timedelta(seconds=offset), incident_id, yard, phase))
+    events.sort(key=lambda item: (item[0], item[1]))
+    return [event for _, _, event in events]
+
+
+def story_site(kafka: Kafka, blocks: int = 6, correlation: Correlation | None = None) -> SiteConfig:
+    """A site whose zones zone-B<n> cover yard blocks B<n>, plus zone-B<blocks> with none."""
+    zones = [
+        Zone(
+            id=f"zone-B{n}",
+            camera="cam-quay",
+            polygon=[(0, 0), (100, 0), (0, 100)],
+            yard_blocks=[f"B{n}"] if n < blocks else [],
+        )
+        for n in range(blocks + 1)
+    ]
+    return SiteConfig(
+        site=SiteInfo(id="story"),
+        cameras=[Camera(id="cam-quay", source="story.avi")],
+        zones=zones,
+        kafka=kafka,
+        correlation=correlation or Correlation(),
+    )
+
+
+def produce(
+    producer: KafkaProducer, kafka: Kafka, events: list[ContainerEvent | AccessEvent]
+) -> None:
+    """Put events on `terminal` and `access` in the given order and wait for the broker."""
+    futures = []
+    for event in events:
+        if isinstance(event, ContainerEvent):
+            topic, key = "terminal", event.container_number
+        else:
+            topic, key = "access", event.zone_id
+        stamped = event.stamped()
+        futures.append(
+            producer.send(
+                kafka.topic(topic),
+                key=key.encode(),
+                value=stamped.to_bytes(),
+                headers=stamped.headers(),
+            )
+        )
+    producer.flush()
+    for future in futures:
+        future.get(timeout=30)

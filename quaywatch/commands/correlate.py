@@ -1,0 +1,43 @@
+"""`quaywatch correlate`: join access events with the container table and publish alerts."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import threading
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("correlate", help="run a correlator instance")
+    parser.add_argument("--config", type=Path, required=True, help="site YAML file")
+    parser.add_argument("--group-id", default=None, help="consumer group (default: per site)")
+    parser.add_argument(
+        "--metrics-port", type=int, default=None, help="default: metrics.correlator_port; 0 off"
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from prometheus_client import start_http_server
+
+    from config.loading import load_site
+    from streams.correlator.loop import GROUP_ID, Correlator
+
+    site = load_site(args.config)
+    correlator = Correlator(site, group_id=args.group_id or f"{GROUP_ID}.{site.site.id}")
+    port = site.metrics.correlator_port if args.metrics_port is None else args.metrics_port
+    if port:
+        start_http_server(port, registry=correlator.metrics.registry)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    log.info("correlating site %s (config %s)", site.site.id, site.config_hash()[:12])
+    try:
+        correlator.run(stop)
+    finally:
+        correlator.close()
+    return 0

@@ -1,0 +1,165 @@
+"""The correlator process: consume -> decode -> join -> classify -> publish -> commit.
+
+Access events are shared among instances by the consumer group; every instance reads the
+whole `terminal` topic (its container table) and the whole `alerts` topic (what any instance
+already published) on its own, from the beginning, so a restart rebuilds both. Offsets of
+access events are committed only after their alerts are acknowledged by the broker.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from kafka import TopicPartition
+from kafka.consumer.fetcher import ConsumerRecord
+from kafka.errors import CommitFailedError
+from pydantic import ValidationError
+
+from config.site import Kafka, SiteConfig
+from streams.access import AccessEvent
+from streams.alerts import Alert
+from streams.correlator.engine import CorrelationEngine
+from streams.correlator.metrics import CorrelatorMetrics
+from streams.correlator.reading import FETCH_MAX_WAIT_MS, TopicReader, lag
+from streams.dead_letter import DeadLetter
+from streams.kafka import consumer, producer
+from streams.messages import utc_now
+from streams.terminal.events import ContainerEvent
+
+log = logging.getLogger(__name__)
+
+GROUP_ID = "quaywatch-correlator"
+DEAD_LETTER_SOURCE = "correlator"
+
+
+@dataclass
+class Decoded:
+    access_events: list[AccessEvent] = field(default_factory=list)
+    rejects: list[DeadLetter] = field(default_factory=list)
+
+
+class Correlator:
+    def __init__(
+        self,
+        site: SiteConfig,
+        kafka: Kafka | None = None,
+        group_id: str = GROUP_ID,
+        metrics: CorrelatorMetrics | None = None,
+        max_records: int = 1000,
+    ) -> None:
+        self.kafka = kafka or site.kafka
+        self.metrics = metrics or CorrelatorMetrics()
+        zones = {zone.id: zone.yard_blocks for zone in site.zones}
+        self.engine = CorrelationEngine(site.correlation, site.config_hash(), zones)
+        self.max_records = max_records
+        self.producer = producer(self.kafka)
+        self.knowledge = TopicReader(
+            consumer(self.kafka, None, fetch_max_wait_ms=FETCH_MAX_WAIT_MS),
+            [self.kafka.topic("alerts"), self.kafka.topic("terminal")],
+        )
+        self.access = consumer(self.kafka, group_id, ["access"])
+
+    def run(self, stop: threading.Event) -> None:
+        self.catch_up()
+        while not stop.is_set():
+            self.step(self.access.poll(timeout_ms=200, max_records=self.max_records))
+
+    def step(self, records: Mapping[TopicPartition, Sequence[ConsumerRecord]]) -> None:
+        """One turn of the loop; every name below is a function testable on its own."""
+        self.catch_up()  # the container table and published alerts, as of now
+        decoded = decode_access(r for batch in records.values() for r in batch)
+        alerts = [
+            alert for event in decoded.access_events for alert in self.engine.on_access(event)
+        ]
+        alerts += self.engine.revise()  # late terminal news on open alerts
+        self.publish(alerts, decoded.rejects)  # returns once the broker acknowledged all
+        self.commit(records)
+        self.engine.settle()
+        self.observe(records, decoded)
+
+    def catch_up(self) -> None:
+        for record in self.knowledge.read_new():
+            topic = record.topic.removeprefix(self.kafka.topic_prefix)
+            self.metrics.events_consumed.labels(topic).inc()
+            try:
+                if topic == "terminal":
+                    self.engine.on_container_event(ContainerEvent.from_bytes(record.value))
+                else:
+                    self.engine.on_published(Alert.from_bytes(record.value))
+            except ValidationError as error:
+                # Not ours to dead-letter: every instance would, on every restart.
+                self.metrics.rejected.labels(topic).inc()
+                log.warning("%s offset %d unreadable: %s", record.topic, record.offset, error)
+
+    def publish(self, alerts: Sequence[Alert], rejects: Sequence[DeadLetter]) -> None:
+        futures = []
+        for alert in alerts:
+            stamped = alert.stamped()
+            futures.append(self._send("alerts", alert.alert_id, stamped.to_bytes(), stamped))
+        for reject in rejects:
+            futures.append(self._send("dead-letter", reject.source, reject.to_bytes(), reject))
+        self.producer.flush()
+        for future in futures:
+            future.get(timeout=30)
+        published_at = time.time()
+        for alert in alerts:
+            self.metrics.alerts.labels(alert.severity.value).inc()
+            self.metrics.latency.observe(max(0.0, published_at - alert.as_of.timestamp()))
+            if alert.revision > 1:
+                self.metrics.revisions.inc()
+
+    def commit(self, records: Mapping[TopicPartition, Sequence[ConsumerRecord]]) -> None:
+        if not records:
+            return
+        try:
+            self.access.commit()
+        except CommitFailedError as error:
+            # A rebalance took the partitions away; their next owner redoes the records and
+            # finds our alerts on the alerts topic, so none is sent twice in a different form.
+            log.warning("commit refused after a rebalance: %s", error)
+
+    def observe(self, records: Mapping[TopicPartition, Sequence[ConsumerRecord]], decoded) -> None:
+        self.metrics.events_consumed.labels("access").inc(sum(len(r) for r in records.values()))
+        self.metrics.rejected.labels("access").inc(len(decoded.rejects))
+        for partition, behind in lag(self.access).items():
+            self.metrics.consumer_lag.labels(str(partition)).set(behind)
+        self.metrics.containers.set(len(self.engine.table))
+        self.metrics.open_alerts.set(len(self.engine.open_cases))
+
+    def close(self) -> None:
+        self.access.close()
+        self.knowledge.close()
+        self.producer.close()
+
+    def _send(self, topic: str, key: str, value: bytes, message: Alert | DeadLetter):
+        return self.producer.send(
+            self.kafka.topic(topic), key=key.encode(), value=value, headers=message.headers()
+        )
+
+
+def decode_access(records: Iterable[ConsumerRecord]) -> Decoded:
+    """Access events in record order; unreadable records become dead letters."""
+    decoded = Decoded()
+    for record in records:
+        try:
+            decoded.access_events.append(AccessEvent.from_bytes(record.value))
+        except ValidationError as error:
+            raw = record.value.decode("utf-8", errors="replace")
+            where = f"{record.topic}/{record.partition}@{record.offset}"
+            digest = hashlib.sha256(where.encode()).hexdigest()[:32]
+            decoded.rejects.append(
+                DeadLetter.create(
+                    event_id=f"dead-letter:{DEAD_LETTER_SOURCE}:{digest}",
+                    event_time=utc_now(),
+                    source=DEAD_LETTER_SOURCE,
+                    reason=f"not an access event: {error.errors()[0]['msg']}",
+                    location=where,
+                    raw=raw,
+                ).stamped()
+            )
+    return decoded
