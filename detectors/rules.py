@@ -1,0 +1,234 @@
+"""Zone rules over tracked objects: intrusion, loitering and line crossing, with inertia.
+
+A zone's rule follows from its config: a zone with a `line` fires line crossings, one with
+`loitering_seconds` fires loitering (passing through is allowed, staying is not), any other
+zone fires intrusion. Class, score and area filters and the active schedule apply to all.
+
+>>> watch = ZoneWatch(zone, camera_id="quay-cam-1", timezone="Europe/Amsterdam")  # doctest: +SKIP
+>>> events = watch.observe(tracked_objects, frame_time)                            # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from config.site import CrossingDirection, Zone
+from detectors.events import Phase, TrackedObjects, ZoneEvent, ZoneRule, incident_id
+from detectors.geometry import CrossingLine, ZonePolygon, anchor_points
+from detectors.schedule import is_armed
+
+# A track the tracker stops reporting is given this long to come back before its incident
+# ends: people are hidden behind each other for a moment, and that is not leaving the zone.
+LOST_TRACK_GRACE = timedelta(seconds=2)
+# While an incident lasts, an update is sent this often, carrying the newest box.
+UPDATE_INTERVAL = timedelta(seconds=10)
+
+
+@dataclass
+class _Sighting:
+    box: tuple[float, float, float, float]
+    score: float
+    object_class: str
+
+
+@dataclass
+class _TrackState:
+    inside_streak: int = 0
+    outside_streak: int = 0
+    streak_started_at: datetime | None = None
+    present_since: datetime | None = None  # confirmed inside (after inertia)
+    last_seen: datetime | None = None
+    sighting: _Sighting | None = None
+    incident: str | None = None
+    last_update: datetime | None = None
+    # line crossing: the side held for inertia frames, and the last point on it
+    line_side: int = 0
+    line_point: tuple[float, float] | None = None
+    candidate_side: int = 0
+    candidate_streak: int = 0
+    candidate_point: tuple[float, float] | None = None
+
+
+class ZoneWatch:
+    """The rule of one zone, with the state of every track it has seen."""
+
+    def __init__(self, zone: Zone, camera_id: str, timezone: str) -> None:
+        self.zone = zone
+        self.camera_id = camera_id
+        self.timezone = timezone
+        self.polygon = ZonePolygon(zone.polygon)
+        self.line = CrossingLine(zone.line.start, zone.line.end) if zone.line else None
+        if zone.line is not None:
+            self.rule = ZoneRule.line_crossing
+        elif zone.loitering_seconds is not None:
+            self.rule = ZoneRule.loitering
+        else:
+            self.rule = ZoneRule.intrusion
+        self._tracks: dict[int, _TrackState] = {}
+
+    def observe(self, objects: TrackedObjects, at: datetime) -> list[ZoneEvent]:
+        """Feed one analysed frame; returns the events it caused, in track order."""
+        armed = is_armed(self.zone.schedule, at, self.timezone)
+        eligible = self._eligible(objects)
+        anchors = anchor_points(objects.boxes, self.zone.anchor)
+        inside = self.polygon.contains(anchors) & eligible
+        sides = self.line.side(anchors) if self.line else np.zeros(len(objects), np.int8)
+        events: list[ZoneEvent] = []
+        seen: set[int] = set()
+        for row, raw_id in enumerate(objects.track_ids):
+            track_id = int(raw_id)
+            seen.add(track_id)
+            state = self._tracks.setdefault(track_id, _TrackState())
+            state.last_seen = at
+            state.sighting = _Sighting(
+                tuple(float(v) for v in objects.boxes[row]),  # type: ignore[arg-type]
+                float(objects.scores[row]),
+                objects.classes[row],
+            )
+            if self.rule is ZoneRule.line_crossing:
+                if eligible[row] and armed:
+                    point = (float(anchors[row, 0]), float(anchors[row, 1]))
+                    events += self._line_step(track_id, state, int(sides[row]), point, at)
+            else:
+                events += self._presence_step(track_id, state, bool(inside[row]), armed, at)
+        for track_id, state in list(self._tracks.items()):
+            if track_id in seen:
+                continue
+            lost = state.last_seen is None or at - state.last_seen >= LOST_TRACK_GRACE
+            if state.present_since is not None and (lost or not armed):
+                events += self._leave(track_id, state, at)
+            if lost and state.present_since is None:
+                del self._tracks[track_id]
+        return events
+
+    def close(self, at: datetime) -> list[ZoneEvent]:
+        """End every open incident, e.g. when the source ends or the worker stops."""
+        events: list[ZoneEvent] = []
+        for track_id, state in self._tracks.items():
+            if state.present_since is not None:
+                events += self._leave(track_id, state, at)
+        self._tracks.clear()
+        return events
+
+    # -- presence rules: intrusion and loitering -------------------------------------------
+
+    def _eligible(self, objects: TrackedObjects) -> np.ndarray:
+        wanted = np.array([name in self.zone.classes for name in objects.classes], dtype=bool)
+        return (
+            wanted
+            & (objects.scores >= self.zone.min_score)
+            & (objects.areas() >= self.zone.min_area)
+        )
+
+    def _presence_step(
+        self, track_id: int, state: _TrackState, inside: bool, armed: bool, at: datetime
+    ) -> list[ZoneEvent]:
+        if inside:
+            if state.inside_streak == 0:
+                state.streak_started_at = at
+            state.inside_streak += 1
+            state.outside_streak = 0
+        else:
+            state.outside_streak += 1
+            state.inside_streak = 0
+        events: list[ZoneEvent] = []
+        if state.present_since is None:
+            if armed and state.inside_streak >= self.zone.inertia_frames:
+                state.present_since = state.streak_started_at or at
+                if self.rule is ZoneRule.intrusion:
+                    events.append(self._begin(track_id, state, at))
+        elif state.outside_streak >= self.zone.inertia_frames or not armed:
+            return self._leave(track_id, state, at)
+        if state.present_since is None:
+            return events
+        if self.rule is ZoneRule.loitering and state.incident is None:
+            dwell = (at - state.present_since).total_seconds()
+            if dwell >= (self.zone.loitering_seconds or 0):
+                events.append(self._begin(track_id, state, at))
+        elif (
+            state.incident is not None
+            and state.last_update is not None
+            and at - state.last_update >= UPDATE_INTERVAL
+        ):
+            state.last_update = at
+            events.append(self._event(track_id, state, Phase.update, at))
+        return events
+
+    def _begin(self, track_id: int, state: _TrackState, at: datetime) -> ZoneEvent:
+        state.incident = incident_id(self.camera_id, self.zone.id, self.rule, track_id, at)
+        state.last_update = at
+        return self._event(track_id, state, Phase.start, at)
+
+    def _leave(self, track_id: int, state: _TrackState, at: datetime) -> list[ZoneEvent]:
+        events = [self._event(track_id, state, Phase.end, at)] if state.incident else []
+        state.present_since = None
+        state.incident = None
+        state.last_update = None
+        state.inside_streak = 0
+        return events
+
+    # -- line crossing --------------------------------------------------------------------
+
+    def _line_step(
+        self,
+        track_id: int,
+        state: _TrackState,
+        side: int,
+        point: tuple[float, float],
+        at: datetime,
+    ) -> list[ZoneEvent]:
+        if side == 0:
+            return []  # on the line: wait to see where it goes
+        if state.line_side == 0:
+            state.line_side, state.line_point = side, point
+            return []
+        if side == state.line_side:
+            state.line_point = point
+            state.candidate_side, state.candidate_streak = 0, 0
+            return []
+        if side != state.candidate_side:
+            state.candidate_side, state.candidate_streak, state.candidate_point = side, 0, point
+        state.candidate_streak += 1
+        if state.candidate_streak < self.zone.inertia_frames:
+            return []
+        before, after = state.line_point, state.candidate_point
+        state.line_side, state.line_point = side, point
+        state.candidate_side, state.candidate_streak = 0, 0
+        assert self.line is not None and self.zone.line is not None
+        assert before is not None and after is not None
+        if not self.line.segment_crosses(np.array([before]), np.array([after]))[0]:
+            return []  # went round the end of the line, not through it
+        direction = CrossingDirection.left_to_right if side > 0 else CrossingDirection.right_to_left
+        if self.zone.line.direction not in (CrossingDirection.both, direction):
+            return []
+        state.incident = incident_id(self.camera_id, self.zone.id, self.rule, track_id, at)
+        start = self._event(track_id, state, Phase.start, at, direction.value)
+        end = self._event(track_id, state, Phase.end, at, direction.value)
+        state.incident = None
+        return [start, end]
+
+    def _event(
+        self,
+        track_id: int,
+        state: _TrackState,
+        phase: Phase,
+        at: datetime,
+        crossing_direction: str | None = None,
+    ) -> ZoneEvent:
+        assert state.incident is not None and state.sighting is not None
+        return ZoneEvent(
+            camera_id=self.camera_id,
+            zone_id=self.zone.id,
+            rule=self.rule,
+            phase=phase,
+            incident_id=state.incident,
+            track_id=track_id,
+            object_class=state.sighting.object_class,
+            score=state.sighting.score,
+            box=state.sighting.box,
+            at=at,
+            crossing_direction=crossing_direction,
+        )
