@@ -1,0 +1,35 @@
+"""A frame as the detectors receive it: the picture, its camera, and when it was captured."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Frame:
+    camera_id: str
+    image: np.ndarray  # BGR, as OpenCV decodes it
+    captured_at: datetime  # wall clock for live sources; start time + media position for files
+    sequence: int  # frames read from the source before this one (across reconnects and loops)
+
+
+class CameraStatus(StrEnum):
+    online = "online"
+    offline = "offline"
+    frozen = "frozen"
+    blacked_out = "blacked_out"
+    moved = "moved"
+
+
+@dataclass(frozen=True)
+class HealthObservation:
+    """A change in what a camera delivers; `detail` says why, for the operator."""
+
+    camera_id: str
+    status: CameraStatus
+    at: datetime
+    detail: str
