@@ -9,13 +9,30 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+)
 
-Identifier = Annotated[
-    str,
-    Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$", description="Letters, digits, _ . -"),
+IDENTIFIER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$"
+Identifier = Annotated[str, Field(pattern=IDENTIFIER_PATTERN, description="Letters, digits, _ . -")]
+Pixel = Annotated[int, Field(ge=0, le=16384)]
+Point = Annotated[tuple[Pixel, Pixel], Field(description="x, y in pixels of the camera image")]
+
+# Schedules are written HH:MM; JSON Schema's "time" format would demand seconds and an
+# offset, so editors get the pattern the loader actually accepts.
+LocalTime = Annotated[
+    time,
+    WithJsonSchema({"type": "string", "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$"}),
 ]
-Point = Annotated[tuple[int, int], Field(description="x, y in pixels of the camera image")]
+
+# A config error between sections: the location in the YAML (keys and list indexes) and why.
+SectionError = tuple[tuple[str | int, ...], str]
 
 
 class Strict(BaseModel):
@@ -25,6 +42,8 @@ class Strict(BaseModel):
 
 
 class SiteInfo(Strict):
+    """The terminal: its id, the name operators see, and the time zone of schedules."""
+
     id: Identifier = Field(title="Site id", description="Short id of the terminal, e.g. rtm-ect")
     name: str = Field(
         default="", max_length=200, title="Site name", description="Name shown to operators"
@@ -48,11 +67,15 @@ class SiteInfo(Strict):
 
 
 class Resolution(Strict):
+    """A frame size in pixels."""
+
     width: int = Field(gt=0, le=16384, title="Width", description="Frame width in pixels")
     height: int = Field(gt=0, le=16384, title="Height", description="Frame height in pixels")
 
 
 class Camera(Strict):
+    """One camera (or recorded file) a worker watches."""
+
     id: Identifier = Field(title="Camera id", description="Unique id, used as the Kafka key")
     source: str = Field(
         min_length=1,
@@ -85,6 +108,8 @@ class Camera(Strict):
 
 
 class Weekday(StrEnum):
+    """A day of the week, as zone schedules name it."""
+
     mon = "mon"
     tue = "tue"
     wed = "wed"
@@ -95,37 +120,47 @@ class Weekday(StrEnum):
 
 
 class ActiveWindow(Strict):
+    """A daily window (local time) when a zone is armed."""
+
     days: list[Weekday] = Field(
         default_factory=lambda: list(Weekday),
         min_length=1,
         title="Days",
         description="Days of the week the window opens on",
     )
-    start: time = Field(title="Start", description="Local time HH:MM the rule becomes active")
-    end: time = Field(
+    start: LocalTime = Field(title="Start", description="Local time HH:MM the rule becomes active")
+    end: LocalTime = Field(
         title="End",
         description="Local time HH:MM it stops; an end before the start runs past midnight",
     )
 
-    @model_validator(mode="after")
-    def _not_empty(self) -> ActiveWindow:
-        if self.start == self.end:
-            raise ValueError(f"start and end are both {self.start:%H:%M}: the window is empty")
-        return self
+    @field_validator("end")
+    @classmethod
+    def _not_empty(cls, end: time, info: ValidationInfo) -> time:
+        # A field validator rather than a model one, so the error points at `end`.
+        if info.data.get("start") == end:
+            raise ValueError(f"end equals start ({end:%H:%M}): the window would be empty")
+        return end
 
 
 class Anchor(StrEnum):
+    """The point of a detection box tested against zones and lines."""
+
     bottom_center = "bottom_center"
     center = "center"
 
 
 class CrossingDirection(StrEnum):
+    """Which way across a line fires."""
+
     left_to_right = "left_to_right"
     right_to_left = "right_to_left"
     both = "both"
 
 
 class Line(Strict):
+    """A tripwire in a camera image; crossing it fires an event."""
+
     start: Point = Field(title="Start", description="First end of the line, x y in pixels")
     end: Point = Field(title="End", description="Second end of the line, x y in pixels")
     direction: CrossingDirection = Field(
@@ -135,14 +170,17 @@ class Line(Strict):
         "fires for an anchor moving from the left side to the right side",
     )
 
-    @model_validator(mode="after")
-    def _has_length(self) -> Line:
-        if self.start == self.end:
-            raise ValueError("start and end are the same point: a line needs length")
-        return self
+    @field_validator("end")
+    @classmethod
+    def _has_length(cls, end: tuple[int, int], info: ValidationInfo) -> tuple[int, int]:
+        if info.data.get("start") == end:
+            raise ValueError(f"end equals start {list(end)}: a line needs length")
+        return end
 
 
 class Zone(Strict):
+    """A restricted area in one camera's image, joined to the yard blocks it covers."""
+
     id: Identifier = Field(title="Zone id", description="Unique id, used as the Kafka key")
     camera: Identifier = Field(title="Camera", description="Id of the camera that sees it")
     polygon: list[Point] = Field(
@@ -210,12 +248,16 @@ class Zone(Strict):
 
 
 class ModelBackend(StrEnum):
+    """The runtime form of the default detection model."""
+
     onnx = "onnx"
     pytorch = "pytorch"
     openvino = "openvino"
 
 
 class Detector(Strict):
+    """The detection model and the motion gate in front of it."""
+
     model: str = Field(
         default="default",
         title="Model",
@@ -258,6 +300,8 @@ SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
 
 
 class Kafka(Strict):
+    """Where events go: broker addresses, topic names and client security."""
+
     bootstrap_servers: list[str] = Field(
         default_factory=lambda: ["127.0.0.1:9092"],
         min_length=1,
@@ -281,16 +325,25 @@ class Kafka(Strict):
         default="PLAINTEXT", title="Security protocol", description="As kafka-python names it"
     )
     ssl_cafile: Path | None = Field(
-        default=None, title="CA file", description="CA certificate (PEM)"
+        default=None,
+        title="CA file",
+        description="CA certificate (PEM), relative to the config file",
     )
     ssl_certfile: Path | None = Field(
-        default=None, title="Client certificate", description="Client certificate (PEM)"
+        default=None,
+        title="Client certificate",
+        description="Client certificate (PEM), relative to the config file",
     )
     ssl_keyfile: Path | None = Field(
-        default=None, title="Client key", description="Client private key (PEM)"
+        default=None,
+        title="Client key",
+        description="Client private key (PEM), relative to the config file",
     )
     sasl_mechanism: SaslMechanism | None = Field(
-        default=None, title="SASL mechanism", description="For SASL_* protocols"
+        default=None,
+        validate_default=True,
+        title="SASL mechanism",
+        description="Required by the SASL_PLAINTEXT and SASL_SSL protocols",
     )
     sasl_username: str | None = Field(default=None, title="SASL user", description="SASL user")
     sasl_password: SecretStr | None = Field(
@@ -304,11 +357,17 @@ class Kafka(Strict):
         description="Environment variable that holds the SASL password",
     )
 
-    @model_validator(mode="after")
-    def _sasl_complete(self) -> Kafka:
-        if self.security_protocol.startswith("SASL") and not self.sasl_mechanism:
-            raise ValueError(f"{self.security_protocol} needs sasl_mechanism")
-        return self
+    @field_validator("sasl_mechanism")
+    @classmethod
+    def _sasl_complete(cls, mechanism: str | None, info: ValidationInfo) -> str | None:
+        # Checked on the field (validate_default) so the error is named kafka.sasl_mechanism.
+        protocol = info.data.get("security_protocol", "")
+        if protocol.startswith("SASL") and not mechanism:
+            raise ValueError(
+                f"security_protocol {protocol} needs sasl_mechanism: "
+                "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512"
+            )
+        return mechanism
 
     def topic(self, name: str) -> str:
         return f"{self.topic_prefix}{name}"
@@ -336,11 +395,15 @@ class Kafka(Strict):
 
 
 class FeedFormat(StrEnum):
+    """A terminal or customs feed format."""
+
     dcsa = "dcsa"
     coarri = "coarri"
 
 
 class YardArea(Strict):
+    """Yard positions (a pattern) that lie in one yard block."""
+
     pattern: str = Field(
         min_length=1,
         title="Position pattern",
@@ -350,6 +413,8 @@ class YardArea(Strict):
 
 
 class TerminalFeeds(Strict):
+    """How container events from the terminal and customs are read."""
+
     facility_code: str = Field(
         default="",
         max_length=20,
@@ -372,6 +437,8 @@ class TerminalFeeds(Strict):
 
 
 class Correlation(Strict):
+    """Time windows the correlator classifies access events with."""
+
     fresh_unload_minutes: float = Field(
         default=240,
         gt=0,
@@ -393,12 +460,28 @@ class Correlation(Strict):
 
 
 class Metrics(Strict):
-    worker_port: int = Field(default=9101, ge=0, le=65535, title="Worker", description="0: off")
+    """Ports of the Prometheus endpoints and the console."""
+
+    worker_port: int = Field(
+        default=9101,
+        ge=0,
+        le=65535,
+        title="Worker",
+        description="Prometheus port of the camera worker; 0 turns it off",
+    )
     correlator_port: int = Field(
-        default=9102, ge=0, le=65535, title="Correlator", description="0: off"
+        default=9102,
+        ge=0,
+        le=65535,
+        title="Correlator",
+        description="Prometheus port of the correlator; 0 turns it off",
     )
     terminal_port: int = Field(
-        default=9103, ge=0, le=65535, title="Terminal feed", description="0: off"
+        default=9103,
+        ge=0,
+        le=65535,
+        title="Terminal feed",
+        description="Prometheus port of the terminal feed adapters; 0 turns it off",
     )
     console_port: int = Field(
         default=8480, ge=0, le=65535, title="Console", description="Console HTTP port"
@@ -406,6 +489,8 @@ class Metrics(Strict):
 
 
 class Spool(Strict):
+    """The disk buffer that keeps events while the broker is unreachable."""
+
     max_bytes: int = Field(
         default=512 * 1024 * 1024,
         ge=1024,
@@ -415,6 +500,8 @@ class Spool(Strict):
 
 
 class SiteConfig(Strict):
+    """A quaywatch site: cameras, zones and how events reach the control room."""
+
     site: SiteInfo = Field(title="Site", description="The terminal this config describes")
     data_dir: Path = Field(
         default=Path(".data"),
@@ -437,24 +524,17 @@ class SiteConfig(Strict):
     metrics: Metrics = Field(default_factory=Metrics, title="Metrics", description="Ports")
     spool: Spool = Field(default_factory=Spool, title="Spool", description="Outage buffer")
 
-    def reference_errors(self) -> list[tuple[tuple[str | int, ...], str]]:
-        """Errors between sections (unknown camera, duplicate ids), as (location, message)."""
-        errors: list[tuple[tuple[str | int, ...], str]] = []
-        camera_ids = [camera.id for camera in self.cameras]
-        for section, ids in (("cameras", camera_ids), ("zones", [z.id for z in self.zones])):
-            seen: set[str] = set()
-            for index, item_id in enumerate(ids):
-                if item_id in seen:
-                    errors.append(((section, index, "id"), f"duplicate id {item_id!r}"))
-                seen.add(item_id)
+    def reference_errors(self) -> list[SectionError]:
+        """Errors between sections (unknown camera, duplicate ids, zones off the image)."""
+        errors = id_reference_errors(
+            [camera.id for camera in self.cameras],
+            [zone.id for zone in self.zones],
+            [zone.camera for zone in self.zones],
+        )
         for index, zone in enumerate(self.zones):
-            if zone.camera not in camera_ids:
-                errors.append(
-                    (
-                        ("zones", index, "camera"),
-                        f"unknown camera {zone.camera!r}; cameras are {', '.join(camera_ids)}",
-                    )
-                )
+            resolution = next((c.resolution for c in self.cameras if c.id == zone.camera), None)
+            if resolution is not None:
+                errors.extend(_points_off_image(("zones", index), zone, resolution))
         return errors
 
     def camera(self, camera_id: str) -> Camera:
@@ -470,3 +550,60 @@ class SiteConfig(Strict):
         """SHA-256 of the canonical JSON of the whole config: stamped on every event."""
         canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def id_reference_errors(
+    camera_ids: list[object], zone_ids: list[object], zone_cameras: list[object]
+) -> list[SectionError]:
+    """Duplicate camera or zone ids and zones naming an unknown camera, as (location, message).
+
+    Takes plain values so a loader can also check a config that failed validation elsewhere;
+    entries that are not strings (already reported as type errors) are skipped.
+    """
+    errors: list[SectionError] = []
+    for section, ids in (("cameras", camera_ids), ("zones", zone_ids)):
+        seen: set[str] = set()
+        for index, item_id in enumerate(ids):
+            if not isinstance(item_id, str):
+                continue
+            if item_id in seen:
+                errors.append(((section, index, "id"), f"duplicate {section[:-1]} id {item_id!r}"))
+            seen.add(item_id)
+    known = [camera_id for camera_id in camera_ids if isinstance(camera_id, str)]
+    for index, camera_id in enumerate(zone_cameras):
+        if isinstance(camera_id, str) and camera_id not in known:
+            errors.append(
+                (
+                    ("zones", index, "camera"),
+                    f"unknown camera {camera_id!r}; cameras are {', '.join(known) or 'none'}",
+                )
+            )
+    return errors
+
+
+def _points_off_image(
+    location: tuple[str | int, ...], zone: Zone, resolution: Resolution
+) -> list[SectionError]:
+    # A corner beyond the camera's resolution hint is almost always a polygon drawn for
+    # another camera or another image size; it would silently clip the zone.
+    errors: list[SectionError] = []
+    size = f"{resolution.width}x{resolution.height}"
+    for index, (x, y) in enumerate(zone.polygon):
+        if x > resolution.width or y > resolution.height:
+            errors.append(
+                (
+                    (*location, "polygon", index),
+                    f"corner [{x}, {y}] lies outside the camera image ({size})",
+                )
+            )
+    if zone.line is not None:
+        for end in ("start", "end"):
+            x, y = getattr(zone.line, end)
+            if x > resolution.width or y > resolution.height:
+                errors.append(
+                    (
+                        (*location, "line", end),
+                        f"point [{x}, {y}] lies outside the camera image ({size})",
+                    )
+                )
+    return errors
