@@ -1,0 +1,66 @@
+"""`quaywatch worker`: watch a site's cameras and publish access events and camera health."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "worker",
+        help="watch cameras, publish access events",
+        description="Read the site's cameras, run the detector and zone rules, and publish "
+        "access events and camera health to Kafka (spooled to disk while it is away).",
+    )
+    parser.add_argument("--config", required=True, type=Path, help="site YAML file")
+    parser.add_argument(
+        "--camera",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="camera to watch (repeat for several; default: every enabled camera)",
+    )
+    parser.add_argument(
+        "--duration",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="stop each video file after this much media time (to replay a stretch)",
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from config.loading import ConfigError, load_site
+    from detectors.model import ModelError
+    from quaywatch.worker import Worker
+
+    try:
+        site = load_site(args.config)
+    except ConfigError as error:
+        log.error("%s", error)
+        return 2
+    known = [camera.id for camera in site.cameras]
+    unknown = [camera_id for camera_id in args.camera if camera_id not in known]
+    if unknown:
+        log.error(
+            "%s: no camera %s; cameras are %s", args.config, ", ".join(unknown), ", ".join(known)
+        )
+        return 2
+    try:
+        worker = Worker(site, args.camera, stop_after_s=args.duration)
+    except ModelError as error:
+        log.error("%s: %s", args.config, error)
+        return 2
+    worker.metrics.serve(site.metrics.worker_port)
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signal_number, lambda *_: worker.stop())
+    try:
+        return worker.run()
+    finally:
+        worker.publisher.close()
