@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "quaywatch.commands.resources",
     "quaywatch.commands.terminal",
     "quaywatch.commands.correlate",
+    "quaywatch.commands.worker",
 ]
 
 
