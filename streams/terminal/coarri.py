@@ -73,6 +73,8 @@ def read_coarri(
         with warnings.catch_warnings():
             # pydifact warns for each service segment it has no directory for; that is fine.
             warnings.simplefilter("ignore", MissingImplementationWarning)
+            # Empty segments are its other warning; what matters about them becomes a reject.
+            warnings.simplefilter("ignore", SyntaxWarning)
             interchange = Interchange.from_str(text)
             messages = _messages(interchange.segments)
             recorded_at = _interchange_time(interchange, zone)

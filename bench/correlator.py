@@ -1,0 +1,110 @@
+"""Correlator throughput against raw kafka-python consumption, on one embedded broker, one run.
+
+    python bench/correlator.py [--containers 100000] [--incidents 5000]
+
+Prints JSON: table memory for the containers, access events/s through the whole correlator
+loop (consume, decode, join, classify, publish with acknowledgement, commit) and raw
+kafka-python records/s over the same access topic.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from kafka import KafkaConsumer, TopicPartition  # noqa: E402
+
+from config.site import Kafka  # noqa: E402
+from quaywatch.broker import EmbeddedBroker  # noqa: E402
+from streams.correlator.loop import Correlator  # noqa: E402
+from streams.correlator.story import port_night, produce, story_site  # noqa: E402
+from streams.kafka import producer  # noqa: E402
+from streams.topics import create_topics  # noqa: E402
+
+
+def raw_consume(kafka: Kafka, total: int) -> float:
+    """Records/s of a bare kafka-python consumer reading the access topic from the start."""
+    reader = KafkaConsumer(bootstrap_servers=kafka.bootstrap_servers)
+    reader.assign([TopicPartition(kafka.topic("access"), p) for p in range(kafka.partitions)])
+    reader.seek_to_beginning()
+    count, started = 0, time.perf_counter()
+    while count < total:
+        count += sum(len(r) for r in reader.poll(timeout_ms=500, max_records=1000).values())
+    elapsed = time.perf_counter() - started
+    reader.close()
+    return count / elapsed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--containers", type=int, default=100_000)
+    parser.add_argument("--incidents", type=int, default=5_000)
+    parser.add_argument("--blocks", type=int, default=200)
+    args = parser.parse_args()
+
+    night = port_night(7, args.containers, args.incidents, blocks=args.blocks)
+    container_events = [e for e in night if e.schema_name == "container-event"]
+    access_events = [e for e in night if e.schema_name == "access-event"]
+    with EmbeddedBroker(data_dir=None, memory=True) as broker:
+        kafka = Kafka(bootstrap_servers=[broker.bootstrap], topic_prefix="bench.")
+        create_topics(kafka)
+        client = producer(kafka, linger_ms=20, batch_size=256 * 1024)
+        produce(client, kafka, access_events)
+        client.close()
+
+        correlator = Correlator(story_site(kafka, args.blocks), kafka, group_id="bench")
+        tracemalloc.start()
+        before = tracemalloc.take_snapshot()
+        for event in container_events:  # the terminal topic's worth, straight into the table
+            correlator.engine.on_container_event(event)
+        table_bytes = sum(
+            s.size_diff for s in tracemalloc.take_snapshot().compare_to(before, "filename")
+        )
+        tracemalloc.stop()
+
+        correlator.catch_up()
+        consumed = 0
+        started = None
+        while consumed < len(access_events):
+            records = correlator.access.poll(timeout_ms=500, max_records=1000)
+            if records and started is None:
+                started = time.perf_counter()  # the group join is not the correlator's speed
+            correlator.step(records)
+            consumed += sum(len(r) for r in records.values())
+        correlated = consumed / (time.perf_counter() - (started or time.perf_counter()))
+        alerts = sum(
+            sample.value
+            for metric in correlator.metrics.registry.collect()
+            for sample in metric.samples
+            if sample.name == "quaywatch_correlator_alerts_total"
+        )
+        correlator.close()
+        raw = raw_consume(kafka, len(access_events))
+    print(
+        json.dumps(
+            {
+                "containers_in_table": len(correlator.engine.table),
+                "container_events": len(container_events),
+                "yard_blocks": args.blocks,
+                "table_bytes": table_bytes,
+                "table_bytes_per_container": round(table_bytes / len(correlator.engine.table)),
+                "access_events": len(access_events),
+                "alerts_published": alerts,
+                "correlator_access_events_per_s": round(correlated, 1),
+                "raw_kafka_python_records_per_s": round(raw, 1),
+                "correlator_vs_raw": round(correlated / raw, 3),
+            },
+            indent=2,
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

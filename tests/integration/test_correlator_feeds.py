@@ -1,0 +1,125 @@
+"""Terminal feeds into the correlator's input: container events on `terminal`, every reject on
+`dead-letter` with its reason and raw text, by file, stdin and DCSA callback."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from threading import Thread
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from kafka import KafkaConsumer, TopicPartition
+
+from config.site import Kafka
+from streams.correlator.story import story_site
+from streams.dead_letter import DeadLetter
+from streams.kafka import producer
+from streams.terminal.callback import callback_server
+from streams.terminal.coarri import read_coarri
+from streams.terminal.dcsa import read_dcsa
+from streams.terminal.events import ContainerEvent, Rejected
+from streams.terminal.publish import publish_feed_items
+from tests.unit.test_terminal_adapters import COARRI, dcsa3, dcsa_discharge
+from tests.unit.test_terminal_malformed import damaged_coarri, damaged_dcsa_event
+
+pytestmark = pytest.mark.integration
+
+REPO = Path(__file__).resolve().parents[2]
+SCHEMAS = REPO / "streams" / "schemas"
+
+
+def read_topic(kafka: Kafka, name: str, count: int, timeout_s: float = 20) -> list[bytes]:
+    reader = KafkaConsumer(bootstrap_servers=kafka.bootstrap_servers)
+    reader.assign([TopicPartition(kafka.topic(name), p) for p in range(kafka.partitions)])
+    reader.seek_to_beginning()
+    values: list[bytes] = []
+    deadline = time.monotonic() + timeout_s
+    while len(values) < count and time.monotonic() < deadline:
+        for records in reader.poll(timeout_ms=200).values():
+            values += [r.value for r in records]
+    reader.close()
+    return values
+
+
+def validator(name: str):
+    import jsonschema
+
+    return jsonschema.Draft202012Validator(json.loads((SCHEMAS / f"{name}.v1.json").read_text()))
+
+
+def test_ingest_command_puts_events_on_terminal_and_rejects_on_dead_letter(
+    kafka_settings: Kafka, tmp_path: Path
+) -> None:
+    config = tmp_path / "site.yaml"
+    config.write_text(yaml.safe_dump(story_site(kafka_settings).model_dump(mode="json")))
+    feed = tmp_path / "events.json"
+    feed.write_text(json.dumps([dcsa_discharge(), dcsa_discharge(equipmentReference="X1")]))
+    command = [sys.executable, "-m", "quaywatch", "terminal", "ingest", "--config", str(config)]
+    dcsa = subprocess.run([*command, "--format", "dcsa", str(feed)], cwd=REPO, capture_output=True)
+    coarri = subprocess.run(
+        [*command, "--format", "coarri", "-"], cwd=REPO, input=COARRI.encode(), capture_output=True
+    )
+    assert dcsa.returncode == 0 and coarri.returncode == 0, dcsa.stderr + coarri.stderr
+    assert b"1 container events, 1 rejected" in dcsa.stdout
+    assert b"2 container events, 1 rejected" in coarri.stdout
+    events = [ContainerEvent.from_bytes(v) for v in read_topic(kafka_settings, "terminal", 3)]
+    assert sorted(e.container_number for e in events) == ["CSQU3054383"] * 2 + ["TOLU4734787"]
+    letters = [DeadLetter.from_bytes(v) for v in read_topic(kafka_settings, "dead-letter", 2)]
+    assert sorted(d.source for d in letters) == ["coarri", "dcsa"]
+    for value in read_topic(kafka_settings, "terminal", 3):
+        validator("container-event").validate(json.loads(value))
+    for value in read_topic(kafka_settings, "dead-letter", 2):
+        validator("dead-letter").validate(json.loads(value))
+
+
+def test_dcsa_callback_answers_after_the_broker_has_the_events(kafka_settings: Kafka) -> None:
+    client = producer(kafka_settings)
+    server = callback_server(
+        "127.0.0.1",
+        0,
+        lambda body: publish_feed_items(client, kafka_settings, read_dcsa(body), "dcsa"),
+    )
+    Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        body = json.dumps([dcsa3("CUSI"), {"metadata": {}, "payload": {}}]).encode()
+        url = f"http://127.0.0.1:{server.server_address[1]}/"
+        request = urllib.request.Request(url, data=body, method="POST")
+        with urllib.request.urlopen(request, timeout=20) as response:
+            answer = json.loads(response.read())
+    finally:
+        server.shutdown()
+        client.close()
+    assert answer == {"accepted": 1, "rejected": 1}
+    [event] = [ContainerEvent.from_bytes(v) for v in read_topic(kafka_settings, "terminal", 1)]
+    assert event.activity == "selected_for_inspection"
+    [letter] = [DeadLetter.from_bytes(v) for v in read_topic(kafka_settings, "dead-letter", 1)]
+    assert "required" in letter.reason and letter.raw
+
+
+@settings(
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(dcsa_events=damaged_dcsa_event().map(lambda e: [e, dcsa_discharge()]), edi=damaged_coarri())
+def test_generated_malformed_feeds_reach_dead_letter_each_with_its_reason(
+    kafka_settings: Kafka, dcsa_events, edi: str
+) -> None:
+    items = read_dcsa(json.dumps(dcsa_events)) + read_coarri(edi)
+    rejects = [i for i in items if isinstance(i, Rejected)]
+    client = producer(kafka_settings)
+    try:
+        publish_feed_items(client, kafka_settings, items, "generated")
+    finally:
+        client.close()
+    letters = [
+        DeadLetter.from_bytes(v) for v in read_topic(kafka_settings, "dead-letter", 10**6, 2)
+    ]
+    published = {(d.reason, d.raw) for d in letters if d.source == "generated"}
+    assert {(r.reason, r.raw) for r in rejects} <= published
