@@ -65,7 +65,7 @@ class PublisherCounters:
     delivered: int = 0  # events Kafka acknowledged and the spool let go
     send_errors: int = 0  # records whose send failed; they stay in the spool and are retried
     connect_errors: int = 0  # failed attempts to create the Kafka producer
-    refused: int = 0  # events refused because the spool was full (evidence not kept!)
+    refused: int = 0  # events not kept: the spool was full or its disk failed
 
 
 class Publisher:
