@@ -321,6 +321,14 @@ class Kafka(Strict):
     replication_factor: int = Field(
         default=1, ge=1, le=10, title="Replication", description="Replicas per topic created"
     )
+    retention_hours: float | None = Field(
+        default=None,
+        gt=0,
+        title="Retention",
+        description="Hours records are kept in each topic created (retention.ms); empty keeps "
+        "the broker's default. Audits replay from the topics, so keep it at least as long as "
+        "an investigation may look back",
+    )
     security_protocol: SecurityProtocol = Field(
         default="PLAINTEXT", title="Security protocol", description="As kafka-python names it"
     )
@@ -462,6 +470,13 @@ class Correlation(Strict):
 class Metrics(Strict):
     """Ports of the Prometheus endpoints and the console."""
 
+    host: str = Field(
+        default="127.0.0.1",
+        min_length=1,
+        title="Listen address",
+        description="Address the /metrics and /healthz endpoints of the worker, correlator and "
+        "terminal feed listen on; 0.0.0.0 in a container, so Prometheus and probes reach them",
+    )
     worker_port: int = Field(
         default=9101,
         ge=0,

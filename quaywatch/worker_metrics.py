@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from config.site import Kafka
 from detectors.events import ZoneEvent
 from detectors.pipeline import FrameAnalysis
 from ingest.capture import CameraCapture
 from ingest.frames import CameraStatus, HealthObservation
+from quaywatch.health import BrokerProbe, HealthServer, serve_health
 from streams.publisher import Publisher
 
 # Inference on a CPU takes tens to hundreds of milliseconds; buckets resolve that range.
@@ -107,14 +109,20 @@ class WorkerMetrics:
             ["camera"],
             registry=registry,
         )
+        # One series per state, 1 for the current one: alert rules tell frozen from covered.
+        self.camera_status_gauge = Gauge(
+            "quaywatch_worker_camera_status",
+            "1 for the camera's current state (online, offline, frozen, blacked_out, moved)",
+            ["camera", "status"],
+            registry=registry,
+        )
         registry.register(_PublisherCollector(publisher))
         self._reported: dict[str, tuple[int, int]] = {}
         self._processed: dict[str, tuple[int, int]] = {}
 
-    def serve(self, port: int) -> None:
-        """Expose the metrics on http://0.0.0.0:port/metrics (port 0: not served)."""
-        if port:
-            start_http_server(port, registry=self.registry)
+    def serve(self, port: int, kafka: Kafka, host: str = "127.0.0.1") -> HealthServer | None:
+        """Serve /metrics and /healthz (Kafka reachable) on host:port; port 0: not served."""
+        return serve_health(self.registry, BrokerProbe(kafka), host, port)
 
     def capture_progress(self, camera_id: str, capture: CameraCapture) -> None:
         read, dropped = self._reported.get(camera_id, (0, 0))
@@ -142,3 +150,6 @@ class WorkerMetrics:
     def camera_status(self, observation: HealthObservation) -> None:
         online = observation.status is CameraStatus.online
         self.camera_online.labels(observation.camera_id).set(1 if online else 0)
+        for status in CameraStatus:
+            current = status is observation.status
+            self.camera_status_gauge.labels(observation.camera_id, status.value).set(int(current))

@@ -40,5 +40,5 @@ def consumer(
     return KafkaConsumer(*[kafka.topic(name) for name in topics], **settings)
 
 
-def admin(kafka: Kafka) -> KafkaAdminClient:
-    return KafkaAdminClient(**kafka.client_kwargs())
+def admin(kafka: Kafka, **overrides: object) -> KafkaAdminClient:
+    return KafkaAdminClient(**{**kafka.client_kwargs(), **overrides})

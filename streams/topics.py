@@ -18,6 +18,13 @@ class TopicCreationError(RuntimeError):
     """The broker refused to create one of the project's topics."""
 
 
+def topic_configs(kafka: Kafka) -> dict[str, str]:
+    """Per-topic broker settings taken from the site config (empty: the broker's defaults)."""
+    if kafka.retention_hours is None:
+        return {}
+    return {"retention.ms": str(round(kafka.retention_hours * 3600 * 1000))}
+
+
 def create_topics(kafka: Kafka) -> None:
     """Create every project topic that does not exist yet; existing topics are left as they are."""
     client = admin(kafka)
@@ -27,6 +34,7 @@ def create_topics(kafka: Kafka) -> None:
                 kafka.topic(name): {
                     "num_partitions": kafka.partitions,
                     "replication_factor": kafka.replication_factor,
+                    "configs": topic_configs(kafka),
                 }
                 for name in TOPIC_NAMES
             },

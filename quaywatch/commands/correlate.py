@@ -22,16 +22,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from prometheus_client import start_http_server
-
     from config.loading import load_site
+    from quaywatch.health import BrokerProbe, serve_health
     from streams.correlator.loop import GROUP_ID, Correlator
 
     site = load_site(args.config)
     correlator = Correlator(site, group_id=args.group_id or f"{GROUP_ID}.{site.site.id}")
     port = site.metrics.correlator_port if args.metrics_port is None else args.metrics_port
-    if port:
-        start_http_server(port, registry=correlator.metrics.registry)
+    serve_health(correlator.metrics.registry, BrokerProbe(site.kafka), site.metrics.host, port)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

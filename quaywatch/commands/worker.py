@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     except ModelError as error:
         log.error("%s: %s", args.config, error)
         return 2
-    worker.metrics.serve(site.metrics.worker_port)
+    worker.metrics.serve(site.metrics.worker_port, site.kafka, site.metrics.host)
     for signal_number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signal_number, lambda *_: worker.stop())
     try:
