@@ -44,16 +44,26 @@ def run_ingest(args: argparse.Namespace) -> int:
 
 
 def run_serve(args: argparse.Namespace) -> int:
+    from quaywatch.health import BrokerProbe, serve_health
     from streams.kafka import producer
     from streams.terminal.callback import callback_server
+    from streams.terminal.metrics import TerminalMetrics
     from streams.terminal.publish import publish_feed_items
 
     site = _site(args.config)
     client = producer(site.kafka)
     read = _reader(site, "dcsa")
     port = site.terminal.callback_port if args.port is None else args.port
+    metrics = TerminalMetrics()
     server = callback_server(
-        args.host, port, lambda body: publish_feed_items(client, site.kafka, read(body), "dcsa")
+        args.host,
+        port,
+        lambda body: metrics.published(
+            "dcsa", publish_feed_items(client, site.kafka, read(body), "dcsa")
+        ),
+    )
+    health = serve_health(
+        metrics.registry, BrokerProbe(site.kafka), site.metrics.host, site.metrics.terminal_port
     )
     log.info("DCSA callbacks on http://%s:%d/", args.host, server.server_address[1])
     try:
@@ -63,6 +73,8 @@ def run_serve(args: argparse.Namespace) -> int:
     finally:
         server.server_close()
         client.close()
+        if health is not None:
+            health.stop()
     return 0
 
 

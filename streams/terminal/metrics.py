@@ -1,0 +1,40 @@
+"""Prometheus metrics of a terminal feed endpoint: what the feeds delivered, and when last."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge
+
+from streams.terminal.publish import Published
+
+
+class TerminalMetrics:
+    """On its own registry, like the other processes' metrics."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.container_events = Counter(
+            "quaywatch_terminal_container_events",
+            "Container events published to the terminal topic, by feed format",
+            ["format"],
+            registry=self.registry,
+        )
+        self.rejected = Counter(
+            "quaywatch_terminal_rejected",
+            "Feed items sent to the dead-letter topic, by feed format",
+            ["format"],
+            registry=self.registry,
+        )
+        # A silent feed looks exactly like a quiet terminal in the counters; the time of the
+        # last event lets an alert rule say "nothing from the terminal for N minutes".
+        self.last_event = Gauge(
+            "quaywatch_terminal_last_event_timestamp_seconds",
+            "Unix time the last container event was published",
+            registry=self.registry,
+        )
+
+    def published(self, feed_format: str, published: Published) -> Published:
+        self.container_events.labels(feed_format).inc(published.container_events)
+        self.rejected.labels(feed_format).inc(published.rejected)
+        if published.container_events:
+            self.last_event.set_to_current_time()
+        return published
