@@ -13,6 +13,7 @@ import sys
 COMMAND_MODULES = [
     "quaywatch.commands.config",
     "quaywatch.commands.broker",
+    "quaywatch.commands.topics",
     "quaywatch.commands.resources",
     "quaywatch.commands.terminal",
     "quaywatch.commands.correlate",

@@ -1,0 +1,60 @@
+"""`quaywatch topics create`: the project's topics on a real cluster, as the site config says."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+RETRY_SECONDS = 3.0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("topics", help="create the project's Kafka topics")
+    actions = parser.add_subparsers(dest="topics_command", required=True, metavar="ACTION")
+    create = actions.add_parser(
+        "create",
+        help="create missing topics with the site's partitions, replication and retention",
+        description="Create every quaywatch topic that does not exist yet, with kafka.partitions, "
+        "kafka.replication_factor and kafka.retention_hours of the site config, over the "
+        "site's Kafka security settings. Existing topics are left as they are.",
+    )
+    create.add_argument("--config", type=Path, required=True, metavar="SITE", help="site YAML")
+    create.add_argument(
+        "--wait",
+        type=float,
+        default=120.0,
+        metavar="SECONDS",
+        help="keep retrying this long while the cluster is still starting (120)",
+    )
+    create.set_defaults(run=run_create)
+
+
+def run_create(args: argparse.Namespace) -> int:
+    from kafka.errors import KafkaError
+
+    from config.loading import ConfigError, load_site
+    from streams.topics import TopicCreationError, create_topics
+
+    try:
+        site = load_site(args.config)
+    except ConfigError as error:
+        print("\n".join(error.messages), file=sys.stderr)
+        return 2
+    deadline = time.monotonic() + args.wait
+    while True:
+        try:
+            create_topics(site.kafka)
+            return 0
+        except (KafkaError, TopicCreationError) as error:
+            # A cluster that is still electing its controller refuses for a while; the
+            # brokers of a compose stack or a fresh StatefulSet come up in any order.
+            if time.monotonic() >= deadline:
+                print(f"quaywatch topics create: {error}", file=sys.stderr)
+                return 1
+            log.info("cluster not ready (%s); retrying in %.0f s", error, RETRY_SECONDS)
+            time.sleep(RETRY_SECONDS)
