@@ -1,8 +1,9 @@
 """Zone rules over tracked objects: intrusion, loitering and line crossing, with inertia.
 
-A zone's rule follows from its config: a zone with a `line` fires line crossings, one with
-`loitering_seconds` fires loitering (passing through is allowed, staying is not), any other
-zone fires intrusion. Class, score and area filters and the active schedule apply to all.
+A zone's rules follow from its config: a zone with `loitering_seconds` fires loitering
+(passing through is allowed, staying is not); any other zone fires intrusion; a zone with a
+`line` also fires line crossings in the configured direction. Class, score and area filters
+and the active schedule apply to all.
 
 >>> watch = ZoneWatch(zone, camera_id="quay-cam-1", timezone="Europe/Amsterdam")  # doctest: +SKIP
 >>> events = watch.observe(tracked_objects, frame_time)                            # doctest: +SKIP
@@ -61,12 +62,7 @@ class ZoneWatch:
         self.timezone = timezone
         self.polygon = ZonePolygon(zone.polygon)
         self.line = CrossingLine(zone.line.start, zone.line.end) if zone.line else None
-        if zone.line is not None:
-            self.rule = ZoneRule.line_crossing
-        elif zone.loitering_seconds is not None:
-            self.rule = ZoneRule.loitering
-        else:
-            self.rule = ZoneRule.intrusion
+        self.rule = ZoneRule.loitering if zone.loitering_seconds else ZoneRule.intrusion
         self._tracks: dict[int, _TrackState] = {}
 
     def observe(self, objects: TrackedObjects, at: datetime) -> list[ZoneEvent]:
@@ -88,12 +84,10 @@ class ZoneWatch:
                 float(objects.scores[row]),
                 objects.classes[row],
             )
-            if self.rule is ZoneRule.line_crossing:
-                if eligible[row] and armed:
-                    point = (float(anchors[row, 0]), float(anchors[row, 1]))
-                    events += self._line_step(track_id, state, int(sides[row]), point, at)
-            else:
-                events += self._presence_step(track_id, state, bool(inside[row]), armed, at)
+            events += self._presence_step(track_id, state, bool(inside[row]), armed, at)
+            if self.line is not None and eligible[row] and armed:
+                point = (float(anchors[row, 0]), float(anchors[row, 1]))
+                events += self._line_step(track_id, state, int(sides[row]), point, at)
         for track_id, state in list(self._tracks.items()):
             if track_id in seen:
                 continue
@@ -154,16 +148,18 @@ class ZoneWatch:
             and at - state.last_update >= UPDATE_INTERVAL
         ):
             state.last_update = at
-            events.append(self._event(track_id, state, Phase.update, at))
+            events.append(self._event(track_id, state, Phase.update, at, state.incident))
         return events
 
     def _begin(self, track_id: int, state: _TrackState, at: datetime) -> ZoneEvent:
         state.incident = incident_id(self.camera_id, self.zone.id, self.rule, track_id, at)
         state.last_update = at
-        return self._event(track_id, state, Phase.start, at)
+        return self._event(track_id, state, Phase.start, at, state.incident)
 
     def _leave(self, track_id: int, state: _TrackState, at: datetime) -> list[ZoneEvent]:
-        events = [self._event(track_id, state, Phase.end, at)] if state.incident else []
+        events = []
+        if state.incident is not None:
+            events.append(self._event(track_id, state, Phase.end, at, state.incident))
         state.present_since = None
         state.incident = None
         state.last_update = None
@@ -204,11 +200,12 @@ class ZoneWatch:
         direction = CrossingDirection.left_to_right if side > 0 else CrossingDirection.right_to_left
         if self.zone.line.direction not in (CrossingDirection.both, direction):
             return []
-        state.incident = incident_id(self.camera_id, self.zone.id, self.rule, track_id, at)
-        start = self._event(track_id, state, Phase.start, at, direction.value)
-        end = self._event(track_id, state, Phase.end, at, direction.value)
-        state.incident = None
-        return [start, end]
+        rule = ZoneRule.line_crossing
+        crossing = incident_id(self.camera_id, self.zone.id, rule, track_id, at)
+        return [
+            self._event(track_id, state, phase, at, crossing, rule, direction.value)
+            for phase in (Phase.start, Phase.end)
+        ]
 
     def _event(
         self,
@@ -216,15 +213,17 @@ class ZoneWatch:
         state: _TrackState,
         phase: Phase,
         at: datetime,
+        incident: str,
+        rule: ZoneRule | None = None,
         crossing_direction: str | None = None,
     ) -> ZoneEvent:
-        assert state.incident is not None and state.sighting is not None
+        assert state.sighting is not None
         return ZoneEvent(
             camera_id=self.camera_id,
             zone_id=self.zone.id,
-            rule=self.rule,
+            rule=rule or self.rule,
             phase=phase,
-            incident_id=state.incident,
+            incident_id=incident,
             track_id=track_id,
             object_class=state.sighting.object_class,
             score=state.sighting.score,

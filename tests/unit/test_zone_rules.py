@@ -26,6 +26,10 @@ def person_at(x: float, y: float, track_id: int = 1, score: float = 0.8) -> Trac
     )
 
 
+def crossings(events):
+    return [event for event in events if event.rule is ZoneRule.line_crossing]
+
+
 def walk(watch: ZoneWatch, feet: list[tuple[float, float]], step_s: float = 0.2):
     events = []
     for index, (x, y) in enumerate(feet):
@@ -131,23 +135,36 @@ def test_line_crossing_reports_its_direction(direction, fires):
     line = Line(start=(150, 0), end=(150, 300), direction=direction)
     watch = ZoneWatch(zone(inertia_frames=2, line=line), "cam", "Europe/Amsterdam")
     there_and_back = [(120, 150)] * 3 + [(180, 150)] * 3 + [(120, 150)] * 3
-    events = walk(watch, there_and_back)
+    events = crossings(walk(watch, there_and_back))
     starts = [e.crossing_direction for e in events if e.phase is Phase.start]
     assert starts == fires
     assert all(e.rule is ZoneRule.line_crossing for e in events)
     assert len(events) == 2 * len(fires)  # each crossing: a start and its end
 
 
+def test_a_zone_with_a_line_also_fires_intrusion():
+    line = Line(start=(150, 0), end=(150, 300))
+    watch = ZoneWatch(zone(inertia_frames=1, line=line), "cam", "Europe/Amsterdam")
+    events = walk(watch, [(120, 150), (180, 150), (250, 150)])
+    assert sorted((e.rule.value, e.phase.value) for e in events) == [
+        ("intrusion", "end"),
+        ("intrusion", "start"),
+        ("line_crossing", "end"),
+        ("line_crossing", "start"),
+    ]
+    assert len({e.incident_id for e in events}) == 2
+
+
 def test_passing_beyond_the_end_of_the_line_is_not_a_crossing():
     line = Line(start=(150, 0), end=(150, 100))
     watch = ZoneWatch(zone(inertia_frames=1, line=line), "cam", "Europe/Amsterdam")
-    assert walk(watch, [(120, 180), (180, 180), (120, 180)]) == []
+    assert crossings(walk(watch, [(120, 180), (180, 180), (120, 180)])) == []
 
 
 def test_a_jitter_across_the_line_is_not_a_crossing():
     line = Line(start=(150, 0), end=(150, 300))
     watch = ZoneWatch(zone(inertia_frames=3, line=line), "cam", "Europe/Amsterdam")
-    assert walk(watch, [(145, 150)] * 3 + [(155, 150)] * 2 + [(145, 150)] * 3) == []
+    assert crossings(walk(watch, [(145, 150)] * 3 + [(155, 150)] * 2 + [(145, 150)] * 3)) == []
 
 
 def test_disarmed_zone_is_quiet_and_disarming_ends_an_incident():
