@@ -31,6 +31,16 @@ STILL_SCENE_REFRESH = timedelta(seconds=5)
 
 
 @dataclass(frozen=True)
+class StageTimes:
+    """Seconds one frame spent in each stage, so a tuning run can say where the time goes."""
+
+    motion_s: float = 0.0
+    model_s: float = 0.0
+    tracking_s: float = 0.0
+    rules_s: float = 0.0  # zone rules and evidence snapshots
+
+
+@dataclass(frozen=True)
 class FrameAnalysis:
     events: list[ZoneEvent]
     objects: TrackedObjects
@@ -38,6 +48,9 @@ class FrameAnalysis:
     changed_ratio: float
     model_ran: bool
     inference_s: float  # model and tracker time; 0 when skipped
+    motion_regions: tuple[tuple[int, int, int, int], ...] = ()
+    detection_count: int = 0  # boxes the model reported before tracking; 0 when skipped
+    stage_times: StageTimes = StageTimes()
 
 
 class CameraPipeline:
@@ -53,6 +66,7 @@ class CameraPipeline:
         evidence: EvidenceStore,
     ) -> None:
         self.camera_id = camera_id
+        self.timezone = timezone
         self.settings = detector_settings
         self.detector = detector
         self.evidence = evidence
@@ -64,25 +78,60 @@ class CameraPipeline:
         self._last_model_run: datetime | None = None
 
     def analyse(self, image: np.ndarray, at: datetime) -> FrameAnalysis:
+        started = time.perf_counter()
         motion = self.motion.observe(image)
+        motion_done = time.perf_counter()
         stale = self._last_model_run is None or at - self._last_model_run >= STILL_SCENE_REFRESH
         run_model = motion.moving or stale or not self.settings.motion_gate
-        inference_s = 0.0
+        model_done = tracking_done = motion_done
+        detection_count = 0
         if run_model:
-            started = time.perf_counter()
             detections = self.detector.detect(image)
+            model_done = time.perf_counter()
             self._objects = self.tracker.update(detections, image.shape[:2])
-            inference_s = time.perf_counter() - started
+            tracking_done = time.perf_counter()
+            detection_count = len(detections)
             self._last_model_run = at
         events = [event for watch in self.watches for event in watch.observe(self._objects, at)]
+        events = [self._with_evidence(event, image) for event in events]
+        rules_done = time.perf_counter()
         return FrameAnalysis(
-            events=[self._with_evidence(event, image) for event in events],
+            events=events,
             objects=self._objects,
             moving=motion.moving,
             changed_ratio=motion.changed_ratio,
             model_ran=run_model,
-            inference_s=inference_s,
+            inference_s=tracking_done - motion_done,
+            motion_regions=motion.regions,
+            detection_count=detection_count,
+            stage_times=StageTimes(
+                motion_s=motion_done - started,
+                model_s=model_done - motion_done,
+                tracking_s=tracking_done - model_done,
+                rules_s=rules_done - tracking_done,
+            ),
         )
+
+    def switch_zones(self, zones: Sequence[Zone], at: datetime) -> list[ZoneEvent]:
+        """Take new zone rules without dropping the camera; returns the end events of incidents
+        in zones that changed or went away.
+
+        An unchanged zone keeps its watch, so a person inside it is not reported again; a
+        changed zone starts afresh, because its incidents were judged by rules no longer in force.
+        """
+        unchanged = {watch.zone.id: watch for watch in self.watches if watch.zone in zones}
+        ended = [
+            event
+            for watch in self.watches
+            if watch.zone.id not in unchanged
+            for event in watch.close(at)
+        ]
+        self.watches = [
+            unchanged.get(zone.id) or ZoneWatch(zone, self.camera_id, self.timezone)
+            for zone in zones
+        ]
+        self._zones = {zone.id: zone for zone in zones}
+        return ended
 
     def close(self, at: datetime) -> list[ZoneEvent]:
         """End every open incident: the source ended or the worker is stopping."""
