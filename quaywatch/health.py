@@ -43,17 +43,37 @@ class BrokerProbe:
         self._lock = threading.Lock()
         self._checked_at: float | None = None
         self._problem: str | None = None
+        self._pending: threading.Thread | None = None
+        self._answer: list[str | None] = []
 
     def __call__(self) -> str | None:
         with self._lock:
             now = time.monotonic()
             if self._checked_at is None or now - self._checked_at >= self.cache_s:
-                self._problem = self._round_trip()
+                self._problem = self._check()
                 self._checked_at = time.monotonic()
             return self._problem
 
-    def _round_trip(self) -> str | None:
+    def _check(self) -> str | None:
+        # kafka-python's own timeouts do not bound everything: a TLS client facing a
+        # plaintext port waits for a handshake that never comes. The round trip therefore
+        # runs on its own thread, and at most one is ever outstanding.
         servers = ",".join(self.kafka.bootstrap_servers)
+        if self._pending is None or not self._pending.is_alive():
+            answer: list[str | None] = []
+            self._answer = answer
+            self._pending = threading.Thread(
+                target=lambda: answer.append(self._round_trip(servers)),
+                name="health-probe",
+                daemon=True,
+            )
+            self._pending.start()
+        self._pending.join(self.timeout_s + 1.0)
+        if self._answer:
+            return self._answer[0]
+        return f"Kafka at {servers} gave no answer within {self.timeout_s + 1.0:.0f} s"
+
+    def _round_trip(self, servers: str) -> str | None:
         timeout_ms = int(self.timeout_s * 1000)
         try:
             client = admin(
