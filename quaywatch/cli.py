@@ -17,6 +17,8 @@ COMMAND_MODULES = [
     "quaywatch.commands.resources",
     "quaywatch.commands.terminal",
     "quaywatch.commands.correlate",
+    "quaywatch.commands.console",
+    "quaywatch.commands.users",
     "quaywatch.commands.worker",
 ]
 

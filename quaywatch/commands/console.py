@@ -1,0 +1,47 @@
+"""`quaywatch console`: the operator console for a site, on loopback by default."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("console", help="serve the operator console web page")
+    parser.add_argument("--config", type=Path, required=True, metavar="SITE", help="site YAML")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    parser.add_argument(
+        "--port", type=int, default=None, help="port (default: the site's metrics.console_port)"
+    )
+    parser.add_argument(
+        "--session-minutes",
+        type=float,
+        default=8 * 60,
+        help="minutes a login lasts before it has to be repeated (480, one shift)",
+    )
+    parser.set_defaults(run=run_console)
+
+
+def run_console(args: argparse.Namespace) -> int:
+    from config.loading import ConfigError, load_site
+    from quaywatch.console.server import ConsoleServer
+
+    try:
+        site = load_site(args.config)
+    except ConfigError as error:
+        print("\n".join(error.messages), file=sys.stderr)
+        return 1
+    if args.session_minutes <= 0:
+        print(f"quaywatch console: --session-minutes must be above 0, got {args.session_minutes}")
+        return 2
+    try:
+        server = ConsoleServer(
+            site, host=args.host, port=args.port, session_seconds=args.session_minutes * 60
+        )
+    except OSError as error:
+        print(f"quaywatch {error}", file=sys.stderr)
+        return 1
+    print(f"quaywatch console: {server.url} (Ctrl-C stops)", flush=True)
+    server.serve()
+    return 0

@@ -1,0 +1,96 @@
+"""`quaywatch users add|remove`: console logins, kept hashed in the data directory."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from quaywatch.console.users import UserStore
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("users", help="add or remove operator console users")
+    actions = parser.add_subparsers(dest="users_command", required=True, metavar="ACTION")
+
+    add = actions.add_parser("add", help="add a user; the password is asked for")
+    add.add_argument("name", help="login name: lower-case letters, digits, _ . -")
+    add.add_argument(
+        "--role",
+        required=True,
+        choices=["operator", "engineer", "auditor"],
+        help="operator handles alerts; engineer sees camera health and config; auditor reads",
+    )
+    add.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of standard input instead of a prompt",
+    )
+    _where(add)
+    add.set_defaults(run=add_user)
+
+    remove = actions.add_parser("remove", help="remove a user; their sessions end")
+    remove.add_argument("name", help="login name")
+    _where(remove)
+    remove.set_defaults(run=remove_user)
+
+
+def _where(parser: argparse.ArgumentParser) -> None:
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--config", type=Path, metavar="SITE", help="site YAML; uses its data_dir")
+    where.add_argument("--data-dir", type=Path, help="data directory, without a site file")
+
+
+def add_user(args: argparse.Namespace) -> int:
+    from quaywatch.console.users import Role, UserError
+
+    store = _store(args)
+    if store is None:
+        return 1
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass(f"password for {args.name}: ")
+        if getpass.getpass("again: ") != password:
+            print("quaywatch users: the two passwords differ; nothing changed", file=sys.stderr)
+            return 1
+    try:
+        user = store.add(args.name, Role(args.role), password)
+    except UserError as error:
+        print(f"quaywatch users: {error}", file=sys.stderr)
+        return 1
+    print(f"added {user.name} ({user.role}) to {store.path}")
+    return 0
+
+
+def remove_user(args: argparse.Namespace) -> int:
+    from quaywatch.console.users import UserError
+
+    store = _store(args)
+    if store is None:
+        return 1
+    try:
+        store.remove(args.name)
+    except UserError as error:
+        print(f"quaywatch users: {error}", file=sys.stderr)
+        return 1
+    print(f"removed {args.name} from {store.path}")
+    return 0
+
+
+def _store(args: argparse.Namespace) -> UserStore | None:
+    from quaywatch.console.users import UserStore, users_path
+
+    if args.data_dir is not None:
+        return UserStore(users_path(args.data_dir))
+    from config.loading import ConfigError, load_site
+
+    try:
+        site = load_site(args.config)
+    except ConfigError as error:
+        print("\n".join(error.messages), file=sys.stderr)
+        return None
+    return UserStore(users_path(Path(site.data_dir)))

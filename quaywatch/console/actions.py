@@ -1,0 +1,65 @@
+"""Publishes operator actions to `operator-actions`, waiting for the broker's acks=all."""
+
+from __future__ import annotations
+
+import threading
+
+from kafka.errors import KafkaError
+
+from config.site import Kafka
+from streams.chain import ChainedProducer
+from streams.kafka import producer
+from streams.operator_actions import OperatorAction
+
+TOPIC = "operator-actions"
+
+
+class ActionNotRecorded(RuntimeError):
+    """The broker did not confirm the action; the operator must be told it did not count."""
+
+
+class ActionPublisher:
+    """Sends each action synchronously: an operator told "acknowledged" must be able to rely on
+    the acknowledgement being on the topic, so there is no spool and no fire-and-forget."""
+
+    def __init__(self, kafka: Kafka, timeout_seconds: float = 10.0) -> None:
+        self._kafka = kafka
+        self._timeout_seconds = timeout_seconds
+        self._producer: ChainedProducer | None = None
+        self._lock = threading.Lock()
+
+    def publish(self, action: OperatorAction) -> OperatorAction:
+        stamped = action.stamped()
+        try:
+            future = self._client().send(self._kafka.topic(TOPIC), stamped.alert_id, stamped)
+            future.get(timeout=self._timeout_seconds)
+        except KafkaError as error:
+            raise ActionNotRecorded(
+                f"{stamped.action} on alert {stamped.alert_id}: the broker at "
+                f"{','.join(self._kafka.bootstrap_servers)} did not confirm it "
+                f"({type(error).__name__}: {error}); it was not recorded"
+            ) from error
+        return stamped
+
+    def close(self) -> None:
+        with self._lock:
+            if self._producer is not None:
+                self._producer.close(timeout=5)
+                self._producer = None
+
+    def _client(self) -> ChainedProducer:
+        # Created on first use, so a console started before the broker still serves pages.
+        with self._lock:
+            if self._producer is None:
+                milliseconds = int(self._timeout_seconds * 1000)
+                client = producer(
+                    self._kafka,
+                    acks="all",
+                    # A broker that is away fails the request within the timeout, not minutes.
+                    bootstrap_timeout_ms=milliseconds,
+                    max_block_ms=milliseconds,
+                    request_timeout_ms=milliseconds,
+                    delivery_timeout_ms=milliseconds + 100,
+                )
+                self._producer = ChainedProducer(client, "console")
+            return self._producer

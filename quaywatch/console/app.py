@@ -1,0 +1,343 @@
+"""The console's web app: pages, the live stream, alert actions, snapshots and metrics.
+
+Every route is either in PUBLIC_ROUTES or depends on a RoleGuard; tests enumerate the routes
+and fail on one that is neither.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import socket
+import threading
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Form, HTTPException, Request, status
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, Field, field_validator
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import StreamingResponse
+
+from config.site import SiteConfig
+from quaywatch.console.actions import ActionNotRecorded, ActionPublisher
+from quaywatch.console.auth import SESSION_COOKIE, RoleGuard, Session, SessionStore
+from quaywatch.console.board import Board
+from quaywatch.console.metrics import ConsoleMetrics
+from quaywatch.console.present import (
+    ACTION_LOG_ROLES,
+    ALERT_ROLES,
+    CONFIG_ROLES,
+    action_json,
+    alert_detail,
+    alert_summary,
+    camera_json,
+    live_state,
+)
+from quaywatch.console.snapshots import SnapshotRefused, SnapshotStore
+from quaywatch.console.users import Role, UserStore
+from quaywatch.health import health_answer
+from streams.messages import utc_now
+from streams.operator_actions import ActionKind, OperatorAction
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+# Paths anyone may reach: the login page and form, the page assets (no data in them), and a
+# liveness probe that says nothing about alerts.
+PUBLIC_ROUTES = frozenset({"/login", "/static", "/healthz"})
+
+# A live page is sent at most this often; a replay of many messages becomes one push.
+PUSH_INTERVAL_SECONDS = 0.2
+KEEPALIVE_SECONDS = 15.0
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+@dataclass
+class ConsoleParts:
+    """What the app works with; built by the server, or by tests with their own pieces."""
+
+    site: SiteConfig
+    board: Board
+    users: UserStore
+    sessions: SessionStore
+    publisher: ActionPublisher
+    snapshots: SnapshotStore
+    metrics: ConsoleMetrics = field(default_factory=ConsoleMetrics)
+    console_id: str = field(
+        default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+    )
+    secure_cookies: bool = False
+    stopping: threading.Event = field(default_factory=threading.Event)
+    # The server's Kafka probe: None when healthy, else why not. Tests leave it out.
+    broker_problem: Callable[[], str | None] | None = None
+
+
+class ActionRequest(BaseModel):
+    action: ActionKind
+    reason: str = Field(min_length=1, max_length=2000)
+    revision: int = Field(ge=1, description="The revision the operator was looking at")
+
+    @field_validator("reason")
+    @classmethod
+    def _not_blank(cls, reason: str) -> str:
+        if not reason.strip():
+            raise ValueError("a reason is required: say why, in a few words")
+        return reason.strip()
+
+
+def create_app(parts: ConsoleParts) -> FastAPI:
+    app = FastAPI(title="quaywatch console", docs_url=None, redoc_url=None, openapi_url=None)
+    config_hash = parts.site.config_hash()
+
+    def guard(*roles: Role, basic_auth: bool = False) -> RoleGuard:
+        return RoleGuard(parts.sessions, parts.users, *roles, basic_auth=basic_auth)
+
+    anyone = Depends(guard(*Role))
+    alert_readers = Depends(guard(*ALERT_ROLES))
+    operators = Depends(guard(Role.operator))
+    action_log_readers = Depends(guard(*ACTION_LOG_ROLES))
+    config_readers = Depends(guard(*CONFIG_ROLES))
+    scrapers = Depends(guard(Role.engineer, Role.auditor, basic_auth=True))
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):  # noqa: ANN001, ANN202
+        response = await call_next(request)
+        response.headers.update(SECURITY_HEADERS)
+        if not request.url.path.startswith(("/static", "/snapshots")):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        # A browser sent to a page without a session gets the 401 with a way to the login.
+        if error.status_code == 401 and "text/html" in request.headers.get("accept", ""):
+            return HTMLResponse(
+                '<!doctype html><meta http-equiv="refresh" content="0; url=/login">'
+                '<title>Log in</title><a href="/login">Log in</a>',
+                status_code=401,
+            )
+        return JSONResponse({"detail": error.detail}, status_code=error.status_code)
+
+    # -- public ------------------------------------------------------------------------------
+
+    @app.get("/healthz")
+    def healthz() -> JSONResponse:
+        # The answer every quaywatch process gives: 503 with the reason while Kafka is away.
+        status_code, body = health_answer(parts.broker_problem() if parts.broker_problem else None)
+        return JSONResponse(body, status_code=status_code)
+
+    @app.get("/login")
+    def login_page() -> FileResponse:
+        return FileResponse(STATIC_DIR / "login.html")
+
+    @app.post("/login")
+    def login(
+        name: Annotated[str, Form(max_length=64)], password: Annotated[str, Form(max_length=1024)]
+    ) -> RedirectResponse:
+        user = parts.users.authenticate(name, password)
+        if user is None:
+            return RedirectResponse("/login?failed=1", status_code=status.HTTP_303_SEE_OTHER)
+        session = parts.sessions.open(user)
+        response = RedirectResponse("/", status_code=status.HTTP_303_SEE_OTHER)
+        response.set_cookie(
+            SESSION_COOKIE,
+            session.token,
+            max_age=int(parts.sessions.ttl_seconds),
+            httponly=True,
+            # Strict keeps the cookie off every cross-site request, which is what stops a
+            # foreign page from posting actions in an operator's name.
+            samesite="strict",
+            secure=parts.secure_cookies,
+            path="/",
+        )
+        return response
+
+    # -- any role ----------------------------------------------------------------------------
+
+    @app.get("/")
+    def index(session: Session = anyone) -> FileResponse:
+        return FileResponse(STATIC_DIR / "index.html")
+
+    @app.post("/logout")
+    def logout(session: Session = anyone) -> RedirectResponse:
+        parts.sessions.close(session.token)
+        response = RedirectResponse("/login", status_code=status.HTTP_303_SEE_OTHER)
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+    @app.get("/api/me")
+    def me(session: Session = anyone) -> dict[str, object]:
+        return {
+            "name": session.user_name,
+            "role": session.role.value,
+            "expires_at": session.expires_at,
+            "site": parts.site.site.name or parts.site.site.id,
+            "may_act": session.role is Role.operator,
+        }
+
+    @app.get("/api/cameras")
+    def cameras(session: Session = anyone) -> list[dict[str, object]]:
+        return [camera_json(health) for health in parts.board.cameras()]
+
+    @app.get("/api/stream")
+    async def stream(request: Request, session: Session = anyone) -> StreamingResponse:
+        return StreamingResponse(
+            _live_events(parts, session, config_hash),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        )
+
+    # -- alerts ------------------------------------------------------------------------------
+
+    @app.get("/api/alerts")
+    def alerts(session: Session = alert_readers) -> list[dict[str, object]]:
+        return [alert_summary(entry) for entry in parts.board.entries()]
+
+    @app.get("/api/alerts/{alert_id}")
+    def alert(alert_id: str, session: Session = alert_readers) -> dict[str, object]:
+        entry = parts.board.entry(alert_id)
+        if entry is None:
+            raise HTTPException(404, detail=f"no alert {alert_id!r} on the alerts topic")
+        return alert_detail(entry)
+
+    @app.post("/api/alerts/{alert_id}/actions", status_code=201)
+    def act(
+        alert_id: str, request: Request, body: ActionRequest, session: Session = operators
+    ) -> dict[str, object]:
+        return _act(parts, alert_id, body, session, request)
+
+    @app.get("/api/actions")
+    def actions(session: Session = action_log_readers) -> list[dict[str, object]]:
+        return [action_json(action) for action in parts.board.actions()]
+
+    @app.get("/snapshots/{name:path}")
+    def snapshot(name: str, session: Session = alert_readers) -> FileResponse:
+        try:
+            path = parts.snapshots.path_of(name)
+        except SnapshotRefused as error:
+            raise HTTPException(400, detail=str(error)) from None
+        if path is None:
+            raise HTTPException(404, detail=f"no snapshot {name} in the snapshot store")
+        # Named by content, so a browser may keep it for good.
+        return FileResponse(
+            path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"}
+        )
+
+    # -- engineers and auditors --------------------------------------------------------------
+
+    @app.get("/api/config")
+    def site_config(session: Session = config_readers) -> dict[str, object]:
+        return {
+            "site_id": parts.site.site.id,
+            "site_name": parts.site.site.name,
+            "config_hash": config_hash,
+            "cameras": [camera.id for camera in parts.site.cameras],
+            "zones": [
+                {"id": zone.id, "camera": zone.camera, "yard_blocks": list(zone.yard_blocks)}
+                for zone in parts.site.zones
+            ],
+        }
+
+    @app.get("/metrics")
+    def metrics(session: Session = scrapers) -> Response:
+        return Response(generate_latest(parts.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    return app
+
+
+def _act(
+    parts: ConsoleParts, alert_id: str, body: ActionRequest, session: Session, request: Request
+) -> dict[str, object]:
+    # JSON only: a cross-site form cannot send it without the browser asking first.
+    if not request.headers.get("content-type", "").startswith("application/json"):
+        raise HTTPException(415, detail="send the action as application/json")
+    kind = body.action
+    entry = parts.board.entry(alert_id)
+    if entry is None:
+        raise HTTPException(404, detail=f"no alert {alert_id!r} on the alerts topic")
+    if body.revision > entry.alert.revision:
+        raise HTTPException(
+            409,
+            detail=f"alert {alert_id} has no revision {body.revision} "
+            f"(latest is {entry.alert.revision})",
+        )
+    if not entry.state.open:
+        raise HTTPException(409, detail=f"alert {alert_id} is already {entry.state.value}")
+    now = utc_now()
+    action = OperatorAction.create(
+        event_id=uuid.uuid4().hex,
+        event_time=now,
+        alert_id=alert_id,
+        alert_revision=body.revision,
+        action=kind,
+        reason=body.reason,
+        operator=session.user_name,
+        role=session.role.value,
+        console_id=parts.console_id,
+    )
+    try:
+        published = parts.publisher.publish(action)
+    except ActionNotRecorded as error:
+        raise HTTPException(503, detail=str(error)) from None
+    parts.metrics.record_action(
+        kind,
+        alert_age_seconds=(now - entry.raised_at).total_seconds(),
+        zone=entry.alert.zone_id,
+        rule=entry.alert.severity.value,
+    )
+    return action_json(published)
+
+
+async def _live_events(
+    parts: ConsoleParts, session: Session, config_hash: str
+) -> AsyncIterator[str]:
+    loop = asyncio.get_running_loop()
+    wake = asyncio.Event()
+
+    def on_change() -> None:
+        # The loop may have closed under a late change; nobody is listening then.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(wake.set)
+
+    unsubscribe = parts.board.subscribe(on_change)
+    parts.metrics.connected_clients.inc()
+    try:
+        sent_version = -1
+        quiet = 0.0
+        while not parts.stopping.is_set():
+            if parts.sessions.get(session.token) is None:
+                yield "event: expired\ndata: {}\n\n"
+                return
+            # Cleared before reading the version, so a change in between still wakes us.
+            wake.clear()
+            if parts.board.version != sent_version:
+                sent_version = parts.board.version
+                state = live_state(parts.board, session.role, config_hash)
+                yield f"event: state\ndata: {json.dumps(state)}\n\n"
+                quiet = 0.0
+                await asyncio.sleep(PUSH_INTERVAL_SECONDS)
+                continue
+            try:
+                await asyncio.wait_for(wake.wait(), timeout=1.0)
+            except TimeoutError:
+                quiet += 1.0
+                if quiet >= KEEPALIVE_SECONDS:
+                    quiet = 0.0
+                    yield ": keep-alive\n\n"
+    finally:
+        unsubscribe()
+        parts.metrics.connected_clients.dec()

@@ -1,0 +1,103 @@
+"""Console metrics: who is watching, what operators do, and how long alerts wait for them."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from quaywatch.console.board import AlertState, Board
+from streams.alerts import Severity
+from streams.operator_actions import ActionKind
+
+# From seconds (an operator at the screen) to an hour (an alert nobody saw): the spread a
+# control-room response-time target is judged on.
+ACKNOWLEDGE_AGE_BUCKETS = (5, 10, 20, 30, 60, 120, 300, 600, 1200, 1800, 3600)
+
+
+class ConsoleMetrics:
+    """One registry per console, so several consoles in one process (tests) do not collide.
+
+    Actions are counted where they are published, not where they are read back: every
+    console reads every action from the topic, and counting there would count each one once
+    per console (and again on every restart).
+    """
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.connected_clients = Gauge(
+            "quaywatch_console_connected_clients",
+            "Browsers holding the live alert stream open",
+            registry=self.registry,
+        )
+        self.actions = Counter(
+            "quaywatch_console_actions",
+            "Operator actions published, by kind",
+            ["action"],
+            registry=self.registry,
+        )
+        self.acknowledge_age = Histogram(
+            "quaywatch_console_alert_age_at_acknowledge_seconds",
+            "Seconds from the alert's event time to its acknowledgement",
+            buckets=ACKNOWLEDGE_AGE_BUCKETS,
+            registry=self.registry,
+        )
+        self.closes = Counter(
+            "quaywatch_console_closes",
+            "Alerts closed, as real or as false alarm, by zone and rule",
+            ["outcome", "zone", "rule"],
+            registry=self.registry,
+        )
+        for kind in ActionKind:
+            self.actions.labels(action=kind.value)
+
+    def watch_board(self, board: Board) -> None:
+        """Export the board's unacknowledged alerts, read at scrape time."""
+        self.registry.register(_UnacknowledgedCollector(board))
+
+    def record_action(
+        self, kind: ActionKind, alert_age_seconds: float, zone: str, rule: str
+    ) -> None:
+        self.actions.labels(action=kind.value).inc()
+        if kind is ActionKind.acknowledge:
+            self.acknowledge_age.observe(max(alert_age_seconds, 0.0))
+        elif kind.closes:
+            outcome = "real" if kind is ActionKind.close_real else "false_alarm"
+            self.closes.labels(outcome=outcome, zone=zone, rule=rule).inc()
+
+
+class _UnacknowledgedCollector(Collector):
+    """Open alerts no operator has acknowledged yet, and how long the oldest has waited.
+
+    Read from the board when scraped, so the age keeps growing while nobody acts, which is
+    what an "unacknowledged for N minutes" alert rule needs.
+    """
+
+    def __init__(self, board: Board) -> None:
+        self.board = board
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        now = time.time()
+        waiting: dict[str, list[float]] = {severity.value: [] for severity in Severity}
+        for entry in self.board.entries():
+            if entry.state is AlertState.unacknowledged:
+                age = max(0.0, now - entry.raised_at.timestamp())
+                waiting[entry.alert.severity.value].append(age)
+        count = GaugeMetricFamily(
+            "quaywatch_console_unacknowledged_alerts",
+            "Open alerts no operator has acknowledged, by severity",
+            labels=["severity"],
+        )
+        oldest = GaugeMetricFamily(
+            "quaywatch_console_oldest_unacknowledged_alert_age_seconds",
+            "Seconds since the event time of the oldest unacknowledged alert (0: none)",
+            labels=["severity"],
+        )
+        for severity, ages in waiting.items():
+            count.add_metric([severity], len(ages))
+            oldest.add_metric([severity], max(ages, default=0.0))
+        yield count
+        yield oldest

@@ -1,0 +1,136 @@
+"""Runs a whole console (topic reader, action publisher, web app under uvicorn) for a site.
+
+`quaywatch console` calls `serve`; a process that runs several parts (the demo) calls
+`ConsoleServer(site).start()`, reads `.url`, and calls `.stop()` on the way out.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+from pathlib import Path
+
+import uvicorn
+
+from config.site import SiteConfig
+from quaywatch.console.actions import ActionPublisher
+from quaywatch.console.app import ConsoleParts, create_app
+from quaywatch.console.auth import SessionStore
+from quaywatch.console.board import Board
+from quaywatch.console.reader import TopicReader
+from quaywatch.console.snapshots import SnapshotStore
+from quaywatch.console.users import UserStore, users_path
+from quaywatch.health import BrokerProbe
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SESSION_SECONDS = 8 * 3600  # one control-room shift
+LOOPBACK = "127.0.0.1"
+
+
+class ConsoleServer:
+    """One console on `host:port` (port 0 picks a free one); start() returns once it answers."""
+
+    def __init__(
+        self,
+        site: SiteConfig,
+        host: str = LOOPBACK,
+        port: int | None = None,
+        session_seconds: float = DEFAULT_SESSION_SECONDS,
+    ) -> None:
+        self.site = site
+        self.board = Board()
+        self.reader = TopicReader(site.kafka, self.board)
+        self.parts = ConsoleParts(
+            site=site,
+            board=self.board,
+            users=UserStore(users_path(Path(site.data_dir))),
+            sessions=SessionStore(session_seconds),
+            publisher=ActionPublisher(site.kafka),
+            snapshots=SnapshotStore(Path(site.data_dir) / "snapshots"),
+            broker_problem=BrokerProbe(site.kafka),
+        )
+        self.parts.metrics.watch_board(self.board)
+        self.app = create_app(self.parts)
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        port = site.metrics.console_port if port is None else port
+        try:
+            self._socket.bind((host, port))
+        except OSError as error:
+            self._socket.close()
+            raise OSError(
+                f"console: cannot listen on {host}:{port}: {error.strerror}; "
+                "pick another with --port (0 for any free port)"
+            ) from error
+        self.host, self.port = self._socket.getsockname()[:2]
+        self._server = uvicorn.Server(
+            uvicorn.Config(
+                self.app,
+                log_level="warning",
+                # Live streams stay open; they end on `stopping`, so a short grace suffices.
+                timeout_graceful_shutdown=3,
+                access_log=False,
+            )
+        )
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self, timeout_seconds: float = 15.0) -> ConsoleServer:
+        """Serve on a background thread (no signal handling: the caller owns Ctrl-C)."""
+        self.reader.start()
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._socket]}, name="console-http"
+        )
+        self._thread.start()
+        started = threading.Event()
+        for _ in range(int(timeout_seconds * 20)):
+            if self._server.started:
+                started.set()
+                break
+            if not self._thread.is_alive():
+                break
+            started.wait(0.05)
+        if not started.is_set():
+            self.stop()
+            raise RuntimeError(
+                f"console: did not start serving on {self.url} in {timeout_seconds} s"
+            )
+        log.info("console serving on %s", self.url)
+        return self
+
+    def serve(self) -> None:
+        """Serve on this thread until SIGINT/SIGTERM, then stop everything."""
+        self.reader.start()
+        log.info("console serving on %s", self.url)
+        try:
+            self._server.run(sockets=[self._socket])
+        except KeyboardInterrupt:
+            # uvicorn shuts down on the signal, then raises it again for the caller: Ctrl-C
+            # is the normal way to stop, not an error.
+            pass
+        finally:
+            self._shutdown()
+
+    def stop(self) -> None:
+        self.parts.stopping.set()
+        self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(10)
+        self._shutdown()
+
+    def _shutdown(self) -> None:
+        self.parts.stopping.set()
+        self.reader.stop()
+        self.parts.publisher.close()
+        self._socket.close()
+
+    def __enter__(self) -> ConsoleServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
