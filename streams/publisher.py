@@ -33,6 +33,7 @@ from kafka import KafkaProducer
 from kafka.errors import KafkaError, KafkaTimeoutError
 
 from config.site import Kafka
+from streams.chain import PARTITION_HEADER, Chain, partition_for
 from streams.kafka import producer
 from streams.messages import Message
 from streams.spool import Pending, Spool, SpoolError, SpoolRecord
@@ -96,6 +97,7 @@ class Publisher:
         self._batch_size = batch_size
         self._retry_backoff_s = retry_backoff_s
         self._spool = Spool(spool_dir, max_spool_bytes)
+        self._chain = Chain(client_id)
         self._counters = PublisherCounters()
         self._changed = threading.Condition()  # spool grew or shrank, or closing began
         self._closing = threading.Event()
@@ -135,14 +137,15 @@ class Publisher:
             raise PublisherClosed(f"publisher {self._client_id}: publish after close")
         if message.published_at is None:
             message = message.stamped()
-        record = SpoolRecord(
-            topic=self._kafka.topic(topic_name),
-            key=key,
-            value=message.to_bytes(),
-            headers=tuple(message.headers()),
-        )
+        topic, value = self._kafka.topic(topic_name), message.to_bytes()
+        # Chained when appended, not when sent: the headers are kept in the spool, so a record
+        # sent again after a crash is the same record, and the chain survives the restart.
+        # The partition comes from the configured count, as the broker may be away right now.
+        partition = partition_for(key.encode(), self._kafka.partitions)
         try:
-            self._spool.append(record)
+            with self._chain.next_link(topic, partition, key.encode(), value) as chain_headers:
+                record = SpoolRecord(topic, key, value, (*message.headers(), *chain_headers))
+                self._spool.append(record)
         except SpoolError as error:  # full, or the disk failed
             self._count(refused=1)
             log.error("event %s NOT KEPT: %s", message.event_id, error)
@@ -258,6 +261,7 @@ class Publisher:
                     key=record.key.encode(),
                     value=record.value,
                     headers=list(record.headers),
+                    partition=chained_partition(record),
                 )
             except (KafkaError, AssertionError) as error:  # closed under us when closing
                 self._count(send_errors=len(batch) - len(sent))
@@ -335,3 +339,11 @@ class Publisher:
                 self.spool_depth,
             )
             self._broker_down_since = None
+
+
+def chained_partition(record: SpoolRecord) -> int | None:
+    """The partition a record was chained for (None: spooled before records were chained)."""
+    for name, value in record.headers:
+        if name == PARTITION_HEADER:
+            return int(value)
+    return None

@@ -28,13 +28,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_ingest(args: argparse.Namespace) -> int:
+    from streams.chain import ChainedProducer
     from streams.kafka import producer
     from streams.terminal.publish import publish_feed_items
 
     site = _site(args.config)
     text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
     items = _reader(site, args.format)(text)
-    client = producer(site.kafka)
+    client = ChainedProducer(producer(site.kafka), "terminal")
     try:
         published = publish_feed_items(client, site.kafka, items, args.format)
     finally:
@@ -45,13 +46,14 @@ def run_ingest(args: argparse.Namespace) -> int:
 
 def run_serve(args: argparse.Namespace) -> int:
     from quaywatch.health import BrokerProbe, serve_health
+    from streams.chain import ChainedProducer
     from streams.kafka import producer
     from streams.terminal.callback import callback_server
     from streams.terminal.metrics import TerminalMetrics
     from streams.terminal.publish import publish_feed_items
 
     site = _site(args.config)
-    client = producer(site.kafka)
+    client = ChainedProducer(producer(site.kafka), "terminal")
     read = _reader(site, "dcsa")
     port = site.terminal.callback_port if args.port is None else args.port
     metrics = TerminalMetrics()

@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from config.site import Kafka, SiteConfig
 from streams.access import AccessEvent
 from streams.alerts import Alert
+from streams.chain import ChainedProducer
 from streams.correlator.engine import CorrelationEngine
 from streams.correlator.metrics import CorrelatorMetrics
 from streams.correlator.reading import FETCH_MAX_WAIT_MS, TopicReader, lag
@@ -57,7 +58,7 @@ class Correlator:
         zones = {zone.id: zone.yard_blocks for zone in site.zones}
         self.engine = CorrelationEngine(site.correlation, site.config_hash(), zones)
         self.max_records = max_records
-        self.producer = producer(self.kafka)
+        self.producer = ChainedProducer(producer(self.kafka), "correlator")
         self.knowledge = TopicReader(
             consumer(self.kafka, None, fetch_max_wait_ms=FETCH_MAX_WAIT_MS),
             [self.kafka.topic("alerts"), self.kafka.topic("terminal")],
@@ -100,9 +101,9 @@ class Correlator:
         futures = []
         for alert in alerts:
             stamped = alert.stamped()
-            futures.append(self._send("alerts", alert.alert_id, stamped.to_bytes(), stamped))
+            futures.append(self._send("alerts", alert.alert_id, stamped))
         for reject in rejects:
-            futures.append(self._send("dead-letter", reject.source, reject.to_bytes(), reject))
+            futures.append(self._send("dead-letter", reject.source, reject))
         self.producer.flush()
         for future in futures:
             future.get(timeout=30)
@@ -136,10 +137,8 @@ class Correlator:
         self.knowledge.close()
         self.producer.close()
 
-    def _send(self, topic: str, key: str, value: bytes, message: Alert | DeadLetter):
-        return self.producer.send(
-            self.kafka.topic(topic), key=key.encode(), value=value, headers=message.headers()
-        )
+    def _send(self, topic: str, key: str, message: Alert | DeadLetter):
+        return self.producer.send(self.kafka.topic(topic), key, message)
 
 
 def decode_access(records: Iterable[ConsumerRecord]) -> Decoded:

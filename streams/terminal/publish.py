@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from kafka import KafkaProducer
 
 from config.site import Kafka
+from streams.chain import ChainedProducer
 from streams.dead_letter import DeadLetter
 from streams.messages import utc_now
 from streams.terminal.events import ContainerEvent, FeedItem, Rejected
@@ -34,9 +35,18 @@ def dead_letter_for(rejected: Rejected, source: str) -> DeadLetter:
 
 
 def publish_feed_items(
-    producer: KafkaProducer, kafka: Kafka, items: Iterable[FeedItem], source: str
+    producer: ChainedProducer | KafkaProducer,
+    kafka: Kafka,
+    items: Iterable[FeedItem],
+    source: str,
 ) -> Published:
-    """Send every item and wait until the broker has acknowledged all of them."""
+    """Send every item and wait until the broker has acknowledged all of them.
+
+    A long-running feed passes one ChainedProducer, so its messages form one chain; a bare
+    KafkaProducer gets a chain for this call alone.
+    """
+    if not isinstance(producer, ChainedProducer):
+        producer = ChainedProducer(producer, f"terminal-{source}")
     futures = []
     events = rejected = 0
     for item in items:
@@ -47,14 +57,7 @@ def publish_feed_items(
             message, topic, key = dead_letter_for(item, source), "dead-letter", source
             rejected += 1
         stamped = message.stamped()
-        futures.append(
-            producer.send(
-                kafka.topic(topic),
-                key=key.encode(),
-                value=stamped.to_bytes(),
-                headers=stamped.headers(),
-            )
-        )
+        futures.append(producer.send(kafka.topic(topic), key, stamped))
     producer.flush()
     for future in futures:
         future.get(timeout=30)  # raises if the broker refused one
