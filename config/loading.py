@@ -42,8 +42,9 @@ class _Position:
     col: int
 
 
-def load_site(path: Path) -> SiteConfig:
+def load_site(path: Path | str) -> SiteConfig:
     """Read, validate and cross-check a site config; relative paths become absolute."""
+    path = Path(path)
     tree = _parse(path)
     try:
         site = SiteConfig.model_validate(_plain(tree))

@@ -1,0 +1,117 @@
+"""The whole system on one machine: broker, camera worker, terminal feed, correlator, console.
+
+Each part runs as its own `quaywatch` process, exactly as in production, so the demo shows
+the real wiring; this module only starts them in order, watches them and stops them.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from config.site import SiteConfig
+from quaywatch.broker import EmbeddedBroker
+from quaywatch.console.users import Role, UserStore, users_path
+from streams.topics import create_topics
+
+log = logging.getLogger(__name__)
+
+DEMO_USER = "operator"
+STOP_TIMEOUT_S = 15.0
+SCENARIO = Path(__file__).resolve().parents[1] / "config" / "sites" / "demo-terminal.jsonl"
+
+
+@dataclass
+class Part:
+    name: str
+    process: subprocess.Popen[bytes]
+
+
+def _quaywatch(*arguments: str) -> list[str]:
+    return [sys.executable, "-m", "quaywatch", *arguments]
+
+
+def _broker_port(site: SiteConfig) -> int:
+    host, _, port = site.kafka.bootstrap_servers[0].rpartition(":")
+    if host not in ("127.0.0.1", "localhost"):
+        raise SystemExit(
+            f"the demo starts its own broker on 127.0.0.1; kafka.bootstrap_servers is {host}:{port}"
+        )
+    return int(port)
+
+
+def ensure_demo_login(site: SiteConfig) -> str:
+    """A fresh password for the demo operator, printed at start (the store keeps only a hash)."""
+    store = UserStore(users_path(site.data_dir))
+    password = secrets.token_urlsafe(9)
+    if DEMO_USER in store.users():
+        store.remove(DEMO_USER)
+    store.add(DEMO_USER, Role.operator, password)
+    return password
+
+
+def run_demo(config_path: Path, site: SiteConfig) -> int:
+    config = str(config_path)
+    stopping = False
+
+    def request_stop(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+
+    parts: list[Part] = []
+    broker = EmbeddedBroker(data_dir=None, port=_broker_port(site), memory=True)
+    try:
+        broker.start()
+        create_topics(site.kafka)
+        password = ensure_demo_login(site)
+        feed = subprocess.run(
+            _quaywatch("terminal", "ingest", "--config", config, "--format", "dcsa", str(SCENARIO)),
+            check=True,
+        )
+        log.info("terminal scenario played (%s)", feed.returncode)
+        for name, arguments in (
+            ("correlator", ("correlate", "--config", config)),
+            ("worker", ("worker", "--config", config)),
+            ("console", ("console", "--config", config, "--host", "127.0.0.1")),
+        ):
+            parts.append(Part(name, subprocess.Popen(_quaywatch(*arguments))))
+        url = f"http://127.0.0.1:{site.metrics.console_port}/"
+        print(
+            f"\nquaywatch demo is running\n"
+            f"  broker       {broker.bootstrap} (embedded, in memory)\n"
+            f"  worker       camera {', '.join(c.id for c in site.cameras)} on recorded footage\n"
+            f"  correlator   site {site.site.id}\n"
+            f"  console      {url}\n"
+            f"  login        {DEMO_USER} / {password}\n"
+            f"Ctrl-C stops everything.\n",
+            flush=True,
+        )
+        while not stopping:
+            for part in parts:
+                if part.process.poll() is not None:
+                    log.error("%s stopped with exit code %s", part.name, part.process.returncode)
+                    return 1
+            time.sleep(0.5)
+        return 0
+    finally:
+        for part in reversed(parts):
+            if part.process.poll() is None:
+                part.process.send_signal(signal.SIGINT)
+        for part in reversed(parts):
+            try:
+                part.process.wait(timeout=STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                log.warning("%s did not stop in %.0f s; killing it", part.name, STOP_TIMEOUT_S)
+                part.process.kill()
+                part.process.wait()
+        broker.stop()
+        print("quaywatch demo stopped", flush=True)
