@@ -1,0 +1,178 @@
+"""The Kubernetes manifests parse and refer only to what exists: the site schema, the CLI,
+the ConfigMap and Secret keys, the volumes, and the ports the processes really serve."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from config.loading import load_site
+from config.site import SiteConfig
+from tests.deploy_support import health_port, parse_quaywatch
+
+REPO = Path(__file__).resolve().parents[2]
+MANIFESTS = REPO / "deploy" / "kubernetes"
+NAMESPACE = "quaywatch"
+KINDS = {
+    "Namespace",
+    "ConfigMap",
+    "Secret",
+    "PersistentVolumeClaim",
+    "Deployment",
+    "Service",
+    "Job",
+}
+
+
+@pytest.fixture(scope="module")
+def objects() -> list[dict]:
+    found = []
+    for path in sorted(MANIFESTS.glob("*.yaml")):
+        found += [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
+    return found
+
+
+def of_kind(objects: list[dict], kind: str) -> dict[str, dict]:
+    return {o["metadata"]["name"]: o for o in objects if o["kind"] == kind}
+
+
+@pytest.fixture(scope="module")
+def site(objects: list[dict], tmp_path_factory: pytest.TempPathFactory) -> SiteConfig:
+    path = tmp_path_factory.mktemp("k8s") / "site.yaml"
+    path.write_text(of_kind(objects, "ConfigMap")["quaywatch-site"]["data"]["site.yaml"])
+    return load_site(path)
+
+
+def pod_specs(objects: list[dict]) -> dict[str, dict]:
+    return {
+        f"{o['kind']}/{o['metadata']['name']}": o["spec"]["template"]
+        for o in objects
+        if o["kind"] in ("Deployment", "Job")
+    }
+
+
+def test_every_object_is_known_and_in_the_namespace(objects: list[dict]) -> None:
+    for item in objects:
+        assert item["kind"] in KINDS, item["kind"]
+        assert item["apiVersion"] and item["metadata"]["name"]
+        if item["kind"] != "Namespace":
+            assert item["metadata"]["namespace"] == NAMESPACE, item["metadata"]["name"]
+    assert NAMESPACE in of_kind(objects, "Namespace")
+
+
+def test_site_config_is_production_kafka(site: SiteConfig) -> None:
+    assert site.kafka.security_protocol == "SASL_SSL"
+    assert site.kafka.replication_factor == 3
+    assert site.kafka.sasl_password is None, "the password belongs in the Secret"
+    assert site.kafka.sasl_password_env and site.kafka.ssl_cafile
+    assert site.metrics.host == "0.0.0.0"
+
+
+def test_containers_run_parsable_commands_on_the_mounted_site(
+    objects: list[dict], site: SiteConfig
+) -> None:
+    config_maps = of_kind(objects, "ConfigMap")
+    secrets = of_kind(objects, "Secret")
+    claims = of_kind(objects, "PersistentVolumeClaim")
+    images = set()
+    for where, template in pod_specs(objects).items():
+        spec = template["spec"]
+        assert spec["securityContext"]["runAsNonRoot"] is True, where
+        volumes = {v["name"]: v for v in spec["volumes"]}
+        for volume in volumes.values():
+            if "configMap" in volume:
+                assert volume["configMap"]["name"] in config_maps, where
+            if "secret" in volume:
+                keys = secrets[volume["secret"]["secretName"]]["stringData"]
+                assert all(item["key"] in keys for item in volume["secret"]["items"]), where
+            if "persistentVolumeClaim" in volume:
+                assert volume["persistentVolumeClaim"]["claimName"] in claims, where
+        for container in spec["containers"]:
+            images.add(container["image"])
+            parsed = parse_quaywatch(container["args"])
+            mounted = {m["mountPath"]: m for m in container["volumeMounts"]}
+            assert all(m["name"] in volumes for m in mounted.values()), where
+            site_mount = mounted[str(parsed.config)]
+            config_map = config_maps[volumes[site_mount["name"]]["configMap"]["name"]]
+            assert site_mount["subPath"] in config_map["data"], where
+            env = {e["name"]: e for e in container.get("env", [])}
+            secret_ref = env[site.kafka.sasl_password_env]["valueFrom"]["secretKeyRef"]
+            assert secret_ref["key"] in secrets[secret_ref["name"]]["stringData"], where
+            ca_dir, ca_name = str(site.kafka.ssl_cafile.parent), site.kafka.ssl_cafile.name
+            ca_volume = volumes[mounted[ca_dir]["name"]]["secret"]
+            assert ca_name in [item["path"] for item in ca_volume["items"]], where
+            if parsed.command in ("worker",):
+                assert str(Path(site.detector.model).parent) in mounted, where
+                assert str(site.data_dir) in mounted, where
+    assert len(images) == 1, f"one quaywatch image for every process, got {images}"
+
+
+def test_probes_ask_the_real_healthz_on_the_process_port(
+    objects: list[dict], site: SiteConfig
+) -> None:
+    for where, template in pod_specs(objects).items():
+        for container in template["spec"]["containers"]:
+            port = health_port(parse_quaywatch(container["args"]), site)
+            if port is None:
+                assert "livenessProbe" not in container, where
+                continue
+            ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+            for probe in ("readinessProbe", "livenessProbe"):
+                check = container[probe]["httpGet"]
+                assert check["path"] == "/healthz", f"{where} {probe}"
+                assert ports[check["port"]] == port, f"{where} {probe}"
+            annotations = template["metadata"]["annotations"]
+            assert annotations["prometheus.io/port"] == str(port), where
+
+
+def test_every_camera_is_on_exactly_one_single_replica_worker(
+    objects: list[dict], site: SiteConfig
+) -> None:
+    watched: list[str] = []
+    for deployment in of_kind(objects, "Deployment").values():
+        for container in deployment["spec"]["template"]["spec"]["containers"]:
+            parsed = parse_quaywatch(container["args"])
+            if parsed.command == "worker":
+                assert parsed.camera, deployment["metadata"]["name"]
+                assert deployment["spec"]["replicas"] == 1
+                assert deployment["spec"]["strategy"]["type"] == "Recreate"
+                watched += parsed.camera
+    assert sorted(watched) == sorted(c.id for c in site.cameras if c.enabled)
+
+
+def test_correlator_replicas_are_consumer_group_members(
+    objects: list[dict], site: SiteConfig
+) -> None:
+    correlator = of_kind(objects, "Deployment")["correlator"]
+    parsed = parse_quaywatch(correlator["spec"]["template"]["spec"]["containers"][0]["args"])
+    assert parsed.command == "correlate" and parsed.group_id
+    assert 2 <= correlator["spec"]["replicas"] <= site.kafka.partitions
+
+
+def test_services_select_deployments_and_their_named_ports(objects: list[dict]) -> None:
+    deployments = of_kind(objects, "Deployment")
+    services = of_kind(objects, "Service")
+    assert {"console", "terminal"} <= set(services)
+    for name, service in services.items():
+        selector = service["spec"]["selector"]
+        matches = [
+            d
+            for d in deployments.values()
+            if selector.items() <= d["spec"]["template"]["metadata"]["labels"].items()
+        ]
+        assert len(matches) == 1, name
+        port_names = {
+            p["name"]
+            for c in matches[0]["spec"]["template"]["spec"]["containers"]
+            for p in c["ports"]
+        }
+        for port in service["spec"]["ports"]:
+            assert port["targetPort"] in port_names, name
+
+
+def test_deployment_selectors_match_their_pods(objects: list[dict]) -> None:
+    for name, deployment in of_kind(objects, "Deployment").items():
+        labels = deployment["spec"]["template"]["metadata"]["labels"]
+        assert deployment["spec"]["selector"]["matchLabels"].items() <= labels.items(), name
