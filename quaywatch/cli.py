@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "quaywatch.commands.console",
     "quaywatch.commands.users",
     "quaywatch.commands.worker",
+    "quaywatch.commands.audit",
 ]
 
 

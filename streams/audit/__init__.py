@@ -1,0 +1,1 @@
+"""Audit: replay recorded inputs through the correlator, verify the chains, report, export."""

@@ -1,0 +1,156 @@
+"""Export bundles: the records of a range, their snapshots and the config in force, with a manifest
+of hashes signed by the site key, checkable elsewhere with nothing but this tool.
+
+A bundle is a zip file:
+
+- ``records.jsonl``: every record of the range (and the terminal history before it, which a
+  replay needs), byte-exact (base64), with topic, partition, offset and timestamp;
+- ``snapshots/<sha256>.jpg``: the evidence the range refers to;
+- ``config/site.yaml``: the site config file in force;
+- ``manifest.json``: the range, the SHA-256 of every other file, the public key;
+- ``manifest.sig``: the Ed25519 signature of manifest.json.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from streams.audit.records import LoggedRecord, RecordedLog, TimeRange
+from streams.audit.verify import Finding, Verdict, check_chains, check_references
+from streams.signing import Signer, fingerprint, is_valid, load_public_key, public_pem
+
+FORMAT = "quaywatch-audit-bundle/1"
+RECORDS, MANIFEST, SIGNATURE, CONFIG = (
+    "records.jsonl",
+    "manifest.json",
+    "manifest.sig",
+    "config/site.yaml",
+)
+
+
+def bundle_records(log: RecordedLog, window: TimeRange) -> list[LoggedRecord]:
+    """The range's records plus the terminal history before it (container state a replay needs)."""
+    end_ms = window.end.timestamp() * 1000
+    return [
+        record
+        for record in log.all_records()
+        if window.holds(record.timestamp_ms)
+        or (record.topic == "terminal" and record.timestamp_ms <= end_ms)
+    ]
+
+
+def export_bundle(
+    log: RecordedLog,
+    window: TimeRange,
+    config_file: Path,
+    snapshot_dir: Path,
+    signer: Signer,
+    out: Path,
+) -> Path:
+    records = bundle_records(log, window)
+    _, referenced = check_references(RecordedLog.of(records), window)
+    files: dict[str, bytes] = {
+        RECORDS: "".join(json.dumps(r.to_json()) + "\n" for r in records).encode(),
+        CONFIG: config_file.read_bytes(),
+    }
+    for sha256 in sorted(referenced):
+        path = snapshot_dir / f"{sha256}.jpg"
+        if path.is_file():  # a missing one is what verify reports; the bundle says so below
+            files[f"snapshots/{sha256}.jpg"] = path.read_bytes()
+    manifest = {
+        "format": FORMAT,
+        "created_at": datetime.now(UTC).isoformat(),
+        "range": {"from": window.start.isoformat(), "to": window.end.isoformat()},
+        "records": len(records),
+        "snapshots_referenced": sorted(referenced),
+        "files": {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())},
+        "public_key": public_pem(signer.public_key).decode(),
+        "key_fingerprint": fingerprint(signer.public_key),
+    }
+    manifest_bytes = json.dumps(manifest, indent=2, sort_keys=True).encode()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
+        for name, data in files.items():
+            bundle.writestr(name, data)
+        bundle.writestr(MANIFEST, manifest_bytes)
+        bundle.writestr(SIGNATURE, signer.sign(manifest_bytes))
+    return out
+
+
+@dataclass
+class BundleCheck:
+    verdict: Verdict
+    key_fingerprint: str
+    trusted_key: bool
+    window: TimeRange | None
+
+    def render(self) -> str:
+        trust = (
+            "the trusted key given"
+            if self.trusted_key
+            else "the key inside the bundle (pass --public-key to check who signed it)"
+        )
+        return f"bundle signed by key {self.key_fingerprint}, checked against {trust}\n" + (
+            self.verdict.render()
+        )
+
+
+def verify_bundle(path: Path, trusted_key: Ed25519PublicKey | None = None) -> BundleCheck:
+    """Signature of the manifest, hash of every file, then the chains and references inside."""
+    findings: list[Finding] = []
+    with zipfile.ZipFile(path) as bundle:
+        names = set(bundle.namelist())
+        missing = {MANIFEST, SIGNATURE} - names
+        if missing:
+            verdict = Verdict([Finding("not a bundle", str(path), f"no {', '.join(missing)}")])
+            return BundleCheck(verdict, "-", trusted_key is not None, None)
+        manifest_bytes = bundle.read(MANIFEST)
+        manifest = json.loads(manifest_bytes)
+        embedded = load_public_key(manifest["public_key"].encode(), f"{path}:{MANIFEST}")
+        key = trusted_key or embedded
+        if not is_valid(key, bundle.read(SIGNATURE), manifest_bytes):
+            findings.append(
+                Finding("manifest signature invalid", f"{path}:{MANIFEST}", "not signed by the key")
+            )
+        listed: dict[str, str] = manifest["files"]
+        for name, sha256 in sorted(listed.items()):
+            if name not in names:
+                findings.append(Finding("file missing", f"{path}:{name}", "listed, not in bundle"))
+            elif hashlib.sha256(bundle.read(name)).hexdigest() != sha256:
+                findings.append(Finding("file modified", f"{path}:{name}", "hash differs"))
+        for name in sorted(names - set(listed) - {MANIFEST, SIGNATURE}):
+            findings.append(Finding("file not in manifest", f"{path}:{name}", "added afterwards"))
+        for name in sorted(n for n in listed if n.startswith("snapshots/")):
+            if name in names and hashlib.sha256(bundle.read(name)).hexdigest() != Path(name).stem:
+                findings.append(
+                    Finding("snapshot modified", f"{path}:{name}", "hash differs from name")
+                )
+        records = [
+            LoggedRecord.from_json(json.loads(line))
+            for line in bundle.read(RECORDS).decode().splitlines()
+            if line
+        ]
+    window = TimeRange(
+        datetime.fromisoformat(manifest["range"]["from"]),
+        datetime.fromisoformat(manifest["range"]["to"]),
+    )
+    log = RecordedLog.of(records, partial=True)
+    findings += check_chains(log, window, key)
+    findings += check_references(log, window)[0]
+    for sha256 in manifest["snapshots_referenced"]:
+        if f"snapshots/{sha256}.jpg" not in listed:
+            findings.append(Finding("snapshot missing", f"{path}:snapshots/{sha256}.jpg", "absent"))
+    verdict = Verdict(
+        findings=findings,
+        records_checked=len(records),
+        snapshots_checked=sum(1 for n in listed if n.startswith("snapshots/")),
+        signatures=f"checked against key {fingerprint(key)}",
+    )
+    return BundleCheck(verdict, fingerprint(embedded), trusted_key is not None, window)

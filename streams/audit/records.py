@@ -1,0 +1,156 @@
+"""The recorded log an audit works on: every record of some topics, read up to date.
+
+Ranges are taken by the records' own timestamps after reading the partitions from their start,
+because `offsets_for_times` is not answered faithfully by every Kafka-protocol broker; whether
+everything is read comes from the fetch high-water marks (the correlator's `TopicReader`).
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from config.site import Kafka
+from streams.correlator.reading import FETCH_MAX_WAIT_MS, TopicReader
+from streams.kafka import consumer
+
+AUDITED_TOPICS = (
+    "access",
+    "camera-health",
+    "terminal",
+    "alerts",
+    "operator-actions",
+    "dead-letter",
+)
+
+
+@dataclass(frozen=True)
+class TimeRange:
+    """[start, end] in record time, both ends included."""
+
+    start: datetime
+    end: datetime
+
+    def __post_init__(self) -> None:
+        if self.start.tzinfo is None or self.end.tzinfo is None:
+            raise ValueError("audit range ends need a time zone, e.g. 2024-03-04T02:00:00Z")
+        if self.end < self.start:
+            raise ValueError(f"audit range ends before it starts: {self.start} > {self.end}")
+
+    def holds(self, timestamp_ms: int) -> bool:
+        return self.start.timestamp() * 1000 <= timestamp_ms <= self.end.timestamp() * 1000
+
+    def __str__(self) -> str:
+        return f"{self.start.isoformat()} .. {self.end.isoformat()}"
+
+
+@dataclass(frozen=True)
+class LoggedRecord:
+    """One Kafka record as an auditor needs it; `topic` is without the site's prefix."""
+
+    topic: str
+    partition: int
+    offset: int
+    timestamp_ms: int
+    key: bytes | None
+    value: bytes
+    headers: tuple[tuple[str, bytes], ...]
+
+    @property
+    def where(self) -> str:
+        return f"{self.topic}/{self.partition}@{self.offset}"
+
+    @property
+    def time(self) -> datetime:
+        return datetime.fromtimestamp(self.timestamp_ms / 1000, UTC)
+
+    def header_map(self) -> dict[str, bytes]:
+        return dict(self.headers)
+
+    def to_json(self) -> dict[str, object]:
+        # Base64 keeps key, value and headers byte-exact, which their hashes depend on.
+        return {
+            "topic": self.topic,
+            "partition": self.partition,
+            "offset": self.offset,
+            "timestamp_ms": self.timestamp_ms,
+            "key": None if self.key is None else _b64(self.key),
+            "value": _b64(self.value),
+            "headers": [[name, _b64(value)] for name, value in self.headers],
+        }
+
+    @classmethod
+    def from_json(cls, raw: dict) -> LoggedRecord:
+        return cls(
+            topic=raw["topic"],
+            partition=int(raw["partition"]),
+            offset=int(raw["offset"]),
+            timestamp_ms=int(raw["timestamp_ms"]),
+            key=None if raw["key"] is None else base64.b64decode(raw["key"]),
+            value=base64.b64decode(raw["value"]),
+            headers=tuple((name, base64.b64decode(value)) for name, value in raw["headers"]),
+        )
+
+
+@dataclass
+class RecordedLog:
+    """Records per topic in (partition, offset) order, and where each retained partition starts.
+
+    `partial` marks a log that holds only part of the partitions by design (an export bundle),
+    so chains may begin before its first record.
+    """
+
+    records: dict[str, list[LoggedRecord]] = field(default_factory=dict)
+    partial: bool = False
+
+    def topic(self, name: str) -> list[LoggedRecord]:
+        return self.records.get(name, [])
+
+    def in_range(self, name: str, window: TimeRange) -> list[LoggedRecord]:
+        return [record for record in self.topic(name) if window.holds(record.timestamp_ms)]
+
+    def all_records(self) -> list[LoggedRecord]:
+        return [record for name in sorted(self.records) for record in self.records[name]]
+
+    @property
+    def size(self) -> int:
+        return sum(len(records) for records in self.records.values())
+
+    @classmethod
+    def of(cls, records: Iterable[LoggedRecord], partial: bool = False) -> RecordedLog:
+        log = cls(partial=partial)
+        for record in sorted(records, key=lambda r: (r.topic, r.partition, r.offset)):
+            log.records.setdefault(record.topic, []).append(record)
+        return log
+
+
+def read_log(kafka: Kafka, topics: Sequence[str] = AUDITED_TOPICS) -> RecordedLog:
+    """Every record of `topics` published before this call, from each partition's start."""
+    reader = TopicReader(
+        consumer(
+            kafka, None, fetch_max_wait_ms=FETCH_MAX_WAIT_MS, max_partition_fetch_bytes=8 << 20
+        ),
+        [kafka.topic(name) for name in topics],
+    )
+    try:
+        raw = reader.read_new()
+    finally:
+        reader.close()
+    return RecordedLog.of(
+        LoggedRecord(
+            topic=record.topic.removeprefix(kafka.topic_prefix),
+            partition=record.partition,
+            offset=record.offset,
+            timestamp_ms=record.timestamp,
+            key=record.key,
+            value=record.value,
+            headers=tuple((name, value or b"") for name, value in record.headers),
+        )
+        for record in raw
+    )
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()

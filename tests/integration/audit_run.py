@@ -1,0 +1,204 @@
+"""A recorded demo-like night for the audit tests: real producers, a real correlator, a real broker.
+
+Access events are built directly (not by the model) but go through the worker's spooling
+Publisher with real evidence snapshots; container events go through the terminal feed's
+publishing; a Correlator instance raises the alerts; operator actions go through the console's
+publisher. All of it is chained and signed with a key made for the run.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from uuid import uuid4
+
+import numpy as np
+
+from config.site import Correlation, Kafka, SiteConfig
+from detectors.evidence import EvidenceStore
+from quaywatch.console.actions import ActionPublisher
+from streams.access import AccessEvent, AccessPhase
+from streams.alerts import Alert
+from streams.audit.records import LoggedRecord, RecordedLog, TimeRange, read_log
+from streams.chain import ChainedProducer
+from streams.correlator.engine import alert_id_for
+from streams.correlator.loop import Correlator
+from streams.kafka import producer
+from streams.operator_actions import ActionKind, OperatorAction
+from streams.publisher import Publisher
+from streams.signing import KEY_ENV, generate_key
+from streams.terminal.events import ContainerActivity as Did
+from streams.terminal.publish import publish_feed_items
+from streams.topics import create_topics
+from tests.fixtures.port_story import (
+    STORY_START,
+    access_event,
+    container_event,
+    container_number,
+    minutes,
+    story_site,
+)
+
+NIGHT = STORY_START
+SELECTED, INSPECTED, RELEASED, FRESH, LATE, OLD = (container_number(n) for n in range(6))
+# zone-B3's container was discharged 120 min before the people were seen: outside a 60 min
+# fresh-unload window (medium), inside a 180 min one (high). Nothing else depends on it.
+RECORDED_WINDOW = Correlation(grace_seconds=120, fresh_unload_minutes=60)
+LONGER_WINDOW = Correlation(grace_seconds=120, fresh_unload_minutes=180)
+INCIDENTS = {
+    "selected": "zone-B0",
+    "inspection": "zone-B1",
+    "released": "zone-B2",
+    "fresh-1": "zone-B3",
+    "fresh-2": "zone-B3",
+    "late": "zone-B4",
+    "old": "zone-B5",
+    "empty": "zone-B6",
+}
+FRESH_INCIDENTS = ("fresh-1", "fresh-2")
+
+
+@dataclass
+class RecordedRun:
+    kafka: Kafka
+    site: SiteConfig
+    window: TimeRange
+    log: RecordedLog
+    key_path: Path
+    snapshot_dir: Path
+
+
+def site_with(kafka: Kafka, data_dir: Path, correlation: Correlation) -> SiteConfig:
+    return story_site(kafka, correlation=correlation).model_copy(update={"data_dir": data_dir})
+
+
+def yard() -> list:
+    long_ago = NIGHT - timedelta(days=1)
+    return [
+        container_event(SELECTED, Did.discharged, long_ago, "B0"),
+        container_event(SELECTED, Did.selected_for_inspection, NIGHT - minutes(90)),
+        container_event(INSPECTED, Did.discharged, long_ago, "B1"),
+        container_event(INSPECTED, Did.selected_for_inspection, NIGHT - minutes(90)),
+        container_event(INSPECTED, Did.seal_removed, NIGHT - minutes(10)),
+        container_event(RELEASED, Did.discharged, NIGHT - minutes(60), "B2"),
+        container_event(RELEASED, Did.selected_for_scan, NIGHT - minutes(40)),
+        container_event(RELEASED, Did.released, NIGHT - minutes(20)),
+        container_event(FRESH, Did.discharged, NIGHT - minutes(120), "B3"),
+        container_event(LATE, Did.discharged, long_ago, "B4"),
+        container_event(OLD, Did.discharged, long_ago, "B5"),
+    ]
+
+
+def people(evidence: EvidenceStore) -> list[AccessEvent]:
+    events = []
+    for number, (incident, zone) in enumerate(INCIDENTS.items()):
+        frame = np.full((48, 64, 3), 30 * number % 255, dtype=np.uint8)
+        frame[10:40, 20 + number : 30 + number] = (0, 0, 255)
+        snapshot = evidence.keep(frame)
+        seen = NIGHT + timedelta(seconds=number)
+        blocks = [zone.removeprefix("zone-")] if zone != "zone-B6" else []
+        start = access_event(zone, seen, incident, blocks)
+        end = access_event(zone, seen + timedelta(seconds=40), incident, blocks, AccessPhase.end)
+        # Only a start carries evidence; the story's placeholder hash names no file.
+        events += [
+            start.model_copy(update={"snapshot_sha256": snapshot}),
+            end.model_copy(update={"snapshot_sha256": None}),
+        ]
+    return events
+
+
+def wait_for_alerts(kafka: Kafka, wanted: set[tuple[str, int]], timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        seen = {
+            (alert.alert_id, alert.revision)
+            for alert in (
+                Alert.from_bytes(r.value) for r in read_log(kafka, ["alerts"]).topic("alerts")
+            )
+        }
+        if wanted <= seen:
+            return
+        time.sleep(0.3)
+    raise TimeoutError(f"alerts not published: {sorted(wanted - seen)}")
+
+
+def record_night(kafka: Kafka, data_dir: Path) -> RecordedRun:
+    key_path = data_dir / "keys" / "signing.pem"
+    generate_key(key_path)
+    os.environ[KEY_ENV] = str(key_path)  # producers find the site key here, as deployed
+    site = site_with(kafka, data_dir, RECORDED_WINDOW)
+    snapshot_dir = data_dir / "snapshots"
+    started = datetime.now(UTC) - timedelta(seconds=1)
+    feed = ChainedProducer(producer(kafka), "terminal")
+    publish_feed_items(feed, kafka, yard(), "dcsa")
+    publisher = Publisher(kafka, data_dir / "spool", 1 << 24, client_id="worker-audit")
+    for event in people(EvidenceStore(snapshot_dir)):
+        publisher.publish("access", event.zone_id, event)
+    assert publisher.flush(timeout_s=30)
+    publisher.close()
+    correlator = Correlator(site, group_id=f"{kafka.topic_prefix}correlator")
+    stop = threading.Event()
+    loop = threading.Thread(target=correlator.run, args=(stop,))
+    loop.start()
+    try:
+        wait_for_alerts(kafka, {(alert_id_for(i), 1) for i in INCIDENTS})
+        # Customs news 30 s after the person in zone-B4 was seen: inside the grace period.
+        late = container_event(LATE, Did.selected_for_inspection, NIGHT + timedelta(seconds=35))
+        publish_feed_items(feed, kafka, [late], "dcsa")
+        wait_for_alerts(kafka, {(alert_id_for("late"), 2)})
+    finally:
+        stop.set()
+        loop.join(timeout=30)
+        correlator.close()
+        feed.close()
+    console = ActionPublisher(kafka)
+    for incident, action in (("selected", ActionKind.escalate), ("late", ActionKind.acknowledge)):
+        revision = 2 if incident == "late" else 1
+        console.publish(
+            OperatorAction.create(
+                event_id=f"action-{incident}",
+                event_time=NIGHT + minutes(3),
+                alert_id=alert_id_for(incident),
+                alert_revision=revision,
+                action=action,
+                reason="guards sent" if action is ActionKind.escalate else "seen on camera",
+                operator="olga",
+                role="operator",
+                console_id="console-1",
+            )
+        )
+    console.close()
+    del os.environ[KEY_ENV]
+    window = TimeRange(started, datetime.now(UTC) + timedelta(seconds=1))
+    return RecordedRun(kafka, site, window, read_log(kafka), key_path, snapshot_dir)
+
+
+def copy_log(broker_bootstrap: str, records: list[LoggedRecord]) -> Kafka:
+    """Write `records` as they are (partition, key, value, headers, timestamp) under a new prefix.
+
+    Kafka cannot be edited in place, so a tampered log is made by copying a recorded one with
+    the change applied; offsets in the copy are positions in the list per partition.
+    """
+    kafka = Kafka(bootstrap_servers=[broker_bootstrap], topic_prefix=f"x{uuid4().hex[:8]}.")
+    create_topics(kafka)
+    client = producer(kafka)
+    futures = [
+        client.send(
+            kafka.topic(record.topic),
+            key=record.key,
+            value=record.value,
+            headers=list(record.headers),
+            partition=record.partition,
+            timestamp_ms=record.timestamp_ms,
+        )
+        for record in records
+    ]
+    client.flush()
+    for future in futures:
+        future.get(timeout=30)
+    client.close()
+    return kafka

@@ -1,0 +1,226 @@
+"""`audit verify` finds and locates every kind of tampering, and passes an untouched log.
+
+Tansu's storage cannot be edited in place (nor can a real Kafka log, short of rewriting its
+segment files), so each tampered log is built by copying the recorded one, record by record
+with its partition, key, value, headers and timestamp, to a new topic prefix with the change
+applied, and `audit verify` then reads that prefix from the broker like any other.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from uuid import uuid4
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from config.site import Kafka
+from quaywatch.broker import EmbeddedBroker
+from streams.audit.records import LoggedRecord, read_log
+from streams.audit.verify import Verdict, verify
+from streams.chain import Chain, ChainLink, body_sha256
+from streams.correlator.engine import alert_id_for
+from streams.operator_actions import ActionKind, OperatorAction
+from streams.signing import Signer, load_public_key
+from streams.topics import create_topics
+from tests.integration.audit_run import NIGHT, RecordedRun, copy_log, minutes, record_night
+
+pytestmark = pytest.mark.integration
+
+Tamper = Callable[[list[LoggedRecord]], list[LoggedRecord]]
+
+
+@pytest.fixture(scope="module")
+def recorded(
+    broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RecordedRun]:
+    kafka = Kafka(bootstrap_servers=[broker.bootstrap], topic_prefix=f"v{uuid4().hex[:8]}.")
+    create_topics(kafka)
+    yield record_night(kafka, tmp_path_factory.mktemp("night"))
+
+
+def verified(run: RecordedRun, kafka: Kafka, snapshot_dir: Path | None = None) -> Verdict:
+    public_key = load_public_key(run.key_path.read_bytes(), str(run.key_path))
+    return verify(read_log(kafka), run.window, snapshot_dir or run.snapshot_dir, public_key)
+
+
+def partition_of(run: RecordedRun, topic: str, least: int = 3) -> list[LoggedRecord]:
+    """The records of the busiest partition of a topic (at least `least` of them)."""
+    by_partition: dict[int, list[LoggedRecord]] = {}
+    for record in run.log.topic(topic):
+        by_partition.setdefault(record.partition, []).append(record)
+    busiest = max(by_partition.values(), key=len)
+    assert len(busiest) >= least
+    return busiest
+
+
+def tampered(run: RecordedRun, broker: EmbeddedBroker, topic: str, change: Tamper) -> Kafka:
+    target = partition_of(run, topic)
+    records = [
+        record
+        for record in run.log.all_records()
+        if (record.topic, record.partition) != (topic, target[0].partition)
+    ]
+    return copy_log(broker.bootstrap, records + change(list(target)))
+
+
+def first_broken(verdict: Verdict) -> tuple[str, str]:
+    assert not verdict.clean, verdict.render()
+    return verdict.broken[0].kind, verdict.broken[0].where
+
+
+def test_an_untouched_log_verifies_clean(recorded: RecordedRun) -> None:
+    verdict = verified(recorded, recorded.kafka)
+
+    assert verdict.clean, verdict.render()
+    assert verdict.records_checked == recorded.log.size
+    assert verdict.snapshots_checked == 8
+    assert "checked against key" in verdict.signatures
+
+
+def test_an_untouched_copy_verifies_clean(recorded: RecordedRun, broker: EmbeddedBroker) -> None:
+    # The copying itself must not be what the other tests detect.
+    copy = tampered(recorded, broker, "access", lambda records: records)
+    assert verified(recorded, copy).clean
+
+
+def test_a_modified_alert_body_is_found_at_its_offset(
+    recorded: RecordedRun, broker: EmbeddedBroker
+) -> None:
+    def downgrade(records: list[LoggedRecord]) -> list[LoggedRecord]:
+        body = json.loads(records[1].value)
+        body["severity"] = "suppressed" if body["severity"] != "suppressed" else "medium"
+        records[1] = _with_value(records[1], json.dumps(body, sort_keys=True).encode())
+        return records
+
+    copy = tampered(recorded, broker, "alerts", downgrade)
+    target = partition_of(recorded, "alerts")
+
+    assert first_broken(verified(recorded, copy)) == (
+        "body hash mismatch",
+        f"alerts/{target[0].partition}@1",
+    )
+
+
+def test_a_deleted_access_event_is_found_as_a_sequence_gap(
+    recorded: RecordedRun, broker: EmbeddedBroker
+) -> None:
+    copy = tampered(recorded, broker, "access", lambda records: records[:1] + records[2:])
+    target = partition_of(recorded, "access")
+    verdict = verified(recorded, copy)
+
+    assert first_broken(verdict) == ("sequence gap", f"access/{target[0].partition}@1")
+    assert "seq 1 missing" in verdict.broken[0].detail
+
+
+def test_a_reordered_pair_of_terminal_events_is_found(
+    recorded: RecordedRun, broker: EmbeddedBroker
+) -> None:
+    def swap(records: list[LoggedRecord]) -> list[LoggedRecord]:
+        records[1], records[2] = records[2], records[1]
+        return records
+
+    copy = tampered(recorded, broker, "terminal", swap)
+    target = partition_of(recorded, "terminal")
+    verdict = verified(recorded, copy)
+
+    assert first_broken(verdict) == ("reordered", f"terminal/{target[0].partition}@1")
+    assert [f.kind for f in verdict.broken] == ["reordered", "reordered"]
+
+
+def test_an_inserted_forged_access_event_is_found_where_it_was_put(
+    recorded: RecordedRun, broker: EmbeddedBroker
+) -> None:
+    def insert(records: list[LoggedRecord]) -> list[LoggedRecord]:
+        # The forger copies the worker's chain headers and links the forgery in correctly;
+        # only the site's key is out of reach.
+        genuine = records[1]
+        link = ChainLink.from_headers(genuine.header_map())
+        body = json.loads(genuine.value)
+        body["event_id"] += "-forged"
+        value = json.dumps(body, sort_keys=True).encode()
+        headers = ChainLink(
+            link.producer_id, link.sequence, link.partition, body_sha256(value), link.previous
+        ).headers()
+        forged = LoggedRecord(
+            genuine.topic,
+            genuine.partition,
+            0,
+            genuine.timestamp_ms,
+            genuine.key,
+            value,
+            (("schema", b"access-event/1"), *headers),
+        )
+        return [records[0], forged, *records[1:]]
+
+    copy = tampered(recorded, broker, "access", insert)
+    target = partition_of(recorded, "access")
+
+    assert first_broken(verified(recorded, copy)) == (
+        "signature missing",
+        f"access/{target[0].partition}@1",
+    )
+
+
+def test_a_modified_snapshot_file_is_found(recorded: RecordedRun, tmp_path: Path) -> None:
+    snapshots = tmp_path / "snapshots"
+    shutil.copytree(recorded.snapshot_dir, snapshots)
+    victim = sorted(snapshots.glob("*.jpg"))[2]
+    victim.write_bytes(victim.read_bytes()[:-10] + b"0123456789")
+
+    verdict = verified(recorded, recorded.kafka, snapshots)
+
+    assert first_broken(verdict) == ("snapshot modified", str(victim))
+
+
+def test_a_forged_operator_action_is_found(recorded: RecordedRun, broker: EmbeddedBroker) -> None:
+    """An acknowledgement nobody gave, on a real alert, from a console chain of the forger's
+    own making, signed with a key that is not the site's."""
+    forger = Chain("console", signer=Signer(Ed25519PrivateKey.generate()))
+    action = OperatorAction.create(
+        event_id="action-forged",
+        event_time=NIGHT + minutes(2),
+        alert_id=alert_id_for("selected"),
+        alert_revision=1,
+        action=ActionKind.close_false_alarm,
+        reason="nothing there",
+        operator="olga",
+        role="operator",
+        console_id="console-1",
+    ).stamped()
+    genuine = recorded.log.topic("operator-actions")[0]
+    key, value = action.alert_id.encode(), action.to_bytes()
+    with forger.next_link("operator-actions", genuine.partition, key, value) as headers:
+        forged = LoggedRecord(
+            "operator-actions",
+            genuine.partition,
+            0,
+            genuine.timestamp_ms + 1,
+            key,
+            value,
+            (*action.headers(), *headers),
+        )
+    copy = copy_log(broker.bootstrap, [*recorded.log.all_records(), forged])
+    forged_offset = sum(
+        1 for r in recorded.log.topic("operator-actions") if r.partition == genuine.partition
+    )
+
+    assert first_broken(verified(recorded, copy)) == (
+        "signature invalid",
+        f"operator-actions/{genuine.partition}@{forged_offset}",
+    )
+
+
+def _with_value(record: LoggedRecord, value: bytes) -> LoggedRecord:
+    return LoggedRecord(
+        record.topic,
+        record.partition,
+        record.offset,
+        record.timestamp_ms,
+        record.key,
+        value,
+        record.headers,
+    )
