@@ -1,4 +1,4 @@
-"""kafka-python clients built from the site's Kafka settings, so security settings reach every one."""
+"""kafka-python clients built from the site's Kafka settings, so security reaches every one."""
 
 from __future__ import annotations
 
