@@ -1,0 +1,121 @@
+"""Audit replay throughput against raw kafka-python consumption, on one embedded broker, one run.
+
+    python bench/replay.py [--containers 20000] [--incidents 3000]
+
+Publishes a made-up port night through the chained producer (so the records carry the chain
+headers an audit reads), then measures, over the same topics: a bare kafka-python consumer
+reading every record, the audit's full replay (read the log, decode, correlate, diff) and the
+chain verification. Prints JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from kafka import KafkaConsumer, TopicPartition  # noqa: E402
+
+from config.site import Kafka  # noqa: E402
+from quaywatch.broker import EmbeddedBroker  # noqa: E402
+from streams.audit.records import TimeRange, read_log  # noqa: E402
+from streams.audit.replay import compare, histories, replay_alerts  # noqa: E402
+from streams.audit.verify import check_chains  # noqa: E402
+from streams.chain import ChainedProducer  # noqa: E402
+from streams.kafka import producer  # noqa: E402
+from streams.terminal.events import ContainerEvent  # noqa: E402
+from streams.topics import create_topics  # noqa: E402
+from tests.fixtures.port_story import port_night, story_site  # noqa: E402
+
+
+def publish(kafka: Kafka, events: list) -> None:
+    client = ChainedProducer(producer(kafka, linger_ms=20, batch_size=256 * 1024), "bench")
+    futures = []
+    for event in events:
+        if isinstance(event, ContainerEvent):
+            topic, key = "terminal", event.container_number
+        else:
+            topic, key = "access", event.zone_id
+        futures.append(client.send(kafka.topic(topic), key, event.stamped()))
+    client.flush()
+    for future in futures:
+        future.get(timeout=60)
+    client.close()
+
+
+def raw_consume(kafka: Kafka, total: int) -> float:
+    """Records/s of a bare kafka-python consumer reading access and terminal from the start."""
+    reader = KafkaConsumer(bootstrap_servers=kafka.bootstrap_servers)
+    reader.assign(
+        [
+            TopicPartition(kafka.topic(name), p)
+            for name in ("access", "terminal")
+            for p in range(kafka.partitions)
+        ]
+    )
+    reader.seek_to_beginning()
+    count, started = 0, time.perf_counter()
+    while count < total:
+        count += sum(len(r) for r in reader.poll(timeout_ms=500, max_records=5000).values())
+    elapsed = time.perf_counter() - started
+    reader.close()
+    return count / elapsed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--containers", type=int, default=20_000)
+    parser.add_argument("--incidents", type=int, default=3_000)
+    parser.add_argument("--blocks", type=int, default=100)
+    args = parser.parse_args()
+    events = port_night(
+        seed=7, containers=args.containers, incidents=args.incidents, blocks=args.blocks
+    )
+    with EmbeddedBroker(data_dir=None, memory=True) as broker:
+        kafka = Kafka(bootstrap_servers=[broker.bootstrap], topic_prefix="bench.", partitions=3)
+        create_topics(kafka)
+        site = story_site(kafka, blocks=args.blocks)
+        started_at = datetime.now(UTC) - timedelta(seconds=1)
+        publish(kafka, events)
+        window = TimeRange(started_at, datetime.now(UTC) + timedelta(seconds=1))
+
+        raw_per_s = raw_consume(kafka, len(events))
+
+        started = time.perf_counter()
+        log = read_log(kafka, ["access", "terminal", "alerts"])
+        read_s = time.perf_counter() - started
+        alerts = replay_alerts(site, log, window, progress=False)
+        diff = compare({}, histories(alerts))
+        replay_s = time.perf_counter() - started
+
+        started = time.perf_counter()
+        findings = check_chains(log, window, None)
+        verify_s = time.perf_counter() - started
+    print(
+        json.dumps(
+            {
+                "events": len(events),
+                "access_events": sum(not isinstance(e, ContainerEvent) for e in events),
+                "alerts_replayed": len(alerts),
+                "alert_ids": len(diff.added),
+                "raw_kafka_python_records_per_s": round(raw_per_s),
+                "replay_events_per_s": round(len(events) / replay_s),
+                "replay_read_s": round(read_s, 2),
+                "replay_total_s": round(replay_s, 2),
+                "replay_vs_raw": round(len(events) / replay_s / raw_per_s, 3),
+                "chain_verify_records_per_s": round(log.size / verify_s),
+                "chain_findings": len(findings),
+            },
+            indent=2,
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""The audit report of a recorded night, opened from disk in headless Chromium: the timelines
+and the alert table are drawn (checked in the page and in the screenshot's pixels)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from uuid import uuid4
+
+import pytest
+from PIL import Image
+from playwright.sync_api import sync_playwright
+
+from config.site import Kafka
+from quaywatch.broker import EmbeddedBroker
+from streams.audit.report import write_report
+from streams.audit.verify import verify
+from streams.signing import load_public_key
+from streams.topics import create_topics
+from tests.integration.audit_run import INCIDENTS, RecordedRun, record_night
+
+pytestmark = [pytest.mark.e2e, pytest.mark.integration]
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def recorded(
+    broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RecordedRun]:
+    kafka = Kafka(bootstrap_servers=[broker.bootstrap], topic_prefix=f"r{uuid4().hex[:8]}.")
+    create_topics(kafka)
+    yield record_night(kafka, tmp_path_factory.mktemp("night"))
+
+
+def colour_share(png: bytes, rgb: tuple[int, int, int], tolerance: int = 12) -> float:
+    """Share of the image's pixels within `tolerance` of a colour."""
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    pixels = list(image.getdata())
+    near = sum(
+        1
+        for pixel in pixels
+        if all(abs(c - w) <= tolerance for c, w in zip(pixel, rgb, strict=True))
+    )
+    return near / len(pixels)
+
+
+def test_report_shows_timelines_and_alert_table_in_chromium(
+    recorded: RecordedRun, tmp_path: Path
+) -> None:
+    public_key = load_public_key(recorded.key_path.read_bytes(), "key")
+    verdict = verify(recorded.log, recorded.window, recorded.snapshot_dir, public_key)
+    html = write_report(
+        recorded.site, recorded.log, recorded.window, verdict, recorded.snapshot_dir, tmp_path
+    )
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        page = browser.new_page(viewport={"width": 1100, "height": 900})
+        page.goto(html.as_uri())
+        timelines = page.locator("svg.timeline")
+        assert timelines.count() == len(set(INCIDENTS.values()))
+        assert page.locator("svg.timeline circle.access").count() == 2 * len(INCIDENTS)
+        assert page.locator("svg.timeline rect.window").count() >= 6
+        assert page.locator("svg.timeline circle.alert").count() == len(INCIDENTS) + 1
+        assert page.locator("svg.timeline polygon.action").count() == 2
+        assert page.locator("table#alerts tbody tr").count() == len(INCIDENTS)
+        assert "olga (operator) escalate" in page.locator("table#alerts").inner_text()
+        loaded = page.evaluate(
+            "Array.from(document.querySelectorAll('img.thumb')).every(i => i.naturalWidth > 0)"
+        )
+        assert loaded and page.locator("img.thumb").count() == len(INCIDENTS)
+        assert "INTACT" in page.locator("#verdict").inner_text()
+        # zone-B0 holds the selected container: its timeline shows the red "selected" window
+        # and the critical alert; the table shows the critical row's background.
+        zone_b0 = page.locator('svg.timeline[data-zone="zone-B0"]').screenshot()
+        table = page.locator("table#alerts").screenshot()
+        full = page.screenshot(full_page=True)
+        browser.close()
+
+    assert colour_share(zone_b0, (0x15, 0x65, 0xC0)) > 0.0003  # people seen (blue dots)
+    assert colour_share(zone_b0, (0xD3, 0x2F, 0x2F)) > 0.01  # selected-for-inspection window
+    assert colour_share(zone_b0, (0xC6, 0x28, 0x28)) > 0.0003  # the critical alert
+    assert colour_share(table, (0xFF, 0xCD, 0xD2)) > 0.01  # the critical row
+    assert colour_share(table, (0xFF, 0xF9, 0xC4)) > 0.01  # medium rows
+    (tmp_path / "report.png").write_bytes(full)
