@@ -23,9 +23,9 @@ from kafka import KafkaConsumer, TopicPartition  # noqa: E402
 from config.site import Kafka  # noqa: E402
 from quaywatch.broker import EmbeddedBroker  # noqa: E402
 from streams.correlator.loop import Correlator  # noqa: E402
-from streams.correlator.story import port_night, produce, story_site  # noqa: E402
 from streams.kafka import producer  # noqa: E402
 from streams.topics import create_topics  # noqa: E402
+from tests.fixtures.port_story import port_night, produce, story_site  # noqa: E402
 
 
 def raw_consume(kafka: Kafka, total: int) -> float:

@@ -10,9 +10,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
+from itertools import islice
 
 from config.site import Correlation
 from streams.alerts import ContainerAtAlert, ContainerCondition, Severity
@@ -35,12 +37,17 @@ CONDITION_RANK = {
 class Verdict:
     severity: Severity
     reason: str
-    containers: tuple[ContainerAtAlert, ...]
+    listed: tuple[tuple[ContainerCondition, ContainerState], ...]
     containers_in_zone: int
 
     def same_as(self, other: Verdict | None) -> bool:
         """Whether a revision is due: only a change of severity or reason is news to operators."""
         return other is not None and (self.severity, self.reason) == (other.severity, other.reason)
+
+    @property
+    def containers(self) -> tuple[ContainerAtAlert, ...]:
+        # Built only for verdicts that are published: most points re-judged change nothing.
+        return tuple(describe(state, condition) for condition, state in self.listed)
 
 
 def condition_of(
@@ -61,6 +68,34 @@ def condition_of(
     return ContainerCondition.in_yard
 
 
+@dataclass(frozen=True)
+class ZonePicture:
+    """The containers in a zone's yard blocks at one moment, as far as a verdict looks at them:
+    per condition the first few by container number, and how many there are."""
+
+    first: Mapping[ContainerCondition, Sequence[ContainerState]]
+    counts: Mapping[ContainerCondition, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @classmethod
+    def of(
+        cls, containers: Iterable[ContainerState], moment: float, correlation: Correlation
+    ) -> ZonePicture:
+        """The picture of every container given: the plain way, one condition at a time."""
+        grouped: dict[ContainerCondition, list[ContainerState]] = {}
+        for state in containers:
+            grouped.setdefault(condition_of(state, moment, correlation), []).append(state)
+        for states in grouped.values():
+            states.sort(key=lambda state: state.container_number)
+        return cls(
+            first={c: states[:MAX_LISTED_CONTAINERS] for c, states in grouped.items()},
+            counts={c: len(states) for c, states in grouped.items()},
+        )
+
+
 def classify(
     zone_id: str,
     yard_blocks: Sequence[str],
@@ -69,67 +104,102 @@ def classify(
     correlation: Correlation,
 ) -> Verdict:
     """The verdict for a person in `zone_id` at `moment`, next to `containers` as of then."""
-    conditions = [(condition_of(s, moment, correlation), s) for s in containers]
-    conditions.sort(key=lambda pair: (CONDITION_RANK[pair[0]], pair[1].container_number))
-    by_condition: dict[ContainerCondition, list[ContainerState]] = {}
-    for condition, state in conditions:
-        by_condition.setdefault(condition, []).append(state)
-    waiting = by_condition.get(ContainerCondition.selected_not_inspected, [])
-    inspecting = by_condition.get(ContainerCondition.under_inspection, [])
-    fresh = by_condition.get(ContainerCondition.freshly_discharged, [])
+    return judge(zone_id, yard_blocks, ZonePicture.of(containers, moment, correlation), correlation)
+
+
+def judge(
+    zone_id: str, yard_blocks: Sequence[str], picture: ZonePicture, correlation: Correlation
+) -> Verdict:
+    """The verdict for a person in `zone_id`, next to the containers `picture` shows."""
+
+    def group(condition: ContainerCondition) -> tuple[Sequence[ContainerState], int]:
+        return picture.first.get(condition, ()), picture.counts.get(condition, 0)
+
+    waiting, waiting_count = group(ContainerCondition.selected_not_inspected)
+    inspecting, inspecting_count = group(ContainerCondition.under_inspection)
+    fresh, fresh_count = group(ContainerCondition.freshly_discharged)
     in_bay = bool(set(yard_blocks) & set(correlation.inspection_bay_blocks))
+    total = picture.total
     where = f"person in zone {zone_id}"
     if inspecting and (in_bay or not waiting):
         severity = Severity.suppressed
         reason = (
-            f"{where} during the customs inspection of {_numbers(inspecting)} "
+            f"{where} during the customs inspection of {_numbers(inspecting, inspecting_count)} "
             f"(started {_clock(inspecting[0].inspection_started_at)}): expected presence"
         )
     elif waiting:
         severity = Severity.critical
         reason = (
-            f"{where} next to {_numbers(waiting)}, selected by customs "
+            f"{where} next to {_numbers(waiting, waiting_count)}, selected by customs "
             f"{_clock(waiting[0].selected_at)} and not yet inspected"
         )
     elif fresh:
         severity = Severity.high
         reason = (
-            f"{where} next to {_numbers(fresh)}, discharged {_clock(fresh[0].discharged_at)}, "
+            f"{where} next to {_numbers(fresh, fresh_count)}, "
+            f"discharged {_clock(fresh[0].discharged_at)}, "
             f"within {correlation.fresh_unload_minutes:g} min of unloading"
         )
-    elif containers:
-        released = by_condition.get(ContainerCondition.released, [])
-        reason = f"{where}: restricted zone; no container at risk among {len(containers)}" + (
-            f" ({_numbers(released)} released by customs)" if released else ""
+    elif total:
+        released, released_count = group(ContainerCondition.released)
+        reason = f"{where}: restricted zone; no container at risk among {total}" + (
+            f" ({_numbers(released, released_count)} released by customs)" if released else ""
         )
         severity = Severity.medium
     else:
         severity = Severity.medium
         reason = f"{where}: restricted zone; no containers in its yard blocks"
-    listed = tuple(
-        describe(state, condition) for condition, state in conditions[:MAX_LISTED_CONTAINERS]
+    ranked = (
+        (condition, state)
+        for condition in CONDITION_RANK  # most worrying first
+        for state in picture.first.get(condition, ())
     )
-    return Verdict(severity, reason, listed, len(containers))
+    return Verdict(severity, reason, tuple(islice(ranked, MAX_LISTED_CONTAINERS)), total)
 
 
 def describe(state: ContainerState, condition: ContainerCondition) -> ContainerAtAlert:
-    return ContainerAtAlert(
-        container_number=state.container_number,
-        condition=condition,
-        yard_block=state.yard_block,
-        yard_position=state.yard_position,
-        discharged_at=_datetime(state.discharged_at),
-        selected_for_scan_at=_datetime(state.selected_for_scan_at),
-        selected_for_inspection_at=_datetime(state.selected_for_inspection_at),
-        inspection_started_at=_datetime(state.inspection_started_at),
-        inspection_finished_at=_datetime(state.inspection_finished_at),
-        released_at=_datetime(state.released_at),
+    return _described(
+        state.container_number,
+        condition,
+        state.yard_block,
+        state.yard_position,
+        state.discharged_at,
+        state.selected_for_scan_at,
+        state.selected_for_inspection_at,
+        state.inspection_started_at,
+        state.inspection_finished_at,
+        state.released_at,
     )
 
 
-def _numbers(states: Sequence[ContainerState], most: int = 3) -> str:
+# Successive revisions and neighbouring alerts list the same containers in the same state:
+# building and validating the model once per distinct description saves most of the work.
+@lru_cache(maxsize=65536)
+def _described(
+    container_number: str,
+    condition: ContainerCondition,
+    yard_block: str | None,
+    yard_position: str | None,
+    *moments: float | None,
+) -> ContainerAtAlert:
+    discharged, scan, inspection, started, finished, released = map(_datetime, moments)
+    return ContainerAtAlert(
+        container_number=container_number,
+        condition=condition,
+        yard_block=yard_block,
+        yard_position=yard_position,
+        discharged_at=discharged,
+        selected_for_scan_at=scan,
+        selected_for_inspection_at=inspection,
+        inspection_started_at=started,
+        inspection_finished_at=finished,
+        released_at=released,
+    )
+
+
+def _numbers(states: Sequence[ContainerState], count: int, most: int = 3) -> str:
     numbers = [s.container_number for s in states[:most]]
-    more = f" and {len(states) - most} more" if len(states) > most else ""
+    more = f" and {count - most} more" if count > most else ""
     return ", ".join(numbers) + more
 
 

@@ -23,7 +23,8 @@ from datetime import UTC, datetime
 from config.site import Correlation
 from streams.access import AccessEvent
 from streams.alerts import Alert, Severity
-from streams.correlator.classify import Verdict, classify
+from streams.correlator.blocks import YardBlockView
+from streams.correlator.classify import Verdict, judge
 from streams.correlator.table import ContainerTable
 from streams.terminal.events import ContainerEvent
 
@@ -98,6 +99,7 @@ class CorrelationEngine:
         # with another config can answer differently; unknown zones keep the worker's blocks.
         self.zone_yard_blocks = dict(zone_yard_blocks or {})
         self.table = table or ContainerTable()
+        self.view = YardBlockView(self.table, correlation)
         self.open_cases: dict[str, AlertCase] = {}
         self.settled: dict[str, int] = {}  # alert id -> last published revision
         self._cases_by_block: dict[str, set[str]] = {}
@@ -144,10 +146,10 @@ class CorrelationEngine:
 
     def revise(self) -> list[Alert]:
         """Revisions due on cases touched by news since the last call."""
-        due, self._due = sorted(self._due), set()
-        return [
-            alert for alert_id in due for alert in self.revisions_due(self.open_cases[alert_id])
-        ]
+        # In event-time order: the yard block views then move forward in small steps.
+        cases = sorted((self.open_cases[a] for a in self._due), key=_in_time)
+        self._due = set()
+        return [alert for case in cases for alert in self.revisions_due(case)]
 
     def verdicts(self, case: AlertCase) -> list[tuple[float, Verdict]]:
         """Every distinct verdict on the case, at the event time it became due."""
@@ -155,8 +157,8 @@ class CorrelationEngine:
         points = [case.seen_at, *self.table.change_points(case.yard_blocks, case.seen_at, until)]
         sequence: list[tuple[float, Verdict]] = []
         for point in points:
-            containers = self.table.containers_in(case.yard_blocks, point)
-            verdict = classify(case.zone_id, case.yard_blocks, containers, point, self.correlation)
+            picture = self.view.picture(case.yard_blocks, point)
+            verdict = judge(case.zone_id, case.yard_blocks, picture, self.correlation)
             if not sequence or not verdict.same_as(sequence[-1][1]):
                 sequence.append((point, verdict))
         return sequence
@@ -227,6 +229,10 @@ class CorrelationEngine:
         self.open_cases[case.alert_id] = case
         for block in case.yard_blocks:
             self._cases_by_block.setdefault(block, set()).add(case.alert_id)
+
+
+def _in_time(case: AlertCase) -> tuple[float, str]:
+    return case.seen_at, case.alert_id
 
 
 def _clock(moment: float) -> str:

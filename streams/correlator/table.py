@@ -9,8 +9,8 @@ recorded it: a discharge at 09:00 that the feed reported at 10:00 was not known 
 
 from __future__ import annotations
 
-from bisect import insort
-from collections.abc import Iterable
+from bisect import bisect_left, bisect_right, insort
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -95,17 +95,57 @@ def apply(state: ContainerState, fact: ContainerFact) -> None:
         state.yard_block, state.yard_position = fact.yard_block, fact.yard_position
 
 
+class TimeIndex:
+    """(time, container number) pairs sorted by time: which containers have news in a window."""
+
+    __slots__ = ("times", "numbers")
+
+    def __init__(self) -> None:
+        self.times: list[float] = []
+        self.numbers: list[str] = []
+
+    def add(self, moment: float, container_number: str) -> None:
+        at = bisect_right(self.times, moment)
+        self.times.insert(at, moment)
+        self.numbers.insert(at, container_number)
+
+    def between(self, after: float, until: float) -> Iterator[str]:
+        """Numbers with a time in (after, until]."""
+        first, last = bisect_right(self.times, after), bisect_right(self.times, until)
+        return iter(self.numbers[first:last])
+
+    def times_between(self, after: float, until: float) -> list[float]:
+        return self.times[bisect_right(self.times, after) : bisect_right(self.times, until)]
+
+    def around(self, low: float, high: float) -> Iterator[str]:
+        """Numbers with a time in [low, high]."""
+        return iter(self.numbers[bisect_left(self.times, low) : bisect_right(self.times, high)])
+
+
 class ContainerTable:
-    """Every container's actual events, indexed by the yard blocks they have stood in."""
+    """Every container's actual events, indexed by the yard blocks they have stood in.
+
+    Per yard block the table also keeps, sorted by time, when news about each container that
+    ever stood there became visible, and when each of its discharges happened: a question
+    about a block at another moment then only has to look again at the containers with
+    something in between, not at the hundreds that stand there idle.
+    """
 
     def __init__(self) -> None:
         self._histories: dict[str, list[ContainerFact]] = {}
         self._event_ids: set[str] = set()
         self._by_block: dict[str, set[str]] = {}
+        self._news: dict[str, TimeIndex] = {}  # block -> visible_at of its containers' facts
+        self._discharges: dict[str, TimeIndex] = {}  # block -> event_time of discharges
+        self._listeners: list[Callable[[str, set[str]], None]] = []
         self.latest_visible_at: float = float("-inf")
 
     def __len__(self) -> int:
         return len(self._histories)
+
+    def listen(self, listener: Callable[[str, set[str]], None]) -> None:
+        """Call `listener(container_number, its yard blocks)` after every fact recorded."""
+        self._listeners.append(listener)
 
     def add(self, event: ContainerEvent) -> ContainerFact | None:
         """Record an event; planned, estimated and already-seen events change nothing."""
@@ -120,15 +160,39 @@ class ContainerTable:
             yard_block=event.yard_block,
             yard_position=event.yard_position,
         )
+        number = event.container_number
         self._event_ids.add(event.event_id)
-        insort(self._histories.setdefault(event.container_number, []), fact)
-        if fact.yard_block is not None:
-            self._by_block.setdefault(fact.yard_block, set()).add(event.container_number)
+        history = self._histories.setdefault(number, [])
+        insort(history, fact)
+        blocks = self.blocks_of(number)
+        for block in blocks:
+            members = self._by_block.setdefault(block, set())
+            # A container new to a block brings its whole history into the block's index.
+            for known in (fact,) if number in members else history:
+                self._index(block, number, known)
+            members.add(number)
         self.latest_visible_at = max(self.latest_visible_at, fact.visible_at)
+        for listener in self._listeners:
+            listener(number, blocks)
         return fact
+
+    def _index(self, block: str, number: str, fact: ContainerFact) -> None:
+        self._news.setdefault(block, TimeIndex()).add(fact.visible_at, number)
+        if fact.activity is ContainerActivity.discharged:
+            self._discharges.setdefault(block, TimeIndex()).add(fact.event_time, number)
 
     def blocks_of(self, container_number: str) -> set[str]:
         return {f.yard_block for f in self._histories.get(container_number, ()) if f.yard_block}
+
+    def members(self, yard_block: str) -> set[str]:
+        """Every container that has ever stood in the block."""
+        return self._by_block.get(yard_block, set())
+
+    def news(self, yard_block: str) -> TimeIndex:
+        return self._news.get(yard_block) or TimeIndex()
+
+    def discharges(self, yard_block: str) -> TimeIndex:
+        return self._discharges.get(yard_block) or TimeIndex()
 
     def state_as_of(self, container_number: str, moment: float) -> ContainerState:
         state = ContainerState(container_number)
@@ -140,7 +204,10 @@ class ContainerTable:
         return state
 
     def containers_in(self, yard_blocks: Iterable[str], moment: float) -> list[ContainerState]:
-        """Containers standing in any of the blocks as known at `moment`, by container number."""
+        """Containers standing in any of the blocks as known at `moment`, by container number.
+
+        The plain fold over every candidate: the reference the block views are tested against.
+        """
         blocks = set(yard_blocks)
         candidates = set().union(*(self._by_block.get(block, set()) for block in blocks))
         states = (self.state_as_of(number, moment) for number in sorted(candidates))
@@ -148,13 +215,10 @@ class ContainerTable:
 
     def change_points(self, yard_blocks: Iterable[str], after: float, until: float) -> list[float]:
         """Distinct times in (after, until] when news about containers in the blocks appeared."""
-        blocks = set(yard_blocks)
-        candidates = set().union(*(self._by_block.get(block, set()) for block in blocks))
         return sorted(
             {
-                fact.visible_at
-                for number in candidates
-                for fact in self._histories[number]
-                if after < fact.visible_at <= until
+                moment
+                for block in set(yard_blocks)
+                for moment in self.news(block).times_between(after, until)
             }
         )

@@ -17,7 +17,6 @@ from hypothesis import HealthCheck, given, settings
 from kafka import KafkaConsumer, TopicPartition
 
 from config.site import Kafka
-from streams.correlator.story import story_site
 from streams.dead_letter import DeadLetter
 from streams.kafka import producer
 from streams.terminal.callback import callback_server
@@ -25,6 +24,7 @@ from streams.terminal.coarri import read_coarri
 from streams.terminal.dcsa import read_dcsa
 from streams.terminal.events import ContainerEvent, Rejected
 from streams.terminal.publish import publish_feed_items
+from tests.fixtures.port_story import story_site
 from tests.unit.test_terminal_adapters import COARRI, dcsa3, dcsa_discharge
 from tests.unit.test_terminal_malformed import damaged_coarri, damaged_dcsa_event
 

@@ -18,9 +18,9 @@ from config.site import Correlation, Kafka
 from quaywatch.broker import EmbeddedBroker
 from streams.alerts import Alert
 from streams.correlator.engine import alert_id_for
-from streams.correlator.story import port_night, produce, story_site
 from streams.kafka import producer
 from streams.topics import create_topics
+from tests.fixtures.port_story import port_night, produce, story_site
 
 pytestmark = pytest.mark.integration
 

@@ -16,7 +16,9 @@ from config.site import Correlation, Kafka
 from streams.alerts import Alert, Severity
 from streams.correlator.engine import alert_id_for
 from streams.correlator.loop import Correlator
-from streams.correlator.story import (
+from streams.kafka import producer
+from streams.terminal.events import ContainerActivity as Did
+from tests.fixtures.port_story import (
     STORY_START,
     access_event,
     container_event,
@@ -25,8 +27,6 @@ from streams.correlator.story import (
     produce,
     story_site,
 )
-from streams.kafka import producer
-from streams.terminal.events import ContainerActivity as Did
 
 pytestmark = pytest.mark.integration
 

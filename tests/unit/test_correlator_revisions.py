@@ -7,8 +7,8 @@ from datetime import timedelta
 from config.site import Correlation
 from streams.alerts import Severity
 from streams.correlator.engine import CorrelationEngine
-from streams.correlator.story import STORY_START, access_event, container_event, container_number
 from streams.terminal.events import ContainerActivity
+from tests.fixtures.port_story import STORY_START, access_event, container_event, container_number
 
 SEEN = STORY_START
 BOX = container_number(11)

@@ -11,12 +11,12 @@ import pytest
 from config.site import Correlation
 from streams.alerts import Alert
 from streams.correlator.engine import CorrelationEngine
-from streams.correlator.story import port_night
 from streams.dead_letter import DeadLetter
 from streams.messages import Message
 from streams.terminal.coarri import read_coarri
 from streams.terminal.events import ContainerEvent
 from streams.terminal.publish import dead_letter_for
+from tests.fixtures.port_story import port_night
 from tests.unit.test_terminal_adapters import COARRI
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "streams" / "schemas"

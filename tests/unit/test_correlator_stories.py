@@ -7,14 +7,14 @@ from datetime import timedelta
 from config.site import Correlation
 from streams.alerts import Severity
 from streams.correlator.engine import CorrelationEngine, alert_id_for
-from streams.correlator.story import (
+from streams.terminal.events import Classifier, ContainerActivity
+from tests.fixtures.port_story import (
     STORY_START,
     access_event,
     container_event,
     container_number,
     minutes,
 )
-from streams.terminal.events import Classifier, ContainerActivity
 
 Q3 = "Q3"
 NIGHT = STORY_START
