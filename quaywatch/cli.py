@@ -21,6 +21,8 @@ COMMAND_MODULES = [
     "quaywatch.commands.users",
     "quaywatch.commands.worker",
     "quaywatch.commands.audit",
+    "quaywatch.commands.tune",
+    "quaywatch.commands.zones",
 ]
 
 

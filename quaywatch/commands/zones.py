@@ -1,0 +1,45 @@
+"""`quaywatch zones preview`: one frame of a camera with every zone and line drawn and named."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("zones", help="check zone polygons and lines by eye")
+    actions = parser.add_subparsers(dest="zones_command", required=True, metavar="ACTION")
+    preview = actions.add_parser(
+        "preview",
+        help="draw every zone and line of a camera on one of its frames, as PNG",
+        description="Read one frame of the camera (the first of a file, the next of a stream) "
+        "and draw every zone shaded and outlined, named with its rule, and every line with "
+        "arrows pointing the way that fires.",
+    )
+    preview.add_argument("--config", required=True, type=Path, metavar="SITE")
+    preview.add_argument("--camera", required=True, metavar="ID")
+    preview.add_argument(
+        "--frame", type=int, default=0, metavar="N", help="frame of a file to draw on (from 0)"
+    )
+    preview.add_argument(
+        "--out", type=Path, default=None, metavar="PNG", help="default: zones-ID.png"
+    )
+    preview.set_defaults(run=run_preview)
+
+
+def run_preview(args: argparse.Namespace) -> int:
+    from config.loading import ConfigError
+    from ingest.sources import SourceError
+    from quaywatch.tune.preview import PreviewError, write_preview
+
+    out = args.out or Path(f"zones-{args.camera}.png")
+    try:
+        zones = write_preview(args.config, args.camera, out, args.frame)
+    except (ConfigError, SourceError, PreviewError) as error:
+        log.error("%s", error)
+        return 2
+    print(f"{out}: {len(zones)} zones ({', '.join(zone.id for zone in zones) or 'none'})")
+    return 0

@@ -1,0 +1,44 @@
+"""The zone preview: a camera's frame with its zones and lines drawn, for checking by eye."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+
+from config.loading import load_site
+from config.site import Zone
+from ingest.sources import is_stream, open_source
+from quaywatch.tune.overlay import draw_zones, put_label
+
+
+class PreviewError(ValueError):
+    """The camera or the frame asked for does not exist."""
+
+
+def write_preview(config: Path, camera_id: str, out: Path, frame_index: int = 0) -> list[Zone]:
+    """Draws the camera's zones on one of its frames and writes PNG to `out`."""
+    site = load_site(config)
+    try:
+        camera = site.camera(camera_id)
+    except KeyError:
+        cameras = ", ".join(c.id for c in site.cameras)
+        raise PreviewError(f"{config}: no camera {camera_id!r}; cameras are {cameras}") from None
+    capture = open_source(camera.id, camera.source)
+    try:
+        if frame_index and not is_stream(camera.source):
+            capture.set(cv2.CAP_PROP_POS_FRAMES, frame_index)
+        ok, image = capture.read()
+    finally:
+        capture.release()
+    if not ok:
+        raise PreviewError(f"camera {camera_id}: no frame {frame_index} in {camera.source}")
+    zones = site.zones_of(camera_id)
+    canvas = draw_zones(image, zones)
+    put_label(
+        canvas, f"{site.site.id} / {camera_id}", (8, canvas.shape[0] - 10), (255, 255, 255), 0.5
+    )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if not cv2.imwrite(str(out), canvas):
+        raise PreviewError(f"cannot write {out}")
+    return zones
