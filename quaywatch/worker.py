@@ -3,19 +3,23 @@
 Per camera one capture thread (ingest) and one analysis thread (detectors); zone events
 become AccessEvent messages and camera health becomes CameraHealth messages, both handed to
 the spooling Publisher so a broker outage loses nothing. A camera that cannot be opened is
-logged and reported offline; the other cameras keep running.
+logged and reported offline; the other cameras keep running. A changed site file (or SIGHUP)
+switches the cameras' zone rules without dropping them; a config that does not load is
+refused and the one in force is kept.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import re
 import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from config.loading import ConfigError, load_site
 from config.site import Camera, SiteConfig, Zone
 from detectors.events import ZoneEvent, derived_id
 from detectors.evidence import EvidenceStore
@@ -83,6 +87,11 @@ class CameraWorker:
         self.worker = worker
         self.camera = camera
         self.failed: str | None = None
+        # The config this camera's events are stamped with, and one waiting to be switched
+        # to between two frames (set by Worker.reload from the main thread).
+        self.site = worker.site
+        self.config_hash = worker.config_hash
+        self.pending_site: SiteConfig | None = None
         self.thread = threading.Thread(target=self._run, name=f"camera-{camera.id}", daemon=True)
 
     def _run(self) -> None:
@@ -130,16 +139,29 @@ class CameraWorker:
                     break
                 continue
             last_time = frame.captured_at
+            if self.pending_site is not None:
+                self._switch_site(pipeline, frame.captured_at)
             observation = picture.observe(frame)
             if observation is not None:
                 worker.report_health(observation)
             analysis = pipeline.analyse(frame.image, frame.captured_at)
             worker.metrics.frame_analysed(self.camera.id, analysis)
             for event in analysis.events:
-                worker.publish_zone_event(event)
+                worker.publish_zone_event(event, self.site, self.config_hash)
         if last_time is not None:
             for event in pipeline.close(last_time):
-                worker.publish_zone_event(event)
+                worker.publish_zone_event(event, self.site, self.config_hash)
+
+    def _switch_site(self, pipeline: CameraPipeline, at: datetime) -> None:
+        site, self.pending_site = self.pending_site, None
+        assert site is not None
+        # Incidents of zones that changed end under the config that opened them.
+        for event in pipeline.switch_zones(site.zones_of(self.camera.id), at):
+            self.worker.publish_zone_event(event, self.site, self.config_hash)
+        self.site, self.config_hash = site, site.config_hash()
+        log.info(
+            "camera %s: zone rules switched to config %s", self.camera.id, self.config_hash[:12]
+        )
 
 
 class Worker:
@@ -151,8 +173,12 @@ class Worker:
         camera_ids: Sequence[str] = (),
         publisher: Publisher | None = None,
         stop_after_s: float | None = None,
+        config_path: Path | None = None,
     ) -> None:
         self.site = site
+        self.config_path = config_path
+        self._config_mtime = self._mtime()
+        self._reload_requested = threading.Event()
         self.cameras = [site.camera(camera_id) for camera_id in camera_ids] or [
             camera for camera in site.cameras if camera.enabled
         ]
@@ -167,7 +193,6 @@ class Worker:
         self.publisher = publisher or Publisher(
             site.kafka, Path(site.data_dir) / "spool" / client_id, site.spool.max_bytes, client_id
         )
-        self._zones = {zone.id: zone for zone in site.zones}
         self.metrics = WorkerMetrics(self.publisher)
         self.camera_workers = [CameraWorker(self, camera) for camera in self.cameras]
 
@@ -188,6 +213,7 @@ class Worker:
         for camera_worker in self.camera_workers:
             while camera_worker.thread.is_alive():
                 camera_worker.thread.join(timeout=0.5)
+                self._reload_if_changed()
         if not self.publisher.flush(FLUSH_TIMEOUT_S):
             log.warning("%d events not yet in Kafka; they stay spooled", self.publisher.spool_depth)
         failures = [cw.failed for cw in self.camera_workers if cw.failed]
@@ -196,9 +222,66 @@ class Worker:
     def stop(self) -> None:
         self.stopping.set()
 
-    def publish_zone_event(self, event: ZoneEvent) -> None:
-        zone = self._zones[event.zone_id]
-        message = access_event(self.site, zone, event, self.model, self.config_hash)
+    def request_reload(self) -> None:
+        """Read the site file again at the next check (SIGHUP)."""
+        self._reload_requested.set()
+
+    def reload(self) -> bool:
+        """Validate the site file and, if it loads and differs only in zones, switch every
+        camera's zone rules to it between two frames. Returns whether it switched."""
+        if self.config_path is None:
+            return False
+        try:
+            site = load_site(self.config_path)
+        except (ConfigError, OSError) as error:
+            log.error(
+                "config reload refused, config %s stays in force:\n%s", self.config_hash[:12], error
+            )
+            return False
+        if site.config_hash() == self.config_hash:
+            return False
+        # Only zones switch live: a new model, camera or broker needs the process rebuilt,
+        # and stamping events with a hash whose other parts are not in force would lie.
+        fixed = site.model_dump(exclude={"zones"}) != self.site.model_dump(exclude={"zones"})
+        if fixed:
+            log.error(
+                "config reload refused: %s changed outside `zones`; restart the worker for "
+                "that. Config %s stays in force",
+                self.config_path,
+                self.config_hash[:12],
+            )
+            return False
+        log.info(
+            "config %s loaded from %s; switching zones", site.config_hash()[:12], self.config_path
+        )
+        self.site, self.config_hash = site, site.config_hash()
+        for camera_worker in self.camera_workers:
+            camera_worker.pending_site = site
+        return True
+
+    def _reload_if_changed(self) -> None:
+        mtime = self._mtime()
+        if self._reload_requested.is_set() or mtime != self._config_mtime:
+            self._reload_requested.clear()
+            self._config_mtime = mtime
+            self.reload()
+
+    def _mtime(self) -> int | None:
+        if self.config_path is None:
+            return None
+        try:
+            return os.stat(self.config_path).st_mtime_ns
+        except OSError:
+            return None
+
+    def publish_zone_event(
+        self, event: ZoneEvent, site: SiteConfig | None = None, config_hash: str | None = None
+    ) -> None:
+        """Publish a zone event stamped with the config it was raised under (default: the
+        worker's newest)."""
+        site = site or self.site
+        zone = next(z for z in site.zones if z.id == event.zone_id)
+        message = access_event(site, zone, event, self.model, config_hash or self.config_hash)
         self.metrics.event_published(event)
         # A full spool is logged and counted by the publisher; the camera goes on watching.
         with contextlib.suppress(SpoolFull):

@@ -53,13 +53,15 @@ def run(args: argparse.Namespace) -> int:
         )
         return 2
     try:
-        worker = Worker(site, args.camera, stop_after_s=args.duration)
+        worker = Worker(site, args.camera, stop_after_s=args.duration, config_path=args.config)
     except ModelError as error:
         log.error("%s: %s", args.config, error)
         return 2
     worker.metrics.serve(site.metrics.worker_port, site.kafka, site.metrics.host)
     for signal_number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signal_number, lambda *_: worker.stop())
+    # SIGHUP re-reads the site file, as daemons do; a changed file is also noticed by itself.
+    signal.signal(signal.SIGHUP, lambda *_: worker.request_reload())
     try:
         return worker.run()
     finally:
