@@ -96,7 +96,8 @@ def _run(command: list[str], cwd: Path, resource: Resource) -> None:
         raise ResourceError(_cannot_fetch(resource, f"{command[0]} is not installed")) from None
     except subprocess.CalledProcessError as error:
         reason = (error.stderr or error.stdout or "").strip().splitlines()[-1:] or ["failed"]
-        raise ResourceError(_cannot_fetch(resource, f"`{' '.join(command)}`: {reason[0]}")) from None
+        failure = f"`{' '.join(command)}`: {reason[0]}"
+        raise ResourceError(_cannot_fetch(resource, failure)) from None
 
 
 def _cannot_fetch(resource: Resource, reason: str) -> str:

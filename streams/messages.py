@@ -1,4 +1,4 @@
-"""The envelope every quaywatch message shares: schema name and version, id, event and publish time."""
+"""The envelope all quaywatch messages share: schema name and version, id, event/publish time."""
 
 from __future__ import annotations
 
