@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "quaywatch.commands.audit",
     "quaywatch.commands.tune",
     "quaywatch.commands.zones",
+    "quaywatch.commands.demo",
 ]
 
 
