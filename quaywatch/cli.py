@@ -42,6 +42,10 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if not args.verbose:
+        # kafka-python logs every connection and reconnect, at ERROR during a broker outage
+        # that the publisher's spool already handles; our own modules say what matters.
+        logging.getLogger("kafka").setLevel(logging.CRITICAL)
     return int(args.run(args) or 0)
 
 
