@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 GROUP_ID = "quaywatch-correlator"
 DEAD_LETTER_SOURCE = "correlator"
+PRODUCE_BATCH_BYTES = 1 << 20
 
 
 @dataclass
@@ -58,7 +59,12 @@ class Correlator:
         zones = {zone.id: zone.yard_blocks for zone in site.zones}
         self.engine = CorrelationEngine(site.correlation, site.config_hash(), zones)
         self.max_records = max_records
-        self.producer = ChainedProducer(producer(self.kafka), "correlator")
+        # Alerts go out in bursts (a step's worth, then a flush) and list up to 25 containers
+        # each: with the default 16 KiB batches and one request in flight, every alert would
+        # wait for its own round trip.
+        self.producer = ChainedProducer(
+            producer(self.kafka, batch_size=PRODUCE_BATCH_BYTES), "correlator"
+        )
         self.knowledge = TopicReader(
             consumer(self.kafka, None, fetch_max_wait_ms=FETCH_MAX_WAIT_MS),
             [self.kafka.topic("alerts"), self.kafka.topic("terminal")],
