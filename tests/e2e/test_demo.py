@@ -1,0 +1,106 @@
+"""`quaywatch demo` as a newcomer runs it: the whole system, a critical alert within a minute."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from config.site import Kafka
+from quaywatch.broker import free_port
+from streams.kafka import consumer
+from tests.fixtures.resources import DEMO_SITE
+
+RUNNING = "Ctrl-C stops everything"  # the last line of the banner
+FIRST_CRITICAL_WITHIN_S = 60  # what the demo promises a newcomer
+
+
+def _demo_site_on_free_ports(tmp_path: Path, data_dir: Path) -> Path:
+    """The demo site as shipped, moved to free ports so the test never meets another broker."""
+    site = yaml.safe_load(DEMO_SITE.read_text())
+    site["data_dir"] = str(data_dir)
+    site["cameras"][0]["source"] = str(data_dir / "footage" / "vtest.avi")
+    site["kafka"]["bootstrap_servers"] = [f"127.0.0.1:{free_port()}"]
+    site["metrics"] = {
+        "worker_port": free_port(),
+        "correlator_port": free_port(),
+        "terminal_port": free_port(),
+        "console_port": free_port(),
+    }
+    path = tmp_path / "demo.yaml"
+    path.write_text(yaml.safe_dump(site))
+    return path
+
+
+def _wait_for_line(process: subprocess.Popen[str], marker: str, timeout_s: float) -> list[str]:
+    lines: list[str] = []
+    deadline = time.monotonic() + timeout_s
+    assert process.stdout is not None
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if marker in line:
+            return lines
+    raise AssertionError(f"no {marker!r} in the demo's output:\n{''.join(lines)}")
+
+
+def _first_critical_alert(kafka: Kafka, timeout_s: float) -> dict | None:
+    reader = consumer(kafka, None, ["alerts"], consumer_timeout_ms=1000)
+    deadline = time.monotonic() + timeout_s
+    try:
+        while time.monotonic() < deadline:
+            for record in reader:
+                alert = json.loads(record.value)
+                if alert["severity"] == "critical":
+                    return alert
+    finally:
+        reader.close()
+    return None
+
+
+@pytest.mark.e2e
+def test_demo_shows_a_critical_alert_with_a_real_snapshot_within_a_minute(
+    tmp_path: Path, data_dir: Path, footage_path: Path, model_onnx_path: Path
+) -> None:
+    config = _demo_site_on_free_ports(tmp_path, data_dir)
+    site = yaml.safe_load(config.read_text())
+    kafka = Kafka(bootstrap_servers=site["kafka"]["bootstrap_servers"])
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "quaywatch", "demo", "--config", str(config)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "YOLO_OFFLINE": "1"},
+    )
+    try:
+        banner = "".join(_wait_for_line(demo, RUNNING, timeout_s=120))
+        started = time.monotonic()
+        assert f"http://127.0.0.1:{site['metrics']['console_port']}/" in banner
+        assert re.search(r"login\s+operator / \S+", banner)
+
+        alert = _first_critical_alert(kafka, timeout_s=FIRST_CRITICAL_WITHIN_S)
+        assert alert is not None, f"no critical alert within {FIRST_CRITICAL_WITHIN_S} s"
+        assert time.monotonic() - started <= FIRST_CRITICAL_WITHIN_S
+        assert alert["zone_id"] == "quay-q3"
+        assert "CSQU3054383" in alert["reason"]
+        snapshot = data_dir / "snapshots" / f"{alert['snapshot_sha256']}.jpg"
+        assert snapshot.read_bytes()[:2] == b"\xff\xd8"  # a JPEG the worker wrote
+    finally:
+        demo.send_signal(signal.SIGINT)
+        output, _ = demo.communicate(timeout=60)
+    assert demo.returncode == 0, output[-3000:]
+    assert "quaywatch demo stopped" in output
+    leftovers = subprocess.run(
+        ["pgrep", "-af", f"quaywatch .*{config}"], capture_output=True, text=True
+    )
+    assert leftovers.returncode == 1, f"processes left running: {leftovers.stdout}"
