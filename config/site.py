@@ -459,6 +459,15 @@ class Correlation(Strict):
         title="Grace period",
         description="Seconds late terminal events may still revise an alert",
     )
+    regroup_seconds: float = Field(
+        default=300,
+        ge=0,
+        le=3600,
+        title="Regroup window",
+        description="An access incident in a zone whose latest alert saw someone less than this "
+        "many seconds before joins that alert instead of raising a new one (ISA-18.2: one alarm "
+        "per situation, not per person); 0 raises one alert per incident",
+    )
     inspection_bay_blocks: list[Identifier] = Field(
         default_factory=list,
         title="Inspection bays",

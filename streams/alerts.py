@@ -8,6 +8,7 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from streams.access import AccessRule
 from streams.messages import Message
 
 
@@ -49,18 +50,20 @@ class ContainerAtAlert(BaseModel):
 
 
 class Alert(Message):
-    """One revision of an alert; the key on `alerts` is `alert_id`.
+    """One revision of an alert for a zone episode; the key on `alerts` is `alert_id`.
 
     `event_id` is `<alert_id>:r<revision>`, so a republished revision is recognisably the same.
-    `event_time` is when the person was seen; `as_of` is the point in event time whose
-    terminal knowledge this revision reflects (later than `event_time` for revisions).
+    `event_time` is when the episode's first person was seen; `as_of` is the point in event
+    time whose terminal knowledge this revision reflects (later than `event_time` for revisions).
     """
 
     SCHEMA_NAME: ClassVar[str] = "alert"
     SCHEMA_VERSION: ClassVar[int] = 1
 
-    alert_id: str = Field(min_length=1, description="Derived from the access incident id")
-    revision: int = Field(ge=1, description="1 when raised, +1 for each change by late news")
+    alert_id: str = Field(min_length=1, description="Derived from the first incident's id")
+    revision: int = Field(
+        ge=1, description="1 when raised, +1 for each change of severity, reason or rules"
+    )
     severity: Severity = Field(description="critical, high, medium or suppressed")
     reason: str = Field(min_length=1, description="Why this severity, in words")
     revised_because: str | None = Field(
@@ -71,8 +74,19 @@ class Alert(Message):
     zone_id: str = Field(description="Zone where the person was")
     camera_id: str = Field(description="Camera that saw it")
     yard_blocks: list[str] = Field(description="Yard blocks the zone covers")
-    incident_id: str = Field(description="Access incident (start/update/end) it was raised for")
-    access_event_ids: list[str] = Field(min_length=1, description="Access events it rests on")
+    incident_id: str = Field(
+        description="First access incident (start/update/end) of the zone episode it stands for"
+    )
+    access_event_ids: list[str] = Field(
+        min_length=1, description="Access events it rests on: one per incident of the episode"
+    )
+    # Optional with defaults: alerts published before episodes existed still read as v1.
+    rules: list[AccessRule] = Field(
+        default_factory=list, description="Access rules that fired in the episode, first seen first"
+    )
+    last_seen_at: datetime | None = Field(
+        default=None, description="Latest access event of the episode this revision includes"
+    )
     containers: list[ContainerAtAlert] = Field(
         description="The containers that decided the severity first, at most a few dozen"
     )

@@ -297,7 +297,7 @@ def _act(
         kind,
         alert_age_seconds=(now - entry.raised_at).total_seconds(),
         zone=entry.alert.zone_id,
-        rule=entry.alert.severity.value,
+        rule="+".join(entry.alert.rules) or "unknown",
     )
     return action_json(published)
 

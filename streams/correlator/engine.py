@@ -1,30 +1,38 @@
 """The correlator's state and decisions, with no broker in sight: testable step by step.
 
-An alert is one access incident (its start, updates and end share `incident_id`). Its id is
-derived from the incident id, and its revisions are a pure function of the inputs:
+An alert is one zone episode (`episode.py`): the access incidents in a zone with no quiet gap
+of `regroup_seconds` between them. Its id derives from the episode's first incident id, and
+its revisions are a pure function of the inputs:
 
-- revision 1 is the verdict as of the moment the person was seen (`seen_at`), with the
+- revision 1 is the verdict as of the moment the first person was seen (`seen_at`), with the
   terminal news visible by then;
-- every later point in (seen_at, seen_at + grace] where news about the zone's containers
-  became visible is re-judged, and each change of severity or reason is the next revision.
+- every later point in (seen_at, last seen + grace] where news about the zone's containers
+  became visible, or a rule fired for the first time in the episode, is judged again, and each
+  change of severity, reason or rules is the next revision. More people in the same situation
+  are not: the operator already has this alarm to handle, and a revision per person would
+  re-announce it every few seconds (the flood the episode exists to avoid). They are listed
+  with the next revision, and the console shows the episode's access events from it.
 
 So a restart, a replay or a second instance computes the same revisions whatever the wall
 clock, and publishing is idempotent by (alert id, revision): what was already published is
-learnt back from the alerts topic and never sent again.
+learnt back from the alerts topic and never sent again. What an episode took in without a
+revision is not on the alerts topic: `held_positions` tells the correlator not to commit past
+it, so a restart reads those access events again.
 """
 
 from __future__ import annotations
 
+import bisect
 import hashlib
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Hashable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 
 from config.site import Correlation
-from streams.access import AccessEvent
-from streams.alerts import Alert, Severity
+from streams.access import AccessEvent, AccessRule
+from streams.alerts import Alert
 from streams.correlator.blocks import YardBlockView
 from streams.correlator.classify import Verdict, judge
+from streams.correlator.episode import Episode, Standing
 from streams.correlator.table import ContainerTable
 from streams.terminal.events import ContainerEvent
 
@@ -33,58 +41,8 @@ def alert_id_for(incident_id: str) -> str:
     return "alert-" + hashlib.sha256(incident_id.encode()).hexdigest()[:24]
 
 
-@dataclass
-class AlertCase:
-    """What an alert needs to be judged again: the access incident and what was published."""
-
-    alert_id: str
-    incident_id: str
-    access_event_ids: tuple[str, ...]
-    site_id: str
-    zone_id: str
-    camera_id: str
-    yard_blocks: tuple[str, ...]
-    seen_at: float
-    snapshot_sha256: str | None
-    access_config_hash: str
-    published_revision: int = 0
-    published: tuple[Severity, str] | None = None
-
-    @classmethod
-    def from_access(cls, event: AccessEvent, yard_blocks: Sequence[str]) -> AlertCase:
-        return cls(
-            alert_id=alert_id_for(event.incident_id),
-            incident_id=event.incident_id,
-            access_event_ids=(event.event_id,),
-            site_id=event.site_id,
-            zone_id=event.zone_id,
-            camera_id=event.camera_id,
-            yard_blocks=tuple(yard_blocks),
-            seen_at=event.event_time.timestamp(),
-            snapshot_sha256=event.snapshot_sha256,
-            access_config_hash=event.config_hash,
-        )
-
-    @classmethod
-    def from_alert(cls, alert: Alert) -> AlertCase:
-        return cls(
-            alert_id=alert.alert_id,
-            incident_id=alert.incident_id,
-            access_event_ids=tuple(alert.access_event_ids),
-            site_id=alert.site_id,
-            zone_id=alert.zone_id,
-            camera_id=alert.camera_id,
-            yard_blocks=tuple(alert.yard_blocks),
-            seen_at=alert.event_time.timestamp(),
-            snapshot_sha256=alert.snapshot_sha256,
-            access_config_hash=alert.access_config_hash,
-            published_revision=alert.revision,
-            published=(alert.severity, alert.reason),
-        )
-
-
 class CorrelationEngine:
-    """Container table, open alert cases and the revisions they are due."""
+    """Container table, zone episodes and the revisions they are due."""
 
     def __init__(
         self,
@@ -100,8 +58,11 @@ class CorrelationEngine:
         self.zone_yard_blocks = dict(zone_yard_blocks or {})
         self.table = table or ContainerTable()
         self.view = YardBlockView(self.table, correlation)
-        self.open_cases: dict[str, AlertCase] = {}
+        self.open_cases: dict[str, Episode] = {}
         self.settled: dict[str, int] = {}  # alert id -> last published revision
+        # Per zone, by seen_at: the open episodes and always the latest one, settled or not,
+        # which the next incident may still join.
+        self._zone_episodes: dict[str, list[Episode]] = {}
         self._cases_by_block: dict[str, set[str]] = {}
         self._due: set[str] = set()
 
@@ -116,31 +77,45 @@ class CorrelationEngine:
         for block in blocks:
             for alert_id in self._cases_by_block.get(block, ()):
                 case = self.open_cases[alert_id]
-                if fact.visible_at <= case.seen_at + self.correlation.grace_seconds:
+                if fact.visible_at <= case.last_seen_at + self.correlation.grace_seconds:
                     self._due.add(alert_id)
 
-    def on_access(self, event: AccessEvent) -> list[Alert]:
-        """Raise the alert for a new incident; later phases of a known incident add nothing."""
+    def on_access(self, event: AccessEvent, position: Hashable | None = None) -> list[Alert]:
+        """Join the zone's episode or start a new one; `position` is where the event was read."""
         alert_id = alert_id_for(event.incident_id)
-        if alert_id in self.open_cases or alert_id in self.settled:
+        moment = event.event_time.timestamp()
+        episodes = self._zone_episodes.get(event.zone_id, [])
+        index = bisect.bisect_right([e.seen_at for e in episodes], moment)
+        episode = episodes[index - 1] if index else None
+        if episode is not None and episode.joins(moment, self.correlation.regroup_seconds):
+            if not episode.add(event, position):
+                return []
+            self._reopen(episode)
+            return self.revisions_due(episode)
+        if index < len(episodes) or alert_id in self.open_cases or alert_id in self.settled:
+            # Before the zone's latest episode and not part of one: read again after a restart
+            # (its episode long settled) or a straggler; later phases of an incident whose
+            # alert stands also raise nothing new.
             return []
         blocks = self.zone_yard_blocks.get(event.zone_id, event.yard_blocks)
-        self._open(AlertCase.from_access(event, blocks))
-        self._due.discard(alert_id)
-        return self.revisions_due(self.open_cases[alert_id])
+        episode = Episode.from_access(alert_id, event, blocks)
+        episode.add(event, position)
+        self._open(episode)
+        return self.revisions_due(episode)
 
     def on_published(self, alert: Alert) -> None:
         """Learn a revision from the alerts topic (ours or another instance's)."""
+        case = self.open_cases.get(alert.alert_id) or self._latest_with_id(alert)
+        if case is not None:
+            case.learn(alert)
+            if alert.alert_id in self.settled:
+                self.settled[alert.alert_id] = case.published_revision
+            return
         if alert.alert_id in self.settled:
             self.settled[alert.alert_id] = max(self.settled[alert.alert_id], alert.revision)
             return
-        case = self.open_cases.get(alert.alert_id)
-        if case is None:
-            self._open(AlertCase.from_alert(alert))
-            self._due.add(alert.alert_id)  # a crash may have cut its revisions short
-        elif alert.revision > case.published_revision:
-            case.published_revision = alert.revision
-            case.published = (alert.severity, alert.reason)
+        self._open(Episode.from_alert(alert))
+        self._due.add(alert.alert_id)  # a crash may have cut its revisions short
 
     # -- decisions ----------------------------------------------------------------------------
 
@@ -151,38 +126,40 @@ class CorrelationEngine:
         self._due = set()
         return [alert for case in cases for alert in self.revisions_due(case)]
 
-    def verdicts(self, case: AlertCase) -> list[tuple[float, Verdict]]:
-        """Every distinct verdict on the case, at the event time it became due."""
-        until = case.seen_at + self.correlation.grace_seconds
-        points = [case.seen_at, *self.table.change_points(case.yard_blocks, case.seen_at, until)]
-        sequence: list[tuple[float, Verdict]] = []
+    def timeline(self, case: Episode) -> list[tuple[float, Verdict, tuple[AccessRule, ...]]]:
+        """Every distinct (verdict, rules) of the episode since its last published revision,
+        at the event time it became due."""
+        since = case.seen_at if case.published_as_of is None else case.published_as_of
+        until = case.last_seen_at + self.correlation.grace_seconds
+        news = self.table.change_points(case.yard_blocks, since, until)
+        points = sorted({since, *news, *(t for t in case.rule_times() if since < t <= until)})
+        sequence: list[tuple[float, Verdict, tuple[AccessRule, ...]]] = []
         for point in points:
             picture = self.view.picture(case.yard_blocks, point)
             verdict = judge(case.zone_id, case.yard_blocks, picture, self.correlation)
-            if not sequence or not verdict.same_as(sequence[-1][1]):
-                sequence.append((point, verdict))
+            rules = case.rules_at(point)
+            if not sequence or not (verdict.same_as(sequence[-1][1]) and rules == sequence[-1][2]):
+                sequence.append((point, verdict, rules))
         return sequence
 
-    def revisions_due(self, case: AlertCase) -> list[Alert]:
-        sequence = self.verdicts(case)
-        if case.published_revision < len(sequence):
-            numbered = list(enumerate(sequence, start=1))[case.published_revision :]
-        elif case.published != (sequence[-1][1].severity, sequence[-1][1].reason):
-            # News arrived out of event-time order and changed an earlier point: the alert
-            # must not stay wrong, so the current verdict goes out as the next revision.
-            numbered = [(case.published_revision + 1, sequence[-1])]
-        else:
-            numbered = []
+    def revisions_due(self, case: Episode) -> list[Alert]:
         alerts = []
-        for revision, (point, verdict) in numbered:
-            was = case.published[0] if case.published else None
-            because = (
-                f"terminal news visible at {_clock(point)} (was {was}, now {verdict.severity})"
+        # The first entry is the last published point judged again: when news arrived out of
+        # event-time order and changed it, the alert must not stay wrong, so it goes out too.
+        for point, verdict, rules in self.timeline(case):
+            standing: Standing = (verdict.severity, verdict.reason, rules)
+            if standing == case.published:
+                continue
+            because = _because(case.published, standing, point)
+            revision = case.published_revision + 1
+            alerts.append(self.alert(case, revision, point, verdict, rules, because))
+            case.published, case.published_revision, case.published_as_of = (
+                standing,
+                revision,
+                point,
             )
-            alerts.append(self.alert(case, revision, point, verdict, because))
-            case.published = (verdict.severity, verdict.reason)
         if alerts:
-            case.published_revision = alerts[-1].revision
+            case.published_up_to(alerts[-1].as_of.timestamp())
         return alerts
 
     def settle(self) -> int:
@@ -191,17 +168,38 @@ class CorrelationEngine:
         settled = [
             c
             for c in self.open_cases.values()
-            if c.seen_at < horizon and c.alert_id not in self._due
+            if c.last_seen_at < horizon and c.alert_id not in self._due
         ]
         for case in settled:
             del self.open_cases[case.alert_id]
             for block in case.yard_blocks:
                 self._cases_by_block[block].discard(case.alert_id)
             self.settled[case.alert_id] = case.published_revision
+            episodes = self._zone_episodes[case.zone_id]
+            if episodes[-1] is not case:  # the latest stays: the next incident may join it
+                episodes.remove(case)
         return len(settled)
 
+    def held_positions(self) -> Iterator[Hashable]:
+        """Where the access events not yet reflected on the alerts topic were read."""
+        for episodes in self._zone_episodes.values():
+            for episode in episodes:
+                if episode.unreflected_from is not None:
+                    yield episode.unreflected_from
+
+    def episode_of(self, zone_id: str) -> Episode | None:
+        """The zone's latest episode."""
+        episodes = self._zone_episodes.get(zone_id)
+        return episodes[-1] if episodes else None
+
     def alert(
-        self, case: AlertCase, revision: int, point: float, verdict: Verdict, revised_because: str
+        self,
+        case: Episode,
+        revision: int,
+        point: float,
+        verdict: Verdict,
+        rules: tuple[AccessRule, ...],
+        revised_because: str,
     ) -> Alert:
         return Alert.create(
             event_id=f"{case.alert_id}:r{revision}",
@@ -217,7 +215,9 @@ class CorrelationEngine:
             camera_id=case.camera_id,
             yard_blocks=list(case.yard_blocks),
             incident_id=case.incident_id,
-            access_event_ids=list(case.access_event_ids),
+            access_event_ids=case.access_event_ids_at(point),
+            rules=list(rules),
+            last_seen_at=datetime.fromtimestamp(case.last_seen_at_or_before(point), UTC),
             containers=list(verdict.containers),
             containers_in_zone=verdict.containers_in_zone,
             snapshot_sha256=case.snapshot_sha256,
@@ -225,13 +225,41 @@ class CorrelationEngine:
             config_hash=self.config_hash,
         )
 
-    def _open(self, case: AlertCase) -> None:
+    def _open(self, case: Episode) -> None:
+        self.open_cases[case.alert_id] = case
+        for block in case.yard_blocks:
+            self._cases_by_block.setdefault(block, set()).add(case.alert_id)
+        episodes = self._zone_episodes.setdefault(case.zone_id, [])
+        index = bisect.bisect_right([e.seen_at for e in episodes], case.seen_at)
+        episodes.insert(index, case)
+        # Episodes before the latest that had settled were kept only as the latest.
+        for earlier in episodes[:-1]:
+            if earlier.alert_id not in self.open_cases:
+                episodes.remove(earlier)
+
+    def _reopen(self, case: Episode) -> None:
+        """A join brings a settled latest episode back: its grace period now runs longer."""
+        if case.alert_id in self.open_cases:
+            return
+        self.settled.pop(case.alert_id, None)
         self.open_cases[case.alert_id] = case
         for block in case.yard_blocks:
             self._cases_by_block.setdefault(block, set()).add(case.alert_id)
 
+    def _latest_with_id(self, alert: Alert) -> Episode | None:
+        latest = self.episode_of(alert.zone_id)
+        return latest if latest is not None and latest.alert_id == alert.alert_id else None
 
-def _in_time(case: AlertCase) -> tuple[float, str]:
+
+def _because(was: Standing | None, now: Standing, point: float) -> str:
+    if was is None or (was[0], was[1]) != (now[0], now[1]):
+        before = was[0] if was else None
+        return f"terminal news visible at {_clock(point)} (was {before}, now {now[0]})"
+    added = ", ".join(rule for rule in now[2] if rule not in was[2])
+    return f"{added} fired in the zone at {_clock(point)}"
+
+
+def _in_time(case: Episode) -> tuple[float, str]:
     return case.seen_at, case.alert_id
 
 

@@ -3,7 +3,9 @@
 Access events are shared among instances by the consumer group; every instance reads the
 whole `terminal` topic (its container table) and the whole `alerts` topic (what any instance
 already published) on its own, from the beginning, so a restart rebuilds both. Offsets of
-access events are committed only after their alerts are acknowledged by the broker.
+access events are committed only after their alerts are acknowledged by the broker, and never
+past an access event that joined an episode without a revision: the alerts topic does not
+know it yet, so a restart must read it again to rebuild the episode.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from kafka import TopicPartition
+from kafka import OffsetAndMetadata, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 from kafka.errors import CommitFailedError
 from pydantic import ValidationError
@@ -42,6 +44,8 @@ PRODUCE_BATCH_BYTES = 1 << 20
 @dataclass
 class Decoded:
     access_events: list[AccessEvent] = field(default_factory=list)
+    # Where each access event was read: (partition, offset), same order.
+    positions: list[tuple[TopicPartition, int]] = field(default_factory=list)
     rejects: list[DeadLetter] = field(default_factory=list)
 
 
@@ -81,7 +85,9 @@ class Correlator:
         self.catch_up()  # the container table and published alerts, as of now
         decoded = decode_access(r for batch in records.values() for r in batch)
         alerts = [
-            alert for event in decoded.access_events for alert in self.engine.on_access(event)
+            alert
+            for event, position in zip(decoded.access_events, decoded.positions, strict=True)
+            for alert in self.engine.on_access(event, position)
         ]
         alerts += self.engine.revise()  # late terminal news on open alerts
         self.publish(alerts, decoded.rejects)  # returns once the broker acknowledged all
@@ -123,8 +129,17 @@ class Correlator:
     def commit(self, records: Mapping[TopicPartition, Sequence[ConsumerRecord]]) -> None:
         if not records:
             return
+        held: dict[TopicPartition, int] = {}
+        for partition, offset in self.engine.held_positions():
+            held[partition] = min(offset, held.get(partition, offset))
+        offsets = {
+            partition: OffsetAndMetadata(
+                min(self.access.position(partition), held.get(partition, 1 << 62)), "", -1
+            )
+            for partition in self.access.assignment()
+        }
         try:
-            self.access.commit()
+            self.access.commit(offsets)
         except CommitFailedError as error:
             # A rebalance took the partitions away; their next owner redoes the records and
             # finds our alerts on the alerts topic, so none is sent twice in a different form.
@@ -153,6 +168,8 @@ def decode_access(records: Iterable[ConsumerRecord]) -> Decoded:
     for record in records:
         try:
             decoded.access_events.append(AccessEvent.from_bytes(record.value))
+            partition = TopicPartition(record.topic, record.partition)
+            decoded.positions.append((partition, record.offset))
         except ValidationError as error:
             raw = record.value.decode("utf-8", errors="replace")
             where = f"{record.topic}/{record.partition}@{record.offset}"

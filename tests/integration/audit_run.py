@@ -60,6 +60,9 @@ INCIDENTS = {
     "empty": "zone-B6",
 }
 FRESH_INCIDENTS = ("fresh-1", "fresh-2")
+# fresh-2 comes back to the fresh container after the quiet gap that ends a zone episode, so
+# it is an alert of its own rather than another person in fresh-1's.
+COMES_BACK_LATER = {"fresh-2": timedelta(seconds=Correlation().regroup_seconds + 60)}
 
 
 @dataclass
@@ -99,7 +102,7 @@ def people(evidence: EvidenceStore) -> list[AccessEvent]:
         frame = np.full((48, 64, 3), 30 * number % 255, dtype=np.uint8)
         frame[10:40, 20 + number : 30 + number] = (0, 0, 255)
         snapshot = evidence.keep(frame)
-        seen = NIGHT + timedelta(seconds=number)
+        seen = NIGHT + timedelta(seconds=number) + COMES_BACK_LATER.get(incident, timedelta())
         blocks = [zone.removeprefix("zone-")] if zone != "zone-B6" else []
         start = access_event(zone, seen, incident, blocks)
         end = access_event(zone, seen + timedelta(seconds=40), incident, blocks, AccessPhase.end)
