@@ -152,7 +152,7 @@ def test_alerts_revisions_and_actions_flow_through_the_topics_to_every_console(
     )
     assert response.status_code == 201, response.text
     closes = (
-        'quaywatch_console_closes_total{outcome="false_alarm",rule="critical",zone="quay_north"}'
+        'quaywatch_console_closes_total{outcome="false_alarm",rule="intrusion",zone="quay_north"}'
     )
     assert f"{closes} 1.0" in engineer.get("/metrics").text
     wait_for("the close", lambda: alerts(here)[-1]["state"] == "closed_false_alarm")

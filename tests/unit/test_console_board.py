@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from quaywatch.console.board import AlertState, Board
+from streams.access import AccessRule
 from streams.alerts import Alert, ContainerAtAlert, ContainerCondition, Severity
 from streams.health import CameraHealth, CameraHealthStatus
 from streams.operator_actions import ActionKind, OperatorAction
@@ -47,6 +48,7 @@ def make_alert(
         yard_blocks=["Q3"],
         incident_id=f"incident-{alert_id}",
         access_event_ids=[f"access-{alert_id}-start"],
+        rules=[AccessRule.intrusion],
         containers=[container] if severity is Severity.critical else [],
         containers_in_zone=3,
         snapshot_sha256=snapshot_sha256,
