@@ -28,7 +28,10 @@ COMMAND_MODULES = [
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="quaywatch", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="quaywatch",
+        description="Camera events joined with container unload and customs inspection windows.",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMAND_MODULES:

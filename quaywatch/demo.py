@@ -7,6 +7,7 @@ the real wiring; this module only starts them in order, watches them and stops t
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import signal
 import subprocess
@@ -18,6 +19,7 @@ from pathlib import Path
 from config.site import SiteConfig
 from quaywatch.broker import EmbeddedBroker
 from quaywatch.console.users import Role, UserStore, users_path
+from streams.signing import KEY_ENV, generate_key
 from streams.topics import create_topics
 
 log = logging.getLogger(__name__)
@@ -56,6 +58,14 @@ def ensure_demo_login(site: SiteConfig) -> str:
     return password
 
 
+def ensure_signing_key(site: SiteConfig) -> Path:
+    """The site key every part signs its messages with; `quaywatch audit` finds its .pub."""
+    path = Path(site.data_dir) / "keys" / "signing.pem"
+    if not path.exists():
+        generate_key(path)
+    return path
+
+
 def run_demo(config_path: Path, site: SiteConfig) -> int:
     config = str(config_path)
     stopping = False
@@ -73,6 +83,7 @@ def run_demo(config_path: Path, site: SiteConfig) -> int:
         broker.start()
         create_topics(site.kafka)
         password = ensure_demo_login(site)
+        os.environ[KEY_ENV] = str(ensure_signing_key(site))  # inherited by every part
         feed = subprocess.run(
             _quaywatch("terminal", "ingest", "--config", config, "--format", "dcsa", str(SCENARIO)),
             check=True,
@@ -92,6 +103,7 @@ def run_demo(config_path: Path, site: SiteConfig) -> int:
             f"  correlator   site {site.site.id}\n"
             f"  console      {url}\n"
             f"  login        {DEMO_USER} / {password}\n"
+            f"  signing key  {os.environ[KEY_ENV]} (audit with `quaywatch audit verify`)\n"
             f"Ctrl-C stops everything.\n",
             flush=True,
         )

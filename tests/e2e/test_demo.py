@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -75,6 +76,7 @@ def test_demo_shows_a_critical_alert_with_a_real_snapshot_within_a_minute(
     config = _demo_site_on_free_ports(tmp_path, data_dir)
     site = yaml.safe_load(config.read_text())
     kafka = Kafka(bootstrap_servers=site["kafka"]["bootstrap_servers"])
+    began = datetime.now(UTC) - timedelta(minutes=1)
     demo = subprocess.Popen(
         [sys.executable, "-m", "quaywatch", "demo", "--config", str(config)],
         stdout=subprocess.PIPE,
@@ -95,6 +97,20 @@ def test_demo_shows_a_critical_alert_with_a_real_snapshot_within_a_minute(
         assert "CSQU3054383" in alert["reason"]
         snapshot = data_dir / "snapshots" / f"{alert['snapshot_sha256']}.jpg"
         assert snapshot.read_bytes()[:2] == b"\xff\xd8"  # a JPEG the worker wrote
+
+        # What the demo recorded is signed with the key it made, and verifies clean.
+        until = datetime.now(UTC) + timedelta(minutes=1)
+        verify = subprocess.run(
+            [sys.executable, "-m", "quaywatch", "audit", "verify", "--config", str(config)]
+            + ["--from", began.isoformat(), "--to", until.isoformat()],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert verify.returncode == 0, verify.stdout + verify.stderr
+        verdict = re.search(r"integrity INTACT: (\d+) records, (\d+) snapshots", verify.stdout)
+        assert verdict and int(verdict[1]) > 10 and int(verdict[2]) >= 1, verify.stdout
+        assert "signatures checked against key" in verify.stdout, verify.stdout
     finally:
         demo.send_signal(signal.SIGINT)
         output, _ = demo.communicate(timeout=60)
