@@ -4,7 +4,6 @@ and a loopback MJPEG camera that can be switched off and on."""
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterable
@@ -15,15 +14,10 @@ import cv2
 import numpy as np
 
 from config.site import Kafka
+from quaywatch.broker import free_port
 from streams.kafka import consumer
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "streams" / "schemas"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def read_topic(kafka: Kafka, topic_name: str, idle_s: float = 3.0) -> list[dict]:
