@@ -57,7 +57,7 @@ def load_site(path: Path | str) -> SiteConfig:
         raise ConfigError(_format(path, tree, errors)) from None
     if reference_errors := site.reference_errors():
         raise ConfigError(_format(path, tree, reference_errors))
-    return resolve_paths(site, path.parent)
+    return resolve_paths(site, path.parent).pin_written_hash(site.config_hash())
 
 
 def resolve_paths(site: SiteConfig, base: Path) -> SiteConfig:

@@ -7,12 +7,13 @@ import json
 from datetime import datetime, time
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     SecretStr,
     ValidationInfo,
     WithJsonSchema,
@@ -526,6 +527,8 @@ class Spool(Strict):
 class SiteConfig(Strict):
     """A quaywatch site: cameras, zones and how events reach the control room."""
 
+    _written_hash: str | None = PrivateAttr(default=None)
+
     site: SiteInfo = Field(title="Site", description="The terminal this config describes")
     data_dir: Path = Field(
         default=Path(".data"),
@@ -571,9 +574,26 @@ class SiteConfig(Strict):
         return [zone for zone in self.zones if zone.camera == camera_id]
 
     def config_hash(self) -> str:
-        """SHA-256 of the canonical JSON of the whole config: stamped on every event."""
+        """SHA-256 of the canonical JSON of the config as written: stamped on every event.
+
+        A config read from a file hashes as written, before its relative paths were made
+        absolute, so the same file gives the same hash in any checkout or on any host.
+        """
+        if self._written_hash is not None:
+            return self._written_hash
         canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
+
+    def pin_written_hash(self, written_hash: str) -> SiteConfig:
+        """This config, reporting the hash of the file it was read from (see config_hash)."""
+        self._written_hash = written_hash
+        return self
+
+    def model_copy(self, *, update: dict[str, Any] | None = None, deep: bool = False) -> Self:
+        copy = super().model_copy(update=update, deep=deep)
+        if update:
+            copy._written_hash = None  # a changed config is no longer the file's
+        return copy
 
 
 def id_reference_errors(

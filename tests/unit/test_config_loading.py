@@ -484,3 +484,20 @@ def test_config_schema_rejects_an_unknown_key() -> None:
     site["zones"][0]["polgon"] = site["zones"][0].pop("polygon")
 
     assert list(Draft202012Validator(schema).iter_errors(site))
+
+
+def test_config_hash_is_the_same_for_the_same_file_in_any_folder(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "another" / "checkout"
+    elsewhere.mkdir(parents=True)
+    copy = elsewhere / "demo.yaml"
+    copy.write_text(DEMO.read_text())
+    here, there = load_site(DEMO), load_site(copy)
+    assert here.data_dir != there.data_dir  # paths resolve per folder ...
+    assert here.config_hash() == there.config_hash()  # ... the config is still the same
+
+
+def test_a_changed_config_has_another_hash() -> None:
+    site = load_site(DEMO)
+    longer = site.correlation.model_copy(update={"fresh_unload_minutes": 480})
+    assert site.model_copy(update={"correlation": longer}).config_hash() != site.config_hash()
+    assert site.model_copy().config_hash() == site.config_hash()
