@@ -107,12 +107,6 @@ def compare(recorded: dict[str, AlertHistory], replayed: dict[str, AlertHistory]
     )
 
 
-def engine_for(site: SiteConfig) -> CorrelationEngine:
-    """The engine the correlator process builds from a site config."""
-    zones = {zone.id: zone.yard_blocks for zone in site.zones}
-    return CorrelationEngine(site.correlation, site.config_hash(), zones)
-
-
 def replay_alerts(
     site: SiteConfig, log: RecordedLog, window: TimeRange, progress: bool | None = None
 ) -> list[Alert]:
@@ -124,7 +118,7 @@ def replay_alerts(
     """
     inputs = [*log.topic("terminal"), *log.in_range("access", window)]
     inputs.sort(key=lambda r: (r.timestamp_ms, r.topic != "terminal", r.partition, r.offset))
-    engine = engine_for(site)
+    engine = CorrelationEngine.for_site(site)
     alerts: list[Alert] = []
     # None lets tqdm decide (shown on a terminal only); small replays never show one.
     small = len(inputs) < PROGRESS_FROM

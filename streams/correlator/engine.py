@@ -27,7 +27,7 @@ import hashlib
 from collections.abc import Hashable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 
-from config.site import Correlation
+from config.site import Correlation, SiteConfig
 from streams.access import AccessEvent, AccessRule
 from streams.alerts import Alert
 from streams.correlator.blocks import YardBlockView
@@ -65,6 +65,12 @@ class CorrelationEngine:
         self._zone_episodes: dict[str, list[Episode]] = {}
         self._cases_by_block: dict[str, set[str]] = {}
         self._due: set[str] = set()
+
+    @classmethod
+    def for_site(cls, site: SiteConfig) -> CorrelationEngine:
+        """The engine a correlator (or a replay) builds from a site config."""
+        zones = {zone.id: zone.yard_blocks for zone in site.zones}
+        return cls(site.correlation, site.config_hash(), zones)
 
     # -- inputs -------------------------------------------------------------------------------
 

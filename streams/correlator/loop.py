@@ -60,8 +60,7 @@ class Correlator:
     ) -> None:
         self.kafka = kafka or site.kafka
         self.metrics = metrics or CorrelatorMetrics()
-        zones = {zone.id: zone.yard_blocks for zone in site.zones}
-        self.engine = CorrelationEngine(site.correlation, site.config_hash(), zones)
+        self.engine = CorrelationEngine.for_site(site)
         self.max_records = max_records
         # Alerts go out in bursts (a step's worth, then a flush) and list up to 25 containers
         # each: with the default 16 KiB batches and one request in flight, every alert would

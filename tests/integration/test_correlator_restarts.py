@@ -18,7 +18,7 @@ from config.site import Correlation, Kafka
 from quaywatch.broker import EmbeddedBroker
 from streams.access import AccessEvent
 from streams.alerts import Alert
-from streams.audit.replay import engine_for
+from streams.correlator.engine import CorrelationEngine
 from streams.kafka import producer
 from streams.topics import create_topics
 from tests.fixtures.port_story import port_night, produce, story_site
@@ -35,7 +35,7 @@ FinalAlerts = dict[str, tuple[int, str]]
 def episode_alert_ids() -> set[str]:
     """The alerts the night must end with: one per zone episode, as the engine groups them."""
     site = story_site(Kafka(), BLOCKS, Correlation(grace_seconds=120))
-    engine = engine_for(site)
+    engine = CorrelationEngine.for_site(site)
     raised: set[str] = set()
     for event in NIGHT:
         if isinstance(event, AccessEvent):
