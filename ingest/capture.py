@@ -48,6 +48,7 @@ class CameraCapture:
         self._stopping = threading.Event()
         self._finished = False
         self._capture: cv2.VideoCapture | None = None
+        self._retry_s = FIRST_RETRY_S  # back-off while the source is away
         self._thread: threading.Thread | None = None
         self.frames_read = 0
         self.frames_dropped = 0
@@ -104,21 +105,25 @@ class CameraCapture:
                 self._finished = True
                 self._changed.notify_all()
 
+    def _reopen(self, online_detail: str) -> bool:
+        """Open the source once; when it is not there, wait the back-off and say False."""
+        try:
+            self._capture = open_source(self.camera.id, self.camera.source)
+        except SourceError as error:
+            log.warning("%s; retrying in %.1f s", error, self._retry_s)
+            self._stopping.wait(self._retry_s)
+            self._retry_s = min(self._retry_s * 2, MAX_RETRY_S)
+            return False
+        self._retry_s = FIRST_RETRY_S
+        self._health(CameraStatus.online, online_detail)
+        return True
+
     def _read_stream(self) -> None:
         interval = 1.0 / self.camera.target_fps
         last_offered = -interval
-        retry_s = FIRST_RETRY_S
         while not self._stopping.is_set():
-            if self._capture is None:
-                try:
-                    self._capture = open_source(self.camera.id, self.camera.source)
-                except SourceError as error:
-                    log.warning("%s; retrying in %.1f s", error, retry_s)
-                    self._stopping.wait(retry_s)
-                    retry_s = min(retry_s * 2, MAX_RETRY_S)
-                    continue
-                retry_s = FIRST_RETRY_S
-                self._health(CameraStatus.online, f"connected to {self.camera.source}")
+            if self._capture is None and not self._reopen(f"connected to {self.camera.source}"):
+                continue
             ok, image = self._capture.read()
             if not ok:
                 self._capture.release()
@@ -139,18 +144,10 @@ class CameraCapture:
         in_file = 0
         next_sample_s = 0.0
         wall_start = time.monotonic()
-        retry_s = FIRST_RETRY_S
         while not self._stopping.is_set():
-            if self._capture is None:  # the file went away while looping; wait for it
-                try:
-                    self._capture = open_source(self.camera.id, self.camera.source)
-                except SourceError as error:
-                    log.warning("%s; retrying in %.1f s", error, retry_s)
-                    self._stopping.wait(retry_s)
-                    retry_s = min(retry_s * 2, MAX_RETRY_S)
-                    continue
-                retry_s = FIRST_RETRY_S
-                self._health(CameraStatus.online, "the video file is readable again")
+            # The file went away while looping: wait for it to come back.
+            if self._capture is None and not self._reopen("the video file is readable again"):
+                continue
             if not self._capture.grab():
                 if not self.camera.loop:
                     return
