@@ -72,6 +72,9 @@ class ConsoleServer:
                 # Live streams stay open; they end on `stopping`, so a short grace suffices.
                 timeout_graceful_shutdown=3,
                 access_log=False,
+                # The app has no startup or shutdown hooks; with lifespan on, uvicorn's re-raised
+                # Ctrl-C cancels the idle lifespan task and logs that as an error traceback.
+                lifespan="off",
             )
         )
         self._thread: threading.Thread | None = None
