@@ -75,7 +75,7 @@ def _port_is_free(port: int) -> bool:
     return True
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     # Runs in the child before exec: a test run or command killed with SIGKILL must not leave
     # a broker behind holding its port.
     if sys.platform.startswith("linux"):
@@ -102,7 +102,7 @@ class _Child:
             # Own session: a Ctrl-C in the terminal reaches only our process, which then stops
             # the broker before its storage server.
             start_new_session=True,
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent,
         )
 
     def running(self) -> bool:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from config.site import SiteConfig
-from quaywatch.broker import EmbeddedBroker
+from quaywatch.broker import EmbeddedBroker, die_with_parent
 from quaywatch.console.users import Role, UserStore, users_path
 from streams.signing import KEY_ENV, generate_key
 from streams.topics import create_topics
@@ -94,7 +94,12 @@ def run_demo(config_path: Path, site: SiteConfig) -> int:
             ("worker", ("worker", "--config", config)),
             ("console", ("console", "--config", config, "--host", "127.0.0.1")),
         ):
-            parts.append(Part(name, subprocess.Popen(_quaywatch(*arguments))))
+            # Their own session: Ctrl-C reaches only the demo, which stops the parts once and
+            # in order; they go too if the demo itself is killed.
+            process = subprocess.Popen(
+                _quaywatch(*arguments), start_new_session=True, preexec_fn=die_with_parent
+            )
+            parts.append(Part(name, process))
         url = f"http://127.0.0.1:{site.metrics.console_port}/"
         print(
             f"\nquaywatch demo is running\n"
