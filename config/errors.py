@@ -53,7 +53,8 @@ def _length(error: ErrorDetails, root: type[BaseModel], location: tuple) -> str:
     noun = _ITEM_NOUNS.get(str(location[-1]) if location else "", "entries")
     if error["type"] == "too_short":
         minimum = ctx.get("min_length")
-        noun = "entry" if minimum == 1 and noun == "entries" else noun
+        if minimum == 1:  # "at least 1 camera", not "1 cameras"
+            noun = "entry" if noun == "entries" else noun.removesuffix("s")
         return f"needs at least {minimum} {noun}, got {actual}"
     return f"allows at most {ctx.get('max_length')} {noun}, got {actual}"
 

@@ -7,6 +7,8 @@ import importlib
 import logging
 import sys
 
+from config.loading import ConfigError
+
 # Each module has register(subparsers); its handler is set with set_defaults(run=...) and
 # returns the exit code. Modules import heavy packages (torch, cv2) inside their handlers so
 # `quaywatch config check` stays quick.
@@ -49,7 +51,12 @@ def main(argv: list[str] | None = None) -> int:
         # kafka-python logs every connection and reconnect, at ERROR during a broker outage
         # that the publisher's spool already handles; our own modules say what matters.
         logging.getLogger("kafka").setLevel(logging.CRITICAL)
-    return int(args.run(args) or 0)
+    try:
+        return int(args.run(args) or 0)
+    except ConfigError as error:
+        # Every command that reads a site config reports a bad one the same way.
+        print("\n".join(error.messages), file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -24,14 +24,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_console(args: argparse.Namespace) -> int:
-    from config.loading import ConfigError, load_site
+    from config.loading import load_site
     from quaywatch.console.server import ConsoleServer
 
-    try:
-        site = load_site(args.config)
-    except ConfigError as error:
-        print("\n".join(error.messages), file=sys.stderr)
-        return 1
+    site = load_site(args.config)
     if args.session_minutes <= 0:
         print(f"quaywatch console: --session-minutes must be above 0, got {args.session_minutes}")
         return 2

@@ -15,12 +15,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from config.loading import ConfigError, load_site
+    from config.loading import load_site
     from quaywatch.demo import run_demo
 
-    try:
-        site = load_site(args.config)
-    except ConfigError as error:
-        print("\n".join(error.messages))
-        return 1
-    return run_demo(args.config, site)
+    return run_demo(args.config, load_site(args.config))

@@ -37,14 +37,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run_create(args: argparse.Namespace) -> int:
     from kafka.errors import KafkaError
 
-    from config.loading import ConfigError, load_site
+    from config.loading import load_site
     from streams.topics import TopicCreationError, create_topics
 
-    try:
-        site = load_site(args.config)
-    except ConfigError as error:
-        print("\n".join(error.messages), file=sys.stderr)
-        return 2
+    site = load_site(args.config)
     deadline = time.monotonic() + args.wait
     while True:
         try:

@@ -48,8 +48,6 @@ def add_user(args: argparse.Namespace) -> int:
     from quaywatch.console.users import Role, UserError
 
     store = _store(args)
-    if store is None:
-        return 1
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
@@ -70,8 +68,6 @@ def remove_user(args: argparse.Namespace) -> int:
     from quaywatch.console.users import UserError
 
     store = _store(args)
-    if store is None:
-        return 1
     try:
         store.remove(args.name)
     except UserError as error:
@@ -81,16 +77,11 @@ def remove_user(args: argparse.Namespace) -> int:
     return 0
 
 
-def _store(args: argparse.Namespace) -> UserStore | None:
+def _store(args: argparse.Namespace) -> UserStore:
     from quaywatch.console.users import UserStore, users_path
 
     if args.data_dir is not None:
         return UserStore(users_path(args.data_dir))
-    from config.loading import ConfigError, load_site
+    from config.loading import load_site
 
-    try:
-        site = load_site(args.config)
-    except ConfigError as error:
-        print("\n".join(error.messages), file=sys.stderr)
-        return None
-    return UserStore(users_path(Path(site.data_dir)))
+    return UserStore(users_path(Path(load_site(args.config).data_dir)))

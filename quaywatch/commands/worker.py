@@ -36,15 +36,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from config.loading import ConfigError, load_site
+    from config.loading import load_site
     from detectors.model import ModelError
     from quaywatch.worker import Worker
 
-    try:
-        site = load_site(args.config)
-    except ConfigError as error:
-        log.error("%s", error)
-        return 2
+    site = load_site(args.config)
     known = [camera.id for camera in site.cameras]
     unknown = [camera_id for camera_id in args.camera if camera_id not in known]
     if unknown:
