@@ -6,18 +6,16 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from pathlib import Path
-from uuid import uuid4
 
 import pytest
 from PIL import Image
 from playwright.sync_api import sync_playwright
 
-from config.site import Kafka
 from quaywatch.broker import EmbeddedBroker
 from streams.audit.report import write_report
 from streams.audit.verify import verify
 from streams.signing import load_public_key
-from streams.topics import create_topics
+from tests.fixtures.broker import fresh_topics
 from tests.integration.audit_run import INCIDENTS, RecordedRun, record_night
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
@@ -30,9 +28,7 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--n
 def recorded(
     broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RecordedRun]:
-    kafka = Kafka(bootstrap_servers=[broker.bootstrap], topic_prefix=f"r{uuid4().hex[:8]}.")
-    create_topics(kafka)
-    yield record_night(kafka, tmp_path_factory.mktemp("night"))
+    yield record_night(fresh_topics(broker.bootstrap), tmp_path_factory.mktemp("night"))
 
 
 def colour_share(png: bytes, rgb: tuple[int, int, int], tolerance: int = 12) -> float:

@@ -14,7 +14,6 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from uuid import uuid4
 
 import numpy as np
 
@@ -33,7 +32,7 @@ from streams.publisher import Publisher
 from streams.signing import KEY_ENV, generate_key
 from streams.terminal.events import ContainerActivity as Did
 from streams.terminal.publish import publish_feed_items
-from streams.topics import create_topics
+from tests.fixtures.broker import fresh_topics
 from tests.fixtures.port_story import (
     STORY_START,
     access_event,
@@ -186,8 +185,7 @@ def copy_log(broker_bootstrap: str, records: list[LoggedRecord]) -> Kafka:
     Kafka cannot be edited in place, so a tampered log is made by copying a recorded one with
     the change applied; offsets in the copy are positions in the list per partition.
     """
-    kafka = Kafka(bootstrap_servers=[broker_bootstrap], topic_prefix=f"x{uuid4().hex[:8]}.")
-    create_topics(kafka)
+    kafka = fresh_topics(broker_bootstrap)
     client = producer(kafka)
     futures = [
         client.send(

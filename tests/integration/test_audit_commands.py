@@ -7,18 +7,16 @@ import json
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
-from uuid import uuid4
 
 import pytest
 import yaml
 
-from config.site import Kafka
 from quaywatch.broker import EmbeddedBroker
 from quaywatch.cli import main
 from streams.audit.bundle import verify_bundle
 from streams.correlator.engine import alert_id_for
 from streams.signing import KEY_ENV
-from streams.topics import create_topics
+from tests.fixtures.broker import fresh_topics
 from tests.integration.audit_run import (
     INCIDENTS,
     LONGER_WINDOW,
@@ -34,9 +32,7 @@ pytestmark = pytest.mark.integration
 def recorded(
     broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RecordedRun]:
-    kafka = Kafka(bootstrap_servers=[broker.bootstrap], topic_prefix=f"c{uuid4().hex[:8]}.")
-    create_topics(kafka)
-    yield record_night(kafka, tmp_path_factory.mktemp("night"))
+    yield record_night(fresh_topics(broker.bootstrap), tmp_path_factory.mktemp("night"))
 
 
 def site_file(run: RecordedRun, path: Path, longer: bool = False) -> Path:

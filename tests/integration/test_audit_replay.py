@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from uuid import uuid4
 
 import pytest
 
-from config.site import Kafka
 from quaywatch.broker import EmbeddedBroker
 from streams.alerts import Severity
 from streams.audit.replay import histories, recorded_alerts, replay
 from streams.correlator.engine import alert_id_for
-from streams.topics import create_topics
+from tests.fixtures.broker import fresh_topics
 from tests.integration.audit_run import (
     FRESH_INCIDENTS,
     INCIDENTS,
@@ -30,9 +28,7 @@ pytestmark = pytest.mark.integration
 def recorded(
     broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RecordedRun]:
-    kafka = Kafka(bootstrap_servers=[broker.bootstrap], topic_prefix=f"a{uuid4().hex[:8]}.")
-    create_topics(kafka)
-    yield record_night(kafka, tmp_path_factory.mktemp("night"))
+    yield record_night(fresh_topics(broker.bootstrap), tmp_path_factory.mktemp("night"))
 
 
 def test_the_recorded_night_has_the_alerts_the_story_implies(recorded: RecordedRun) -> None:

@@ -12,7 +12,6 @@ import json
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from uuid import uuid4
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -25,7 +24,7 @@ from streams.chain import Chain, ChainLink, body_sha256
 from streams.correlator.engine import alert_id_for
 from streams.operator_actions import ActionKind, OperatorAction
 from streams.signing import Signer, load_public_key
-from streams.topics import create_topics
+from tests.fixtures.broker import fresh_topics
 from tests.integration.audit_run import NIGHT, RecordedRun, copy_log, minutes, record_night
 
 pytestmark = pytest.mark.integration
@@ -37,9 +36,7 @@ Tamper = Callable[[list[LoggedRecord]], list[LoggedRecord]]
 def recorded(
     broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RecordedRun]:
-    kafka = Kafka(bootstrap_servers=[broker.bootstrap], topic_prefix=f"v{uuid4().hex[:8]}.")
-    create_topics(kafka)
-    yield record_night(kafka, tmp_path_factory.mktemp("night"))
+    yield record_night(fresh_topics(broker.bootstrap), tmp_path_factory.mktemp("night"))
 
 
 def verified(run: RecordedRun, kafka: Kafka, snapshot_dir: Path | None = None) -> Verdict:

@@ -19,6 +19,7 @@ from config.site import Kafka
 from quaywatch.broker import BrokerError, EmbeddedBroker, free_port
 from streams.kafka import consumer, producer
 from streams.topics import TOPIC_NAMES, create_topics
+from tests.fixtures.broker import fresh_topics
 
 pytestmark = pytest.mark.integration
 
@@ -127,10 +128,7 @@ def test_memory_broker_forgets_its_topics_on_restart() -> None:
 def test_create_topics_gives_every_topic_the_configured_partitions(
     broker: EmbeddedBroker,
 ) -> None:
-    kafka = Kafka(
-        bootstrap_servers=[broker.bootstrap], topic_prefix=f"p{uuid4().hex[:8]}.", partitions=5
-    )
-    create_topics(kafka)
+    kafka = fresh_topics(broker.bootstrap, partitions=5)
     create_topics(kafka)  # a second run finds them all and changes nothing
     for name in TOPIC_NAMES:
         assert _partitions(kafka, kafka.topic(name)) == {0, 1, 2, 3, 4}, name

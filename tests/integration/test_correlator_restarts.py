@@ -8,7 +8,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from uuid import uuid4
 
 import pytest
 import yaml
@@ -20,7 +19,7 @@ from streams.access import AccessEvent
 from streams.alerts import Alert
 from streams.correlator.engine import CorrelationEngine
 from streams.kafka import producer
-from streams.topics import create_topics
+from tests.fixtures.broker import fresh_topics
 from tests.fixtures.port_story import port_night, produce, story_site
 
 pytestmark = pytest.mark.integration
@@ -44,12 +43,6 @@ def episode_alert_ids() -> set[str]:
 
 
 EPISODES = episode_alert_ids()
-
-
-def fresh_topics(broker: EmbeddedBroker) -> Kafka:
-    kafka = Kafka(bootstrap_servers=[broker.bootstrap], topic_prefix=f"r{uuid4().hex[:8]}.")
-    create_topics(kafka)
-    return kafka
 
 
 def site_file(directory: Path, kafka: Kafka) -> Path:
@@ -101,7 +94,7 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 @pytest.fixture(scope="module")
 def uninterrupted(broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory) -> FinalAlerts:
-    kafka = fresh_topics(broker)
+    kafka = fresh_topics(broker.bootstrap)
     directory = tmp_path_factory.mktemp("uninterrupted")
     client = producer(kafka)
     produce(client, kafka, NIGHT)
@@ -130,7 +123,7 @@ def test_a_night_of_thousands_of_events_raises_every_kind_of_alert(
 def test_correlator_killed_again_and_again_ends_with_the_same_alerts(
     broker: EmbeddedBroker, tmp_path: Path, uninterrupted: FinalAlerts
 ) -> None:
-    kafka = fresh_topics(broker)
+    kafka = fresh_topics(broker.bootstrap)
     config, log = site_file(tmp_path, kafka), tmp_path / "correlator.log"
     client = producer(kafka)
     chunks = [NIGHT[i : i + len(NIGHT) // 6 + 1] for i in range(0, len(NIGHT), len(NIGHT) // 6 + 1)]
@@ -156,7 +149,7 @@ def test_correlator_killed_again_and_again_ends_with_the_same_alerts(
 def test_two_correlators_together_raise_the_same_alerts_as_one(
     broker: EmbeddedBroker, tmp_path: Path, uninterrupted: FinalAlerts
 ) -> None:
-    kafka = fresh_topics(broker)
+    kafka = fresh_topics(broker.bootstrap)
     config = site_file(tmp_path, kafka)
     client = producer(kafka)
     produce(client, kafka, NIGHT)

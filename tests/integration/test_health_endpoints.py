@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from config.loading import load_site
-from config.site import Kafka
+from tests.fixtures.broker import fresh_topics
 from tests.integration.quaywatch_processes import (
     Process,
     get,
@@ -36,17 +36,9 @@ def running(
     footage_path: Path,
     model_onnx_path: Path,
 ) -> Iterator[dict[str, Process]]:
-    from uuid import uuid4
-
-    from streams.topics import create_topics
 
     directory = tmp_path_factory.mktemp("health")
-    kafka = Kafka(
-        bootstrap_servers=[broker.bootstrap],  # type: ignore[attr-defined]
-        topic_prefix=f"h{uuid4().hex[:8]}.",
-        partitions=3,
-    )
-    create_topics(kafka)
+    kafka = fresh_topics(broker.bootstrap)  # type: ignore[attr-defined]
     site_path = write_site(directory, kafka, footage_path, model_onnx_path)
     site = load_site(site_path)
     config = ["--config", str(site_path)]

@@ -7,7 +7,6 @@ stop must still be there after it, or "exactly once" could not be checked across
 from __future__ import annotations
 
 import time
-import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from quaywatch.broker import EmbeddedBroker
 from streams.messages import Message
 from streams.publisher import Publisher, PublisherClosed
 from streams.spool import SpoolFull
-from streams.topics import create_topics
+from tests.fixtures.broker import fresh_topics
 
 pytestmark = pytest.mark.integration
 
@@ -81,13 +80,7 @@ def outage_broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
 
 @pytest.fixture
 def kafka(outage_broker: EmbeddedBroker) -> Kafka:
-    kafka = Kafka(
-        bootstrap_servers=[outage_broker.bootstrap],
-        topic_prefix=f"outage-{uuid.uuid4().hex[:8]}.",
-        partitions=3,
-    )
-    create_topics(kafka)
-    return kafka
+    return fresh_topics(outage_broker.bootstrap)
 
 
 @pytest.fixture
