@@ -20,8 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from kafka import KafkaConsumer, TopicPartition  # noqa: E402
 
-from config.site import Kafka  # noqa: E402
-from quaywatch.broker import EmbeddedBroker  # noqa: E402
+from config.kafka import Kafka  # noqa: E402
+from streams.broker.embedded import EmbeddedBroker  # noqa: E402
 from streams.correlator.loop import Correlator  # noqa: E402
 from streams.kafka import producer  # noqa: E402
 from streams.topics import create_topics  # noqa: E402

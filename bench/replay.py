@@ -21,11 +21,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from kafka import KafkaConsumer, TopicPartition  # noqa: E402
 
-from config.site import Kafka  # noqa: E402
-from quaywatch.broker import EmbeddedBroker  # noqa: E402
+from config.kafka import Kafka  # noqa: E402
 from streams.audit.records import TimeRange, read_log  # noqa: E402
 from streams.audit.replay import compare, histories, replay_alerts  # noqa: E402
 from streams.audit.verify import check_chains  # noqa: E402
+from streams.broker.embedded import EmbeddedBroker  # noqa: E402
 from streams.chain import ChainedProducer  # noqa: E402
 from streams.kafka import producer  # noqa: E402
 from streams.terminal.events import ContainerEvent  # noqa: E402

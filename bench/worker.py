@@ -22,9 +22,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from config.detector import ModelBackend
 from config.loading import load_site
 from config.resources import ensure_footage
-from config.site import ModelBackend
 from detectors.evidence import EvidenceStore
 from detectors.model import ObjectDetector, ObjectTracker, resolve_model
 from detectors.pipeline import CameraPipeline

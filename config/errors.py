@@ -10,7 +10,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 from pydantic import BaseModel
 from pydantic_core import ErrorDetails
 
-from config.site import IDENTIFIER_PATTERN
+from config.base import IDENTIFIER_PATTERN
 
 # Collections whose items have a more telling name than "items".
 _ITEM_NOUNS = {"polygon": "points", "cameras": "cameras", "days": "days"}

@@ -19,8 +19,9 @@ from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.scalarbool import ScalarBoolean
 
+from config.base import IDENTIFIER_PATTERN
 from config.errors import describe_error
-from config.site import IDENTIFIER_PATTERN, SiteConfig, id_reference_errors
+from config.site import SiteConfig, id_reference_errors
 
 # A source with a scheme (rtsp://, http://, https://, file://) is a URL and is left alone.
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")

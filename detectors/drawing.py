@@ -6,7 +6,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from config.site import Zone
+from config.zones import Zone
 
 ZONE_COLOUR = (0, 200, 255)  # BGR amber
 LINE_COLOUR = (255, 80, 0)

@@ -14,14 +14,16 @@ from enum import StrEnum
 import numpy as np
 from numpy.typing import NDArray
 
+from config.zones import CrossingDirection
 
-class ZoneRule(StrEnum):
+
+class AccessRule(StrEnum):
     intrusion = "intrusion"
     loitering = "loitering"
     line_crossing = "line_crossing"
 
 
-class Phase(StrEnum):
+class AccessPhase(StrEnum):
     start = "start"
     update = "update"
     end = "end"
@@ -53,15 +55,15 @@ class ZoneEvent:
 
     camera_id: str
     zone_id: str
-    rule: ZoneRule
-    phase: Phase
+    rule: AccessRule
+    phase: AccessPhase
     incident_id: str
     track_id: int
     object_class: str
     score: float
     box: tuple[float, float, float, float]
     at: datetime  # capture time of the frame that caused it
-    crossing_direction: str | None = None
+    crossing_direction: CrossingDirection | None = None
     snapshot_sha256: str | None = field(default=None, compare=False)
 
     @property
@@ -75,6 +77,6 @@ def derived_id(*parts: str) -> str:
 
 
 def incident_id(
-    camera_id: str, zone_id: str, rule: ZoneRule, track_id: int, started_at: datetime
+    camera_id: str, zone_id: str, rule: AccessRule, track_id: int, started_at: datetime
 ) -> str:
     return derived_id(camera_id, zone_id, rule.value, str(track_id), started_at.isoformat())

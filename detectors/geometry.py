@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-from config.site import Anchor
+from config.zones import Anchor
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from config.site import Detector, ModelBackend
+from config.detector import Detector, ModelBackend
 from detectors.events import TrackedObjects
 
 # ultralytics would otherwise try to reach the internet for settings and assets.

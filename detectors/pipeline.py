@@ -16,9 +16,10 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from config.site import Detector, Zone
+from config.detector import Detector
+from config.zones import Zone
 from detectors.drawing import draw_evidence
-from detectors.events import Phase, TrackedObjects, ZoneEvent
+from detectors.events import AccessPhase, TrackedObjects, ZoneEvent
 from detectors.evidence import EvidenceStore
 from detectors.model import ObjectDetector, ObjectTracker
 from detectors.motion import MotionGate
@@ -138,7 +139,7 @@ class CameraPipeline:
         return [event for watch in self.watches for event in watch.close(at)]
 
     def _with_evidence(self, event: ZoneEvent, image: np.ndarray) -> ZoneEvent:
-        if event.phase is not Phase.start:
+        if event.phase is not AccessPhase.start:
             return event
         label = f"{event.object_class} #{event.track_id} {event.score:.2f} {event.rule.value}"
         drawn = draw_evidence(image, self._zones[event.zone_id], event.box, label)

@@ -16,8 +16,8 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from config.site import CrossingDirection, Zone
-from detectors.events import Phase, TrackedObjects, ZoneEvent, ZoneRule, incident_id
+from config.zones import CrossingDirection, Zone
+from detectors.events import AccessPhase, AccessRule, TrackedObjects, ZoneEvent, incident_id
 from detectors.geometry import CrossingLine, ZonePolygon, anchor_points
 from detectors.schedule import is_armed
 
@@ -62,7 +62,7 @@ class ZoneWatch:
         self.timezone = timezone
         self.polygon = ZonePolygon(zone.polygon)
         self.line = CrossingLine(zone.line.start, zone.line.end) if zone.line else None
-        self.rule = ZoneRule.loitering if zone.loitering_seconds else ZoneRule.intrusion
+        self.rule = AccessRule.loitering if zone.loitering_seconds else AccessRule.intrusion
         self._tracks: dict[int, _TrackState] = {}
 
     def observe(self, objects: TrackedObjects, at: datetime) -> list[ZoneEvent]:
@@ -132,13 +132,13 @@ class ZoneWatch:
         if state.present_since is None:
             if armed and state.inside_streak >= self.zone.inertia_frames:
                 state.present_since = state.streak_started_at or at
-                if self.rule is ZoneRule.intrusion:
+                if self.rule is AccessRule.intrusion:
                     events.append(self._begin(track_id, state, at))
         elif state.outside_streak >= self.zone.inertia_frames or not armed:
             return self._leave(track_id, state, at)
         if state.present_since is None:
             return events
-        if self.rule is ZoneRule.loitering and state.incident is None:
+        if self.rule is AccessRule.loitering and state.incident is None:
             dwell = (at - state.present_since).total_seconds()
             if dwell >= (self.zone.loitering_seconds or 0):
                 events.append(self._begin(track_id, state, at))
@@ -148,18 +148,18 @@ class ZoneWatch:
             and at - state.last_update >= UPDATE_INTERVAL
         ):
             state.last_update = at
-            events.append(self._event(track_id, state, Phase.update, at, state.incident))
+            events.append(self._event(track_id, state, AccessPhase.update, at, state.incident))
         return events
 
     def _begin(self, track_id: int, state: _TrackState, at: datetime) -> ZoneEvent:
         state.incident = incident_id(self.camera_id, self.zone.id, self.rule, track_id, at)
         state.last_update = at
-        return self._event(track_id, state, Phase.start, at, state.incident)
+        return self._event(track_id, state, AccessPhase.start, at, state.incident)
 
     def _leave(self, track_id: int, state: _TrackState, at: datetime) -> list[ZoneEvent]:
         events = []
         if state.incident is not None:
-            events.append(self._event(track_id, state, Phase.end, at, state.incident))
+            events.append(self._event(track_id, state, AccessPhase.end, at, state.incident))
         state.present_since = None
         state.incident = None
         state.last_update = None
@@ -200,22 +200,22 @@ class ZoneWatch:
         direction = CrossingDirection.left_to_right if side > 0 else CrossingDirection.right_to_left
         if self.zone.line.direction not in (CrossingDirection.both, direction):
             return []
-        rule = ZoneRule.line_crossing
+        rule = AccessRule.line_crossing
         crossing = incident_id(self.camera_id, self.zone.id, rule, track_id, at)
         return [
-            self._event(track_id, state, phase, at, crossing, rule, direction.value)
-            for phase in (Phase.start, Phase.end)
+            self._event(track_id, state, phase, at, crossing, rule, direction)
+            for phase in (AccessPhase.start, AccessPhase.end)
         ]
 
     def _event(
         self,
         track_id: int,
         state: _TrackState,
-        phase: Phase,
+        phase: AccessPhase,
         at: datetime,
         incident: str,
-        rule: ZoneRule | None = None,
-        crossing_direction: str | None = None,
+        rule: AccessRule | None = None,
+        crossing_direction: CrossingDirection | None = None,
     ) -> ZoneEvent:
         assert state.sighting is not None
         return ZoneEvent(

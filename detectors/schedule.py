@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from config.site import ActiveWindow, Weekday
+from config.zones import ActiveWindow, Weekday
 
 WEEKDAYS = list(Weekday)  # Monday first, as datetime.weekday() counts
 

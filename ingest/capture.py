@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 import cv2
 
-from config.site import Camera
+from config.cameras import Camera
 from ingest.frames import CameraStatus, Frame, HealthObservation
 from ingest.sources import SourceError, file_path, is_stream, media_fps, open_source
 

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from config.site import SiteConfig
-from quaywatch.broker import EmbeddedBroker, die_with_parent
 from quaywatch.console.users import Role, UserStore, users_path
+from streams.broker.embedded import EmbeddedBroker, die_with_parent
 from streams.signing import KEY_ENV, generate_key
 from streams.topics import create_topics
 

@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from config.zones import CrossingDirection
+from detectors.events import AccessPhase, AccessRule
 from streams.messages import Message
-
-
-class AccessRule(StrEnum):
-    intrusion = "intrusion"
-    loitering = "loitering"
-    line_crossing = "line_crossing"
-
-
-class AccessPhase(StrEnum):
-    start = "start"
-    update = "update"
-    end = "end"
 
 
 class BoundingBox(BaseModel):
@@ -46,7 +35,7 @@ class AccessEvent(Message):
     object_class: str = Field(description="Class after aliasing, e.g. person")
     score: float = Field(ge=0, le=1, description="Detection score")
     box: BoundingBox = Field(description="Bounding box in the camera image")
-    crossing_direction: str | None = Field(
+    crossing_direction: CrossingDirection | None = Field(
         default=None, description="For line crossings: left_to_right or right_to_left"
     )
     snapshot_sha256: str | None = Field(
@@ -55,3 +44,11 @@ class AccessEvent(Message):
     model_name: str = Field(description="Model file name")
     model_sha256: str = Field(description="SHA-256 of the model file")
     config_hash: str = Field(description="SHA-256 of the site config in force")
+
+    @field_validator("crossing_direction")
+    @classmethod
+    def _one_way(cls, direction: CrossingDirection | None) -> CrossingDirection | None:
+        # `both` is a config setting (which crossings fire); a crossing itself goes one way.
+        if direction is CrossingDirection.both:
+            raise ValueError("a crossing goes left_to_right or right_to_left, not both")
+        return direction

@@ -8,7 +8,7 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from streams.access import AccessRule
+from detectors.events import AccessRule
 from streams.messages import Message
 
 

@@ -1,44 +1,96 @@
-"""kafka-python clients built from the site's Kafka settings, so security reaches every one."""
+"""kafka-python clients built from the site's Kafka settings, so security reaches every one.
+
+`config.kafka.Kafka` describes the cluster; this module is the one place that turns it into
+client settings, and the one place that knows kafka-python's timeouts. Every producer,
+consumer and admin client in quaywatch is made here.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 
-from config.site import Kafka
+from config.kafka import Kafka
 
 # Tansu makes a group join wait half the session timeout; a short one keeps joins quick and is
 # still well above a healthy poll interval.
 SESSION_TIMEOUT_MS = 6000
 
+# Readers ask the broker to answer empty fetches this quickly, so a fresh high-water mark
+# arrives within a few of them (kafka-python's default waits 500 ms).
+FETCH_MAX_WAIT_MS = 20
+
+PRODUCER_DEFAULTS: dict[str, object] = {
+    "acks": "all",
+    "retries": 5,
+    "max_in_flight_requests_per_connection": 1,  # keeps order across retries
+    "linger_ms": 5,
+}
+
+CONSUMER_DEFAULTS: dict[str, object] = {
+    "enable_auto_commit": False,  # offsets are committed only after the work is published
+    "auto_offset_reset": "earliest",
+    "session_timeout_ms": SESSION_TIMEOUT_MS,
+    "heartbeat_interval_ms": 1500,
+}
+
+# kafka-python's defaults block for a minute when the broker is gone; the worker must not
+# stall that long on start-up, and its spool already holds what could not be sent.
+SPOOLING_PRODUCER_TIMEOUTS: dict[str, object] = {
+    "bootstrap_timeout_ms": 3000,  # a broker that is down fails the constructor this fast
+    "max_block_ms": 3000,  # send() waiting for topic metadata
+    "request_timeout_ms": 5000,
+    # The producer retries a batch itself for this long, within one idempotent session, so
+    # a short outage is bridged without resending (and so without duplicates).
+    "delivery_timeout_ms": 30000,
+    "reconnect_backoff_ms": 100,
+    "reconnect_backoff_max_ms": 1000,
+}
+
+
+def answer_within(timeout_ms: int) -> dict[str, object]:
+    """Timeouts for a client that must get an answer, or fail, within `timeout_ms`: a
+    health probe, a console action, a check whether a broker is up."""
+    return {
+        "bootstrap_timeout_ms": timeout_ms,
+        "request_timeout_ms": timeout_ms,
+        "reconnect_backoff_max_ms": timeout_ms,
+    }
+
+
+def connection_settings(kafka: Kafka) -> dict[str, object]:
+    """Connection settings every kafka-python client (producer, consumer, admin) takes."""
+    settings: dict[str, object] = {
+        "bootstrap_servers": list(kafka.bootstrap_servers),
+        "security_protocol": kafka.security_protocol,
+    }
+    for name in ("ssl_cafile", "ssl_certfile", "ssl_keyfile"):
+        value = getattr(kafka, name)
+        if value is not None:
+            settings[name] = str(value)
+    if kafka.sasl_mechanism:
+        settings["sasl_mechanism"] = kafka.sasl_mechanism
+        settings["sasl_plain_username"] = kafka.sasl_username
+        password = kafka.sasl_password.get_secret_value() if kafka.sasl_password else None
+        if kafka.sasl_password_env:
+            password = os.environ.get(kafka.sasl_password_env, password)
+        settings["sasl_plain_password"] = password
+    return settings
+
 
 def producer(kafka: Kafka, **overrides: object) -> KafkaProducer:
-    settings: dict[str, object] = {
-        "acks": "all",
-        "retries": 5,
-        "max_in_flight_requests_per_connection": 1,  # keeps order across retries
-        "linger_ms": 5,
-        **kafka.client_kwargs(),
-    }
-    settings.update(overrides)
-    return KafkaProducer(**settings)
+    return KafkaProducer(**{**PRODUCER_DEFAULTS, **connection_settings(kafka), **overrides})
 
 
 def consumer(
     kafka: Kafka, group_id: str | None, topics: Iterable[str] = (), **overrides: object
 ) -> KafkaConsumer:
-    settings: dict[str, object] = {
-        "group_id": group_id,
-        "enable_auto_commit": False,
-        "auto_offset_reset": "earliest",
-        "session_timeout_ms": SESSION_TIMEOUT_MS,
-        "heartbeat_interval_ms": 1500,
-        **kafka.client_kwargs(),
-    }
+    settings = {**CONSUMER_DEFAULTS, "group_id": group_id, **connection_settings(kafka)}
     settings.update(overrides)
     return KafkaConsumer(*[kafka.topic(name) for name in topics], **settings)
 
 
 def admin(kafka: Kafka, **overrides: object) -> KafkaAdminClient:
-    return KafkaAdminClient(**{**kafka.client_kwargs(), **overrides})
+    return KafkaAdminClient(**{**connection_settings(kafka), **overrides})

@@ -32,26 +32,13 @@ from pathlib import Path
 from kafka import KafkaProducer
 from kafka.errors import KafkaError, KafkaTimeoutError
 
-from config.site import Kafka
+from config.kafka import Kafka
 from streams.chain import PARTITION_HEADER, Chain, partition_for
-from streams.kafka import producer
+from streams.kafka import SPOOLING_PRODUCER_TIMEOUTS, producer
 from streams.messages import Message
 from streams.spool import Pending, Spool, SpoolError, SpoolRecord
 
 log = logging.getLogger(__name__)
-
-# kafka-python's defaults block for a minute when the broker is gone; the worker must not
-# stall that long on start-up, and the spool already holds what could not be sent.
-PRODUCER_TIMEOUTS: dict[str, object] = {
-    "bootstrap_timeout_ms": 3000,  # a broker that is down fails the constructor this fast
-    "max_block_ms": 3000,  # send() waiting for topic metadata
-    "request_timeout_ms": 5000,
-    # The producer retries a batch itself for this long, within one idempotent session, so
-    # a short outage is bridged without resending (and so without duplicates).
-    "delivery_timeout_ms": 30000,
-    "reconnect_backoff_ms": 100,
-    "reconnect_backoff_max_ms": 1000,
-}
 
 
 class PublisherClosed(RuntimeError):
@@ -92,7 +79,7 @@ class Publisher:
         producer_settings: Mapping[str, object] | None = None,
     ) -> None:
         self._kafka = kafka
-        self._producer_settings = {**PRODUCER_TIMEOUTS, **(producer_settings or {})}
+        self._producer_settings = {**SPOOLING_PRODUCER_TIMEOUTS, **(producer_settings or {})}
         self._client_id = client_id
         self._batch_size = batch_size
         self._retry_backoff_s = retry_backoff_s

@@ -6,7 +6,7 @@ import logging
 
 from kafka.errors import TopicAlreadyExistsError, for_code
 
-from config.site import Kafka
+from config.kafka import Kafka
 from streams.kafka import admin
 
 log = logging.getLogger(__name__)

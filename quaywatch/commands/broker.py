@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 from types import FrameType
 
-from config.site import Kafka
+from config.kafka import Kafka
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from config.loading import ConfigError, load_site
-    from quaywatch.broker import BrokerError, EmbeddedBroker
+    from streams.broker.embedded import BrokerError, EmbeddedBroker
     from streams.topics import TopicCreationError, create_topics
 
     if not args.verbose:

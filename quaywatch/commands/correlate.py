@@ -23,8 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from config.loading import load_site
-    from quaywatch.health import BrokerProbe, serve_health
     from streams.correlator.loop import GROUP_ID, Correlator
+    from streams.health import BrokerProbe, serve_health
 
     site = load_site(args.config)
     correlator = Correlator(site, group_id=args.group_id or f"{GROUP_ID}.{site.site.id}")

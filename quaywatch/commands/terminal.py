@@ -45,8 +45,8 @@ def run_ingest(args: argparse.Namespace) -> int:
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    from quaywatch.health import BrokerProbe, serve_health
     from streams.chain import ChainedProducer
+    from streams.health import BrokerProbe, serve_health
     from streams.kafka import producer
     from streams.terminal.callback import callback_server
     from streams.terminal.metrics import TerminalMetrics

@@ -46,11 +46,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from config.loading import ConfigError, load_site
+    from detectors.evaluation.labels import LabelsError
+    from detectors.evaluation.run import TuneError
+    from detectors.evaluation.session import tune
     from detectors.model import ModelError
     from ingest.sources import SourceError
-    from quaywatch.tune.labels import LabelsError
-    from quaywatch.tune.run import TuneError
-    from quaywatch.tune.session import tune
 
     paths: list[Path] = args.compare or [args.config]
     if args.compare is not None and len(args.compare) < 2:
@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _only_camera(site: object, path: Path) -> str:
     from config.site import SiteConfig
-    from quaywatch.tune.run import TuneError
+    from detectors.evaluation.run import TuneError
 
     assert isinstance(site, SiteConfig)
     if len(site.cameras) != 1:

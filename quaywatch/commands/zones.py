@@ -32,8 +32,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_preview(args: argparse.Namespace) -> int:
     from config.loading import ConfigError
+    from detectors.preview import PreviewError, write_preview
     from ingest.sources import SourceError
-    from quaywatch.tune.preview import PreviewError, write_preview
 
     out = args.out or Path(f"zones-{args.camera}.png")
     try:

@@ -6,9 +6,9 @@ import threading
 
 from kafka.errors import KafkaError
 
-from config.site import Kafka
+from config.kafka import Kafka
 from streams.chain import ChainedProducer
-from streams.kafka import producer
+from streams.kafka import answer_within, producer
 from streams.operator_actions import OperatorAction
 
 TOPIC = "operator-actions"
@@ -52,13 +52,11 @@ class ActionPublisher:
         with self._lock:
             if self._producer is None:
                 milliseconds = int(self._timeout_seconds * 1000)
+                # A broker that is away fails the request within the timeout, not minutes.
                 client = producer(
                     self._kafka,
-                    acks="all",
-                    # A broker that is away fails the request within the timeout, not minutes.
-                    bootstrap_timeout_ms=milliseconds,
+                    **answer_within(milliseconds),
                     max_block_ms=milliseconds,
-                    request_timeout_ms=milliseconds,
                     delivery_timeout_ms=milliseconds + 100,
                 )
                 self._producer = ChainedProducer(client, "console")

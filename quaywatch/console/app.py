@@ -43,7 +43,7 @@ from quaywatch.console.present import (
 )
 from quaywatch.console.snapshots import SnapshotRefused, SnapshotStore
 from quaywatch.console.users import Role, UserStore
-from quaywatch.health import health_answer
+from streams.health import health_answer
 from streams.messages import utc_now
 from streams.operator_actions import ActionKind, OperatorAction
 

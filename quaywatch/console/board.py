@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from streams.alerts import Alert, Severity
-from streams.health import CameraHealth
+from streams.camera_health import CameraHealth
 from streams.operator_actions import ActionKind, OperatorAction
 
 SEVERITY_RANK = {

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from quaywatch.console.board import AlertEntry, Board
 from quaywatch.console.users import Role
-from streams.health import CameraHealth
+from streams.camera_health import CameraHealth
 from streams.operator_actions import OperatorAction
 
 # The auditor's action log on the live page; the full log is at /api/actions.

@@ -18,10 +18,10 @@ from kafka.consumer.fetcher import ConsumerRecord
 from kafka.errors import KafkaError
 from pydantic import ValidationError
 
-from config.site import Kafka
+from config.kafka import Kafka
 from quaywatch.console.board import Board
 from streams.alerts import Alert
-from streams.health import CameraHealth
+from streams.camera_health import CameraHealth
 from streams.kafka import consumer
 from streams.operator_actions import OperatorAction
 

@@ -21,7 +21,7 @@ from quaywatch.console.board import Board
 from quaywatch.console.reader import TopicReader
 from quaywatch.console.snapshots import SnapshotStore
 from quaywatch.console.users import UserStore, users_path
-from quaywatch.health import BrokerProbe
+from streams.health import BrokerProbe
 
 log = logging.getLogger(__name__)
 

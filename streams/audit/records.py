@@ -12,9 +12,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from config.site import Kafka
-from streams.correlator.reading import FETCH_MAX_WAIT_MS, TopicReader
-from streams.kafka import consumer
+from config.kafka import Kafka
+from streams.correlator.reading import TopicReader
+from streams.kafka import FETCH_MAX_WAIT_MS, consumer
 
 AUDITED_TOPICS = (
     "access",

@@ -16,7 +16,7 @@ from bisect import bisect_left, insort
 from collections.abc import Iterable
 from itertools import islice, repeat
 
-from config.site import Correlation
+from config.correlation import Correlation
 from streams.alerts import ContainerCondition
 from streams.correlator.classify import (
     CONDITION_RANK,

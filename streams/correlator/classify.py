@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from itertools import islice
 
-from config.site import Correlation
+from config.correlation import Correlation
 from streams.alerts import ContainerAtAlert, ContainerCondition, Severity
 from streams.correlator.table import ContainerState
 

@@ -27,8 +27,10 @@ import hashlib
 from collections.abc import Hashable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 
-from config.site import Correlation, SiteConfig
-from streams.access import AccessEvent, AccessRule
+from config.correlation import Correlation
+from config.site import SiteConfig
+from detectors.events import AccessRule
+from streams.access import AccessEvent
 from streams.alerts import Alert
 from streams.correlator.blocks import YardBlockView
 from streams.correlator.classify import Verdict, judge

@@ -15,7 +15,8 @@ import bisect
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 
-from streams.access import AccessEvent, AccessPhase, AccessRule
+from detectors.events import AccessPhase, AccessRule
+from streams.access import AccessEvent
 from streams.alerts import Alert, Severity
 
 # What an operator reads off a revision; a revision is due only when this changes.

@@ -22,15 +22,16 @@ from kafka.consumer.fetcher import ConsumerRecord
 from kafka.errors import CommitFailedError
 from pydantic import ValidationError
 
-from config.site import Kafka, SiteConfig
+from config.kafka import Kafka
+from config.site import SiteConfig
 from streams.access import AccessEvent
 from streams.alerts import Alert
 from streams.chain import ChainedProducer
 from streams.correlator.engine import CorrelationEngine
 from streams.correlator.metrics import CorrelatorMetrics
-from streams.correlator.reading import FETCH_MAX_WAIT_MS, TopicReader, lag
+from streams.correlator.reading import TopicReader, lag
 from streams.dead_letter import DeadLetter
-from streams.kafka import consumer, producer
+from streams.kafka import FETCH_MAX_WAIT_MS, consumer, producer
 from streams.messages import utc_now
 from streams.terminal.events import ContainerEvent
 

@@ -14,9 +14,8 @@ from collections.abc import Sequence
 from kafka import KafkaConsumer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 
-# Readers ask the broker to answer empty fetches this quickly, so a fresh high-water mark
-# arrives within a few of them.
-FETCH_MAX_WAIT_MS = 20
+from streams.kafka import FETCH_MAX_WAIT_MS
+
 FRESH_FETCH_S = 0.08
 
 

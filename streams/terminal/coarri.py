@@ -25,7 +25,7 @@ from pydifact.segmentcollection import Interchange
 from pydifact.segments import Segment
 from pydifact.serializer import Serializer
 
-from config.site import YardArea
+from config.terminal import YardArea
 from streams.terminal.container_numbers import checked_container_number
 from streams.terminal.events import (
     Classifier,

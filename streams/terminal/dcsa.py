@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 from pydantic import ValidationError
 
-from config.site import YardArea
+from config.terminal import YardArea
 from streams.terminal.container_numbers import checked_container_number
 from streams.terminal.dcsa_schema import equipment_event_error
 from streams.terminal.events import (

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from kafka import KafkaProducer
 
-from config.site import Kafka
+from config.kafka import Kafka
 from streams.chain import ChainedProducer
 from streams.dead_letter import DeadLetter
 from streams.messages import utc_now

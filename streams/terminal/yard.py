@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from fnmatch import fnmatchcase
 
-from config.site import YardArea
+from config.terminal import YardArea
 
 
 def yard_block_of(yard_position: str | None, yard_areas: Sequence[YardArea]) -> str | None:

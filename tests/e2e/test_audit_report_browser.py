@@ -11,9 +11,9 @@ import pytest
 from PIL import Image
 from playwright.sync_api import sync_playwright
 
-from quaywatch.broker import EmbeddedBroker
 from streams.audit.report import write_report
 from streams.audit.verify import verify
+from streams.broker.embedded import EmbeddedBroker
 from streams.signing import load_public_key
 from tests.fixtures.broker import fresh_topics
 from tests.integration.audit_run import INCIDENTS, RecordedRun, record_night

@@ -13,7 +13,9 @@ import pytest
 from argon2 import PasswordHasher
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from config.site import Camera, Kafka, SiteConfig, SiteInfo
+from config.cameras import Camera
+from config.kafka import Kafka
+from config.site import SiteConfig, SiteInfo
 from detectors.evidence import EvidenceStore
 from quaywatch.console.server import ConsoleServer
 from quaywatch.console.users import Role, UserStore, users_path

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from config.site import Kafka
-from quaywatch.broker import free_port
+from config.kafka import Kafka
+from streams.broker.embedded import free_port
 from streams.kafka import consumer
 from tests.fixtures.resources import DEMO_SITE
 

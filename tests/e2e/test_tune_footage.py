@@ -11,8 +11,8 @@ import pytest
 from ruamel.yaml import YAML
 
 from config.loading import load_site
+from detectors.annotate import zone_colour
 from quaywatch.cli import main
-from quaywatch.tune.overlay import zone_colour
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "config" / "sites" / "demo.yaml"

@@ -18,10 +18,10 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from config.kafka import Kafka
 from config.loading import load_site
-from config.site import Kafka
-from quaywatch.worker import Worker
 from streams.topics import create_topics
+from streams.worker.loop import Worker
 from tests.e2e.worker_support import free_port, read_topic, schema
 from tests.fixtures.resources import DEMO_SITE
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from config.kafka import Kafka
 from config.loading import load_site
-from config.site import Kafka
-from quaywatch.worker import Worker
+from streams.worker.loop import Worker
 from tests.e2e.worker_support import read_topic
 
 pytestmark = pytest.mark.e2e
@@ -95,7 +95,7 @@ def test_moved_zone_changes_events_live_and_broken_config_is_refused(
         assert {event["zone_id"] for event in events} == {"watched"}
         assert {event["config_hash"] for event in events} == {moved_hash} != {first_hash}
 
-        caplog.set_level(logging.ERROR, logger="quaywatch.worker")
+        caplog.set_level(logging.ERROR, logger="streams.worker.loop")
         broken = site_text(kafka_settings, data_dir, footage_path, "[[0, 150], [768, 150]]")
         rewrite(config, broken)
         wait_for(lambda: "config reload refused" in caplog.text, 30, "the refusal in the log")

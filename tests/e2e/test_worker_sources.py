@@ -13,8 +13,12 @@ import cv2
 import jsonschema
 import pytest
 
-from config.site import Camera, Detector, Kafka, Metrics, SiteConfig, SiteInfo
-from quaywatch.worker import Worker
+from config.cameras import Camera
+from config.detector import Detector
+from config.kafka import Kafka
+from config.metrics import Metrics
+from config.site import SiteConfig, SiteInfo
+from streams.worker.loop import Worker
 from tests.e2e.worker_support import MjpegCamera, read_topic, schema
 
 pytestmark = pytest.mark.e2e
@@ -109,7 +113,7 @@ def test_missing_and_non_video_files_are_reported_and_the_other_camera_keeps_run
         ),
     ]
     worker = Worker(site_with(cameras, kafka_settings, tmp_path, model_onnx_path), stop_after_s=5)
-    with caplog.at_level(logging.ERROR, logger="quaywatch.worker"):
+    with caplog.at_level(logging.ERROR, logger="streams.worker.loop"):
         exit_code = worker.run()
     worker.publisher.close()
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from config.site import Kafka
-from quaywatch.broker import free_port
+from config.kafka import Kafka
+from streams.broker.embedded import free_port
 from streams.kafka import consumer
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "streams" / "schemas"

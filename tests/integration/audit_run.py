@@ -17,10 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
-from config.site import Correlation, Kafka, SiteConfig
+from config.correlation import Correlation
+from config.kafka import Kafka
+from config.site import SiteConfig
+from detectors.events import AccessPhase
 from detectors.evidence import EvidenceStore
 from quaywatch.console.actions import ActionPublisher
-from streams.access import AccessEvent, AccessPhase
+from streams.access import AccessEvent
 from streams.alerts import Alert
 from streams.audit.records import LoggedRecord, RecordedLog, TimeRange, read_log
 from streams.chain import ChainedProducer

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import yaml
 
-from config.site import Kafka
-from quaywatch.broker import free_port
+from config.kafka import Kafka
+from streams.broker.embedded import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 LOOPBACK = "127.0.0.1"

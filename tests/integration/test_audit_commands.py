@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from quaywatch.broker import EmbeddedBroker
 from quaywatch.cli import main
 from streams.audit.bundle import verify_bundle
+from streams.broker.embedded import EmbeddedBroker
 from streams.correlator.engine import alert_id_for
 from streams.signing import KEY_ENV
 from tests.fixtures.broker import fresh_topics

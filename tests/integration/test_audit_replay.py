@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from quaywatch.broker import EmbeddedBroker
 from streams.alerts import Severity
 from streams.audit.replay import histories, recorded_alerts, replay
+from streams.broker.embedded import EmbeddedBroker
 from streams.correlator.engine import alert_id_for
 from tests.fixtures.broker import fresh_topics
 from tests.integration.audit_run import (

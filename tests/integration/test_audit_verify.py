@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from config.site import Kafka
-from quaywatch.broker import EmbeddedBroker
+from config.kafka import Kafka
 from streams.audit.records import LoggedRecord, read_log
 from streams.audit.verify import Verdict, verify
+from streams.broker.embedded import EmbeddedBroker
 from streams.chain import Chain, ChainLink, body_sha256
 from streams.correlator.engine import alert_id_for
 from streams.operator_actions import ActionKind, OperatorAction

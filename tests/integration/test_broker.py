@@ -14,9 +14,9 @@ from uuid import uuid4
 import pytest
 from kafka import KafkaConsumer
 
-import quaywatch.broker
-from config.site import Kafka
-from quaywatch.broker import BrokerError, EmbeddedBroker, free_port
+import streams.broker.embedded
+from config.kafka import Kafka
+from streams.broker.embedded import BrokerError, EmbeddedBroker, free_port
 from streams.kafka import consumer, producer
 from streams.topics import TOPIC_NAMES, create_topics
 from tests.fixtures.broker import fresh_topics
@@ -150,7 +150,7 @@ def test_start_refuses_a_port_in_use() -> None:
 
 def test_tansu_exiting_early_is_reported_with_its_output(monkeypatch: pytest.MonkeyPatch) -> None:
     # Skip the port check so the real Tansu meets the taken port and exits.
-    monkeypatch.setattr(quaywatch.broker, "_port_is_free", lambda port: True)
+    monkeypatch.setattr(streams.broker.embedded, "_port_is_free", lambda port: True)
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()

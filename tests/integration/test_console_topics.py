@@ -13,12 +13,15 @@ import pytest
 from argon2 import PasswordHasher
 from kafka import KafkaConsumer, TopicPartition
 
-from config.site import Camera, Kafka, SiteConfig, SiteInfo
+from config.cameras import Camera
+from config.kafka import Kafka
+from config.site import SiteConfig, SiteInfo
+from ingest.frames import CameraStatus
 from quaywatch.console.server import ConsoleServer
 from quaywatch.console.users import Role, UserStore, users_path
 from streams.alerts import Severity
-from streams.health import CameraHealth, CameraHealthStatus
-from streams.kafka import producer
+from streams.camera_health import CameraHealth
+from streams.kafka import connection_settings, producer
 from streams.messages import Message
 from streams.operator_actions import OperatorAction
 from tests.unit.test_console_board import make_alert
@@ -43,7 +46,7 @@ def publish(kafka: Kafka, topic: str, key: str, message: Message) -> None:
 
 def read_topic(kafka: Kafka, topic: str) -> list[bytes]:
     """Every record on the topic now (read from the beginning, as the console does)."""
-    reader = KafkaConsumer(**kafka.client_kwargs(), consumer_timeout_ms=1500)
+    reader = KafkaConsumer(**connection_settings(kafka), consumer_timeout_ms=1500)
     try:
         partitions = [
             TopicPartition(kafka.topic(topic), p)
@@ -197,7 +200,7 @@ def test_camera_health_reaches_the_camera_panel_of_every_role(
         event_time=make_alert("x").event_time,
         site_id="test",
         camera_id="cam-quay",
-        status=CameraHealthStatus.blacked_out,
+        status=CameraStatus.blacked_out,
         detail="picture dark and uniform: lens covered?",
     )
     publish(kafka_settings, "camera-health", "cam-quay", covered)

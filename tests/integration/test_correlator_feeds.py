@@ -16,7 +16,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from kafka import KafkaConsumer, TopicPartition
 
-from config.site import Kafka
+from config.kafka import Kafka
 from streams.dead_letter import DeadLetter
 from streams.kafka import producer
 from streams.terminal.callback import callback_server

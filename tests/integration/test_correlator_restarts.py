@@ -13,10 +13,11 @@ import pytest
 import yaml
 from kafka import KafkaConsumer, TopicPartition
 
-from config.site import Correlation, Kafka
-from quaywatch.broker import EmbeddedBroker
+from config.correlation import Correlation
+from config.kafka import Kafka
 from streams.access import AccessEvent
 from streams.alerts import Alert
+from streams.broker.embedded import EmbeddedBroker
 from streams.correlator.engine import CorrelationEngine
 from streams.kafka import producer
 from tests.fixtures.broker import fresh_topics

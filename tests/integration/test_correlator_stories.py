@@ -12,7 +12,8 @@ import jsonschema
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 
-from config.site import Correlation, Kafka
+from config.correlation import Correlation
+from config.kafka import Kafka
 from streams.alerts import Alert, Severity
 from streams.correlator.engine import alert_id_for
 from streams.correlator.loop import Correlator

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from prometheus_client import CollectorRegistry
 
+from config.kafka import Kafka
 from config.loading import load_site
-from config.site import Kafka
-from quaywatch.broker import EmbeddedBroker, free_port
-from quaywatch.health import BrokerProbe, HealthServer
+from streams.broker.embedded import EmbeddedBroker, free_port
+from streams.health import BrokerProbe, HealthServer
 from streams.topics import create_topics
 from tests.integration.quaywatch_processes import (
     Process,

@@ -19,9 +19,9 @@ from __future__ import annotations
 import pytest
 from kafka.errors import KafkaError
 
-from config.site import Kafka
-from quaywatch.broker import EmbeddedBroker
-from quaywatch.health import BrokerProbe
+from config.kafka import Kafka
+from streams.broker.embedded import EmbeddedBroker
+from streams.health import BrokerProbe
 from streams.kafka import producer
 
 pytestmark = pytest.mark.integration

@@ -17,8 +17,9 @@ from typing import ClassVar
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 
-from config.site import Kafka
-from quaywatch.broker import EmbeddedBroker
+from config.kafka import Kafka
+from streams.broker.embedded import EmbeddedBroker
+from streams.kafka import connection_settings
 from streams.messages import Message
 from streams.publisher import Publisher, PublisherClosed
 from streams.spool import SpoolFull
@@ -96,7 +97,7 @@ def read_access_topic(kafka: Kafka, expected: int, timeout_s: float = 60.0) -> l
     the end of the topic is found by waiting, not by asking.)
     """
     topic = kafka.topic("access")
-    consumer = KafkaConsumer(enable_auto_commit=False, group_id=None, **kafka.client_kwargs())
+    consumer = KafkaConsumer(enable_auto_commit=False, group_id=None, **connection_settings(kafka))
     try:
         partitions = [TopicPartition(topic, p) for p in range(kafka.partitions)]
         consumer.assign(partitions)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from detectors.events import AccessRule
+from ingest.frames import CameraStatus
 from quaywatch.console.board import AlertState, Board
-from streams.access import AccessRule
 from streams.alerts import Alert, ContainerAtAlert, ContainerCondition, Severity
-from streams.health import CameraHealth, CameraHealthStatus
+from streams.camera_health import CameraHealth
 from streams.operator_actions import ActionKind, OperatorAction
 
 T0 = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)
@@ -169,7 +170,7 @@ def test_every_change_notifies_listeners_until_they_unsubscribe() -> None:
 def test_camera_health_keeps_the_latest_report_per_camera() -> None:
     board = Board()
 
-    def health(camera_id: str, status: CameraHealthStatus, minute: int) -> CameraHealth:
+    def health(camera_id: str, status: CameraStatus, minute: int) -> CameraHealth:
         return CameraHealth.create(
             event_id=f"{camera_id}-{minute}",
             event_time=T0 + timedelta(minutes=minute),
@@ -179,11 +180,11 @@ def test_camera_health_keeps_the_latest_report_per_camera() -> None:
             detail="",
         )
 
-    board.apply_health(health("cam-b", CameraHealthStatus.online, 0))
-    board.apply_health(health("cam-a", CameraHealthStatus.online, 0))
-    board.apply_health(health("cam-a", CameraHealthStatus.blacked_out, 5))
-    board.apply_health(health("cam-a", CameraHealthStatus.online, 1))  # late and older
+    board.apply_health(health("cam-b", CameraStatus.online, 0))
+    board.apply_health(health("cam-a", CameraStatus.online, 0))
+    board.apply_health(health("cam-a", CameraStatus.blacked_out, 5))
+    board.apply_health(health("cam-a", CameraStatus.online, 1))  # late and older
     assert [(h.camera_id, h.status) for h in board.cameras()] == [
-        ("cam-a", CameraHealthStatus.blacked_out),
-        ("cam-b", CameraHealthStatus.online),
+        ("cam-a", CameraStatus.blacked_out),
+        ("cam-b", CameraStatus.online),
     ]

@@ -9,7 +9,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from config.site import Kafka
+from config.kafka import Kafka
 from quaywatch.console.actions import ActionNotRecorded, ActionPublisher
 from streams.operator_actions import ActionKind, OperatorAction
 

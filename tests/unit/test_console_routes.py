@@ -14,7 +14,9 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from starlette.routing import Mount
 
-from config.site import Camera, Kafka, SiteConfig, SiteInfo
+from config.cameras import Camera
+from config.kafka import Kafka
+from config.site import SiteConfig, SiteInfo
 from quaywatch.console.actions import ActionPublisher
 from quaywatch.console.app import PUBLIC_ROUTES, ConsoleParts, create_app
 from quaywatch.console.auth import SESSION_COOKIE, RoleGuard, SessionStore

@@ -12,7 +12,7 @@ from datetime import timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from config.site import Correlation
+from config.correlation import Correlation
 from streams.correlator.blocks import YardBlockView
 from streams.correlator.classify import classify, judge
 from streams.correlator.table import ContainerTable

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from config.site import Correlation
-from streams.access import AccessEvent, AccessPhase, AccessRule
+from config.correlation import Correlation
+from detectors.events import AccessPhase, AccessRule
+from streams.access import AccessEvent
 from streams.alerts import Alert, Severity
 from streams.correlator.engine import CorrelationEngine, alert_id_for
 from streams.terminal.events import ContainerActivity

@@ -8,7 +8,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from config.site import Correlation
+from config.correlation import Correlation
 from streams.alerts import Alert
 from streams.correlator.engine import CorrelationEngine
 from streams.dead_letter import DeadLetter

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from config.site import Correlation
+from config.correlation import Correlation
 from streams.alerts import Severity
 from streams.correlator.engine import CorrelationEngine, alert_id_for
 from streams.terminal.events import Classifier, ContainerActivity

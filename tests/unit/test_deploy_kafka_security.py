@@ -13,7 +13,8 @@ import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 
 import streams.kafka
-from config.site import Kafka
+from config.kafka import Kafka
+from streams.kafka import connection_settings
 
 REPO = Path(__file__).resolve().parents[2]
 SECURE = {
@@ -81,13 +82,13 @@ def test_password_in_the_config_is_the_fallback_of_the_variable(
 ) -> None:
     monkeypatch.delenv("QUAYWATCH_TEST_KAFKA_PASSWORD", raising=False)
     kafka = Kafka(**{**SECURE, "sasl_password": "in-the-file"})
-    assert kafka.client_kwargs()["sasl_plain_password"] == "in-the-file"
+    assert connection_settings(kafka)["sasl_plain_password"] == "in-the-file"
     monkeypatch.setenv("QUAYWATCH_TEST_KAFKA_PASSWORD", "from-the-environment")
-    assert kafka.client_kwargs()["sasl_plain_password"] == "from-the-environment"
+    assert connection_settings(kafka)["sasl_plain_password"] == "from-the-environment"
 
 
 def test_plaintext_sends_no_tls_or_sasl_settings() -> None:
-    assert Kafka().client_kwargs() == {
+    assert connection_settings(Kafka()) == {
         "bootstrap_servers": ["127.0.0.1:9092"],
         "security_protocol": "PLAINTEXT",
     }
@@ -99,7 +100,7 @@ def test_no_module_builds_a_kafka_client_around_streams_kafka() -> None:
     allowed = {
         REPO / "streams" / "kafka.py",
         # The embedded broker's readiness check talks to its own plaintext loopback broker.
-        REPO / "quaywatch" / "broker.py",
+        REPO / "streams" / "broker" / "embedded.py",
     }
     offenders = [
         str(path.relative_to(REPO))

@@ -11,10 +11,10 @@ from prometheus_client import generate_latest
 
 from quaywatch.console.board import Board
 from quaywatch.console.metrics import ConsoleMetrics
-from quaywatch.worker_metrics import WorkerMetrics
 from streams.correlator.metrics import CorrelatorMetrics
 from streams.publisher import PublisherCounters
 from streams.terminal.metrics import TerminalMetrics
+from streams.worker.metrics import WorkerMetrics
 from tests.monitoring import (
     DASHBOARD,
     PROMETHEUS_OWN,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from config.site import YardArea
+from config.terminal import YardArea
 from streams.terminal.coarri import read_coarri
 from streams.terminal.dcsa import read_dcsa
 from streams.terminal.events import Classifier, ContainerActivity, ContainerEvent, Rejected

@@ -8,10 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from config.site import Zone
-from detectors.events import Phase, ZoneRule
-from quaywatch.tune.labels import LabelsError, read_mot
-from quaywatch.tune.scoring import (
+from config.zones import Zone
+from detectors.evaluation.labels import LabelsError, read_mot
+from detectors.evaluation.scoring import (
     Incident,
     Score,
     detection_score,
@@ -19,6 +18,7 @@ from quaywatch.tune.scoring import (
     iou_matrix,
     label_events,
 )
+from detectors.events import AccessPhase, AccessRule
 
 T0 = datetime(2026, 3, 14, 1, 0, tzinfo=UTC)
 STEP = timedelta(seconds=0.2)
@@ -73,13 +73,13 @@ def test_labelled_person_walking_into_zone_raises_intrusion(tmp_path: Path) -> N
     times = [(n, T0 + n * STEP) for n in range(1, 9)]
     events = label_events(truth, [zone], "cam", "UTC", times)
     assert [(e.phase, e.at) for e in events] == [
-        (Phase.start, T0 + 5 * STEP),
-        (Phase.end, T0 + 8 * STEP),
+        (AccessPhase.start, T0 + 5 * STEP),
+        (AccessPhase.end, T0 + 8 * STEP),
     ]
 
 
 def _incident(track: int, at: datetime, zone: str = "quay") -> Incident:
-    return Incident(zone, ZoneRule.intrusion.value, track, at, (0, 0, 10, 10))
+    return Incident(zone, AccessRule.intrusion.value, track, at, (0, 0, 10, 10))
 
 
 def test_event_matches_the_same_person_starting_close_in_time() -> None:

@@ -10,14 +10,15 @@ import jsonschema
 import numpy as np
 import pytest
 
-from config.site import Line, SiteConfig
+from config.site import SiteConfig
+from config.zones import Line
 from detectors.events import TrackedObjects
 from detectors.model import ModelIdentity
 from detectors.rules import ZoneWatch
 from ingest.frames import CameraStatus, HealthObservation
-from quaywatch.worker import access_event, camera_health
 from streams.access import AccessEvent
-from streams.health import CameraHealth
+from streams.camera_health import CameraHealth
+from streams.worker.loop import access_event, camera_health
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "streams" / "schemas"
 T0 = datetime(2026, 3, 14, 1, 0, tzinfo=UTC)

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from config.site import ActiveWindow, Line, Zone
-from detectors.events import Phase, TrackedObjects, ZoneRule
+from config.zones import ActiveWindow, Line, Zone
+from detectors.events import AccessPhase, AccessRule, TrackedObjects
 from detectors.geometry import CrossingLine, ZonePolygon
 from detectors.rules import ZoneWatch
 
@@ -27,7 +27,7 @@ def person_at(x: float, y: float, track_id: int = 1, score: float = 0.8) -> Trac
 
 
 def crossings(events):
-    return [event for event in events if event.rule is ZoneRule.line_crossing]
+    return [event for event in events if event.rule is AccessRule.line_crossing]
 
 
 def walk(watch: ZoneWatch, feet: list[tuple[float, float]], step_s: float = 0.2):
@@ -56,8 +56,8 @@ def test_person_crossing_a_zone_gives_one_start_and_one_end():
     feet = [(50, 150)] * 3 + [(150, 150)] * 10 + [(250, 150)] * 5
     events = walk(ZoneWatch(zone(inertia_frames=3), "cam", "Europe/Amsterdam"), feet)
     assert [(e.rule, e.phase) for e in events] == [
-        (ZoneRule.intrusion, Phase.start),
-        (ZoneRule.intrusion, Phase.end),
+        (AccessRule.intrusion, AccessPhase.start),
+        (AccessRule.intrusion, AccessPhase.end),
     ]
     assert events[0].incident_id == events[1].incident_id
     assert events[0].event_id != events[1].event_id
@@ -71,7 +71,7 @@ def test_inertia_ignores_a_foot_briefly_inside():
 def test_inertia_ignores_a_brief_step_outside():
     feet = [(150, 150)] * 4 + [(250, 150)] * 2 + [(150, 150)] * 4
     events = walk(ZoneWatch(zone(inertia_frames=3), "cam", "Europe/Amsterdam"), feet)
-    assert [e.phase for e in events] == [Phase.start]
+    assert [e.phase for e in events] == [AccessPhase.start]
 
 
 def test_start_time_is_the_frame_that_confirmed_the_entry():
@@ -98,13 +98,13 @@ def test_lost_track_ends_its_incident_after_the_grace_period():
     (start,) = watch.observe(person_at(150, 150), T0)
     assert watch.observe(TrackedObjects.none(), T0 + timedelta(seconds=1)) == []
     (end,) = watch.observe(TrackedObjects.none(), T0 + timedelta(seconds=3))
-    assert end.phase is Phase.end and end.incident_id == start.incident_id
+    assert end.phase is AccessPhase.end and end.incident_id == start.incident_id
 
 
 def test_long_stay_sends_updates_with_the_same_incident():
     feet = [(150, 150)] * 60  # 12 s at 5 fps
     events = walk(ZoneWatch(zone(inertia_frames=1), "cam", "Europe/Amsterdam"), feet)
-    assert [e.phase for e in events] == [Phase.start, Phase.update]
+    assert [e.phase for e in events] == [AccessPhase.start, AccessPhase.update]
     assert len({e.incident_id for e in events}) == 1
 
 
@@ -115,8 +115,8 @@ def test_loitering_fires_after_dwell_and_passing_through_does_not():
     staying = [(50, 150)] + [(150, 150)] * 30 + [(250, 150)] * 3  # 6 s inside
     events = walk(ZoneWatch(loiter, "cam", "Europe/Amsterdam"), staying)
     assert [(e.rule, e.phase) for e in events] == [
-        (ZoneRule.loitering, Phase.start),
-        (ZoneRule.loitering, Phase.end),
+        (AccessRule.loitering, AccessPhase.start),
+        (AccessRule.loitering, AccessPhase.end),
     ]
     # entered at frame 1 (0.2 s); 4 s of dwell is reached at 4.2 s
     assert events[0].at == T0 + timedelta(seconds=4.2)
@@ -136,9 +136,9 @@ def test_line_crossing_reports_its_direction(direction, fires):
     watch = ZoneWatch(zone(inertia_frames=2, line=line), "cam", "Europe/Amsterdam")
     there_and_back = [(120, 150)] * 3 + [(180, 150)] * 3 + [(120, 150)] * 3
     events = crossings(walk(watch, there_and_back))
-    starts = [e.crossing_direction for e in events if e.phase is Phase.start]
+    starts = [e.crossing_direction for e in events if e.phase is AccessPhase.start]
     assert starts == fires
-    assert all(e.rule is ZoneRule.line_crossing for e in events)
+    assert all(e.rule is AccessRule.line_crossing for e in events)
     assert len(events) == 2 * len(fires)  # each crossing: a start and its end
 
 
@@ -176,4 +176,4 @@ def test_disarmed_zone_is_quiet_and_disarming_ends_an_incident():
     (start,) = watch.observe(person_at(150, 150), morning + timedelta(seconds=1))
     evening = datetime(2026, 3, 14, 17, 0, tzinfo=UTC)  # 18:00 local
     (end,) = watch.observe(person_at(150, 150), evening)
-    assert (start.phase, end.phase) == (Phase.start, Phase.end)
+    assert (start.phase, end.phase) == (AccessPhase.start, AccessPhase.end)

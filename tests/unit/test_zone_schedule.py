@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from config.site import ActiveWindow
+from config.zones import ActiveWindow
 from detectors.schedule import is_armed
 
 AMS = ZoneInfo("Europe/Amsterdam")

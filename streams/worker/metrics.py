@@ -12,12 +12,12 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from config.site import Kafka
+from config.kafka import Kafka
 from detectors.events import ZoneEvent
 from detectors.pipeline import FrameAnalysis
 from ingest.capture import CameraCapture
 from ingest.frames import CameraStatus, HealthObservation
-from quaywatch.health import BrokerProbe, HealthServer, serve_health
+from streams.health import BrokerProbe, HealthServer, serve_health
 from streams.publisher import Publisher
 
 # Inference on a CPU takes tens to hundreds of milliseconds; buckets resolve that range.

@@ -6,7 +6,7 @@ object changed. nanio 0.1.7 ignores both headers, so after a restart Tansu "crea
 watermark afresh, hands out offset 0 again and overwrites the stored records. This server
 is nanio's own app with those two preconditions enforced on PUT.
 
-Run as `python -m quaywatch.broker_storage --data-dir D --host H --port P`, with nanio's
+Run as `python -m streams.broker.storage --data-dir D --host H --port P`, with nanio's
 NANIO_ACCESS_KEY and NANIO_SECRET_KEY in the environment.
 """
 

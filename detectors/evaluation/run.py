@@ -14,7 +14,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from config.site import Camera, Detector, SiteConfig
+from config.cameras import Camera
+from config.detector import Detector
+from config.site import SiteConfig
 from detectors.events import ZoneEvent
 from detectors.evidence import EvidenceStore
 from detectors.model import ObjectDetector, resolve_model

@@ -260,7 +260,7 @@ class EmbeddedBroker:
             [
                 sys.executable,
                 "-m",
-                "quaywatch.broker_storage",
+                "streams.broker.storage",
                 f"--data-dir={root}",
                 f"--host={HOST}",
                 f"--port={port}",
@@ -321,15 +321,16 @@ def _answers_kafka(bootstrap: str) -> bool:
     from kafka import KafkaConsumer
     from kafka.errors import KafkaConfigurationError, KafkaError
 
+    from streams.kafka import answer_within
+
     if not _accepts_tcp(int(bootstrap.rsplit(":", 1)[1])):
         return False
     try:
         # The constructor negotiates ApiVersions; topics() is a Metadata round trip.
         client = KafkaConsumer(
             bootstrap_servers=[bootstrap],
-            request_timeout_ms=3000,
-            bootstrap_timeout_ms=3000,
             enable_auto_commit=False,  # no group: this only asks for metadata
+            **answer_within(3000),
         )
     except KafkaConfigurationError:
         raise

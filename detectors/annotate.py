@@ -12,8 +12,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from config.site import Zone
-from detectors.events import Phase, ZoneEvent
+from config.zones import Zone
+from detectors.events import AccessPhase, ZoneEvent
 from detectors.pipeline import FrameAnalysis
 
 # BGR; one colour per zone in config order, chosen to stand out on grey paving and grass.
@@ -114,14 +114,14 @@ class FiringBoard:
         self.flashes = [(left - 1, text) for left, text in self.flashes if left > 1]
         for event in events:
             text = f"{event.zone_id} {event.rule.value} {event.phase.value} #{event.track_id}"
-            if event.phase is Phase.start:
+            if event.phase is AccessPhase.start:
                 self.flashes.append((FLASH_FRAMES, text))
                 self.open_incidents[event.incident_id] = (
                     event.zone_id,
                     event.rule.value,
                     event.track_id,
                 )
-            elif event.phase is Phase.end:
+            elif event.phase is AccessPhase.end:
                 self.open_incidents.pop(event.incident_id, None)
         return [text for _, text in self.flashes]
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import cv2
 
 from config.loading import load_site
-from config.site import Zone
+from config.zones import Zone
+from detectors.annotate import draw_zones, put_label
 from ingest.sources import is_stream, open_source
-from quaywatch.tune.overlay import draw_zones, put_label
 
 
 class PreviewError(ValueError):

@@ -13,10 +13,10 @@ import numpy as np
 from tqdm import tqdm
 
 from config.loading import load_site
-from quaywatch.tune.labels import GroundTruth, read_mot
-from quaywatch.tune.overlay import FiringBoard, KeyFrames, VideoSink, draw_analysis
-from quaywatch.tune.run import TuneRun
-from quaywatch.tune.summary import RunTally, table
+from detectors.annotate import FiringBoard, KeyFrames, VideoSink, draw_analysis
+from detectors.evaluation.labels import GroundTruth, read_mot
+from detectors.evaluation.run import TuneRun
+from detectors.evaluation.summary import RunTally, table
 
 VIDEO_NAME = "annotated.mp4"
 SHEET_NAME = "contact-sheet.png"

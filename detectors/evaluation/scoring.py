@@ -15,10 +15,10 @@ from datetime import datetime, timedelta
 import numpy as np
 from numpy.typing import NDArray
 
-from config.site import Zone
-from detectors.events import Phase, ZoneEvent
+from config.zones import Zone
+from detectors.evaluation.labels import GroundTruth, LabelledFrame
+from detectors.events import AccessPhase, ZoneEvent
 from detectors.rules import ZoneWatch
-from quaywatch.tune.labels import GroundTruth, LabelledFrame
 
 DETECTION_IOU = 0.5
 # An event matches a labelled one when it starts within this of it: inertia and the
@@ -136,7 +136,7 @@ def incidents(events: Iterable[ZoneEvent]) -> list[Incident]:
     return [
         Incident(event.zone_id, event.rule.value, event.track_id, event.at, event.box)
         for event in events
-        if event.phase is Phase.start
+        if event.phase is AccessPhase.start
     ]
 
 

@@ -19,8 +19,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from config.cameras import Camera
 from config.loading import ConfigError, load_site
-from config.site import Camera, SiteConfig, Zone
+from config.site import SiteConfig
+from config.zones import Zone
 from detectors.events import ZoneEvent, derived_id
 from detectors.evidence import EvidenceStore
 from detectors.model import ModelIdentity, ObjectDetector, model_identity, resolve_model
@@ -29,11 +31,11 @@ from ingest.capture import CameraCapture
 from ingest.frames import CameraStatus, HealthObservation
 from ingest.health import PictureHealth
 from ingest.sources import SourceError
-from quaywatch.worker_metrics import WorkerMetrics
-from streams.access import AccessEvent, AccessPhase, AccessRule, BoundingBox
-from streams.health import CameraHealth, CameraHealthStatus
+from streams.access import AccessEvent, BoundingBox
+from streams.camera_health import CameraHealth
 from streams.publisher import Publisher
 from streams.spool import SpoolFull
+from streams.worker.metrics import WorkerMetrics
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +54,8 @@ def access_event(
         camera_id=event.camera_id,
         zone_id=zone.id,
         yard_blocks=list(zone.yard_blocks),
-        rule=AccessRule(event.rule.value),
-        phase=AccessPhase(event.phase.value),
+        rule=event.rule,
+        phase=event.phase,
         incident_id=event.incident_id,
         track_id=event.track_id,
         object_class=event.object_class,
@@ -75,7 +77,7 @@ def camera_health(site_id: str, observation: HealthObservation) -> CameraHealth:
         event_time=observation.at,
         site_id=site_id,
         camera_id=observation.camera_id,
-        status=CameraHealthStatus(observation.status.value),
+        status=observation.status,
         detail=observation.detail,
     )
 

@@ -10,12 +10,10 @@ from datetime import datetime
 
 import numpy as np
 
-from config.site import SiteConfig, Zone
-from detectors.events import Phase, ZoneEvent, ZoneRule
-from detectors.pipeline import FrameAnalysis
-from detectors.rules import ZoneWatch
-from quaywatch.tune.labels import GroundTruth
-from quaywatch.tune.scoring import (
+from config.site import SiteConfig
+from config.zones import Zone
+from detectors.evaluation.labels import GroundTruth
+from detectors.evaluation.scoring import (
     NO_SCORE,
     Score,
     TrackBoxes,
@@ -24,6 +22,9 @@ from quaywatch.tune.scoring import (
     incidents,
     label_events,
 )
+from detectors.events import AccessPhase, AccessRule, ZoneEvent
+from detectors.pipeline import FrameAnalysis
+from detectors.rules import ZoneWatch
 
 STAGES = ("decode", "motion", "model", "tracking", "rules")
 
@@ -72,7 +73,7 @@ class RunTally:
         per_rule = Counter(
             _key(event.zone_id, event.rule.value)
             for event in self.events
-            if event.phase is Phase.start
+            if event.phase is AccessPhase.start
         )
         result: dict[str, object] = {
             "config": self.name,
@@ -127,7 +128,7 @@ class RunTally:
 def zone_rules(zone: Zone) -> list[str]:
     """The rules a zone fires, as the zone watch decides them from its config."""
     presence = ZoneWatch(zone, "", "UTC").rule.value
-    return [presence, ZoneRule.line_crossing.value] if zone.line else [presence]
+    return [presence, AccessRule.line_crossing.value] if zone.line else [presence]
 
 
 def _key(zone_id: str, rule: str) -> str:

@@ -1,0 +1,41 @@
+"""The time windows the correlator classifies access events with."""
+
+from __future__ import annotations
+
+from pydantic import (
+    Field,
+)
+
+from config.base import Identifier, Strict
+
+
+class Correlation(Strict):
+    """Time windows the correlator classifies access events with."""
+
+    fresh_unload_minutes: float = Field(
+        default=240,
+        gt=0,
+        title="Fresh unload window",
+        description="Minutes after discharge a container counts as freshly unloaded",
+    )
+    grace_seconds: float = Field(
+        default=120,
+        ge=0,
+        title="Grace period",
+        description="Seconds late terminal events may still revise an alert",
+    )
+    regroup_seconds: float = Field(
+        default=300,
+        ge=0,
+        le=3600,
+        title="Regroup window",
+        description="An access incident in a zone whose latest alert saw someone less than this "
+        "many seconds before joins that alert instead of raising a new one (ISA-18.2: one alarm "
+        "per situation, not per person); 0 raises one alert per incident",
+    )
+    inspection_bay_blocks: list[Identifier] = Field(
+        default_factory=list,
+        title="Inspection bays",
+        description="Yard blocks where customs inspects; presence there during an inspection "
+        "is expected",
+    )

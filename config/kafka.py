@@ -1,0 +1,100 @@
+"""Kafka as the site describes it: addresses, topic names, security (streams.kafka connects)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+)
+
+from config.base import Strict
+
+SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+
+
+class Kafka(Strict):
+    """Where events go: broker addresses, topic names and client security."""
+
+    bootstrap_servers: list[str] = Field(
+        default_factory=lambda: ["127.0.0.1:9092"],
+        min_length=1,
+        title="Bootstrap servers",
+        description="host:port of Kafka brokers",
+    )
+    topic_prefix: str = Field(
+        default="quaywatch.",
+        pattern=r"^[A-Za-z0-9._-]*$",
+        max_length=100,
+        title="Topic prefix",
+        description="Put before every topic name",
+    )
+    partitions: int = Field(
+        default=3, ge=1, le=1000, title="Partitions", description="Partitions per topic created"
+    )
+    replication_factor: int = Field(
+        default=1, ge=1, le=10, title="Replication", description="Replicas per topic created"
+    )
+    retention_hours: float | None = Field(
+        default=None,
+        gt=0,
+        title="Retention",
+        description="Hours records are kept in each topic created (retention.ms); empty keeps "
+        "the broker's default. Audits replay from the topics, so keep it at least as long as "
+        "an investigation may look back",
+    )
+    security_protocol: SecurityProtocol = Field(
+        default="PLAINTEXT", title="Security protocol", description="As kafka-python names it"
+    )
+    ssl_cafile: Path | None = Field(
+        default=None,
+        title="CA file",
+        description="CA certificate (PEM), relative to the config file",
+    )
+    ssl_certfile: Path | None = Field(
+        default=None,
+        title="Client certificate",
+        description="Client certificate (PEM), relative to the config file",
+    )
+    ssl_keyfile: Path | None = Field(
+        default=None,
+        title="Client key",
+        description="Client private key (PEM), relative to the config file",
+    )
+    sasl_mechanism: SaslMechanism | None = Field(
+        default=None,
+        validate_default=True,
+        title="SASL mechanism",
+        description="Required by the SASL_PLAINTEXT and SASL_SSL protocols",
+    )
+    sasl_username: str | None = Field(default=None, title="SASL user", description="SASL user")
+    sasl_password: SecretStr | None = Field(
+        default=None,
+        title="SASL password",
+        description="SASL password; prefer sasl_password_env",
+    )
+    sasl_password_env: str | None = Field(
+        default=None,
+        title="SASL password variable",
+        description="Environment variable that holds the SASL password",
+    )
+
+    @field_validator("sasl_mechanism")
+    @classmethod
+    def _sasl_complete(cls, mechanism: str | None, info: ValidationInfo) -> str | None:
+        # Checked on the field (validate_default) so the error is named kafka.sasl_mechanism.
+        protocol = info.data.get("security_protocol", "")
+        if protocol.startswith("SASL") and not mechanism:
+            raise ValueError(
+                f"security_protocol {protocol} needs sasl_mechanism: "
+                "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512"
+            )
+        return mechanism
+
+    def topic(self, name: str) -> str:
+        return f"{self.topic_prefix}{name}"

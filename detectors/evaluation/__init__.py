@@ -1,0 +1,1 @@
+"""Detectors over recorded footage: MOT labels, scoring, tallies and the tune run."""

@@ -1,0 +1,1 @@
+"""The camera worker: frames from ingest through the detectors to access events on Kafka."""
