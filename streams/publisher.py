@@ -36,7 +36,8 @@ from config.kafka import Kafka
 from streams.chain import PARTITION_HEADER, Chain, partition_for
 from streams.kafka import SPOOLING_PRODUCER_TIMEOUTS, producer
 from streams.messages import Message
-from streams.spool import Pending, Spool, SpoolError, SpoolRecord
+from streams.spool import Pending, Spool, SpoolError
+from streams.spool_format import SpoolRecord
 
 log = logging.getLogger(__name__)
 

@@ -2,9 +2,9 @@
 
 Layout of the spool directory:
 
-- ``segment-<id>.log``: records in append order. Each record is framed as
-  ``MAGIC | length (u32) | crc32 (u32) | payload``; the CRC covers the length and the payload,
-  so a record torn by a crash (or a zero-filled tail) fails its check and is dropped cleanly.
+- ``segment-<id>.log``: records in append order, each in a checksummed frame
+  (`streams.spool_format`), so a record torn by a crash (or a zero-filled tail) fails its
+  check and is dropped cleanly.
 - ``cursor.json``: the position of the first record not yet acknowledged, replaced
   atomically. Acknowledged records stay in their segment until the whole segment is
   acknowledged; then the segment file is deleted.
@@ -21,20 +21,15 @@ import json
 import logging
 import os
 import shutil
-import struct
 import threading
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from streams.spool_format import MAX_RECORD_BYTES, SpoolRecord, frame, parse
+
 log = logging.getLogger(__name__)
 
-MAGIC = b"QWS1"
-_FRAME = struct.Struct(">4sII")  # magic, payload length, crc32(length bytes + payload)
-_LENGTH = struct.Struct(">I")
-# A length beyond this in a frame means a damaged frame, not a real record.
-MAX_RECORD_BYTES = 64 * 1024 * 1024
 SEGMENT_PREFIX = "segment-"
 SEGMENT_SUFFIX = ".log"
 CURSOR_FILE = "cursor.json"
@@ -46,32 +41,6 @@ class SpoolError(Exception):
 
 class SpoolFull(SpoolError):
     """An append would pass the spool's byte bound; the record was not kept."""
-
-
-@dataclass(frozen=True, slots=True)
-class SpoolRecord:
-    """One Kafka record as it will be sent: full topic name, key, value and headers."""
-
-    topic: str
-    key: str
-    value: bytes
-    headers: tuple[tuple[str, bytes], ...] = ()
-
-    def encode(self) -> bytes:
-        parts = [_text(self.topic), _text(self.key), _blob(self.value)]
-        parts.append(_LENGTH.pack(len(self.headers)))
-        for name, value in self.headers:
-            parts += [_text(name), _blob(value)]
-        return b"".join(parts)
-
-    @classmethod
-    def decode(cls, payload: bytes) -> SpoolRecord:
-        reader = _Reader(payload)
-        topic, key, value = reader.text(), reader.text(), reader.blob()
-        headers = tuple((reader.text(), reader.blob()) for _ in range(reader.length()))
-        if reader.remaining:
-            raise ValueError(f"{reader.remaining} bytes left over after the record")
-        return cls(topic=topic, key=key, value=value, headers=headers)
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -136,19 +105,19 @@ class Spool:
     def append(self, record: SpoolRecord) -> None:
         """Write one record at the end and fsync it. Raises SpoolFull when it would not fit."""
         payload = record.encode()
-        frame = _frame(payload)
+        framed = frame(payload)
         with self._lock:
             pending = self._pending_bytes()
-            if len(payload) > MAX_RECORD_BYTES or pending + len(frame) > self.max_bytes:
+            if len(payload) > MAX_RECORD_BYTES or pending + len(framed) > self.max_bytes:
                 raise SpoolFull(
                     f"spool {self.directory}: full, {pending} of {self.max_bytes} bytes hold "
-                    f"undelivered records; refusing a new {len(frame)}-byte record for "
+                    f"undelivered records; refusing a new {len(framed)}-byte record for "
                     f"{record.topic} key {record.key!r}"
                 )
             try:
                 if self._sizes[self._active] >= self.segment_bytes:
                     self._roll()
-                self._writer.write(frame)
+                self._writer.write(framed)
                 self._writer.flush()
                 os.fsync(self._writer.fileno())
             except OSError as error:
@@ -159,7 +128,7 @@ class Spool:
                     f"{self._segment_path(self._active)}: cannot append a record for "
                     f"{record.topic} key {record.key!r}: {error}"
                 ) from error
-            self._sizes[self._active] += len(frame)
+            self._sizes[self._active] += len(framed)
             self._depth += 1
 
     def peek(self, limit: int) -> list[Pending]:
@@ -176,7 +145,7 @@ class Spool:
                 data = reader.read(sizes[segment] - start)
             offset = 0
             while offset < len(data) and len(found) < limit:
-                payload, length = _parse(data, offset)
+                payload, length = parse(data, offset)
                 if payload is None:
                     raise SpoolError(
                         f"{self._segment_path(segment)}:{start + offset}: record failed its "
@@ -244,7 +213,7 @@ class Spool:
         data = path.read_bytes()
         offset = 0
         while offset < len(data):
-            payload, length = _parse(data, offset)
+            payload, length = parse(data, offset)
             if payload is None:
                 break
             offset += length
@@ -346,7 +315,7 @@ class Spool:
                 data = reader.read(last - first)
             offset = 0
             while offset < len(data):
-                _, length = _parse(data, offset)
+                _, length = parse(data, offset)
                 offset += length
                 count += 1
         return count
@@ -372,25 +341,6 @@ class Spool:
         _fsync_dir(self.directory)
 
 
-def _frame(payload: bytes) -> bytes:
-    length = _LENGTH.pack(len(payload))
-    return _FRAME.pack(MAGIC, len(payload), zlib.crc32(length + payload)) + payload
-
-
-def _parse(data: bytes, offset: int) -> tuple[bytes | None, int]:
-    """(payload, frame length) of the record at `offset`, or (None, 0) when it is not whole."""
-    if offset + _FRAME.size > len(data):
-        return None, 0
-    magic, length, crc = _FRAME.unpack_from(data, offset)
-    start = offset + _FRAME.size
-    if magic != MAGIC or not 0 < length <= MAX_RECORD_BYTES or start + length > len(data):
-        return None, 0
-    payload = data[start : start + length]
-    if zlib.crc32(_LENGTH.pack(length) + payload) != crc:
-        return None, 0
-    return payload, _FRAME.size + length
-
-
 def _fsync_dir(directory: Path) -> None:
     """Make a created, renamed or deleted file name survive a power cut, not only its bytes."""
     handle = os.open(directory, os.O_RDONLY)
@@ -398,41 +348,3 @@ def _fsync_dir(directory: Path) -> None:
         os.fsync(handle)
     finally:
         os.close(handle)
-
-
-def _text(value: str) -> bytes:
-    return _blob(value.encode())
-
-
-def _blob(value: bytes) -> bytes:
-    return _LENGTH.pack(len(value)) + value
-
-
-class _Reader:
-    """Reads the length-prefixed fields of a record payload."""
-
-    def __init__(self, payload: bytes) -> None:
-        self._payload = payload
-        self._offset = 0
-
-    @property
-    def remaining(self) -> int:
-        return len(self._payload) - self._offset
-
-    def length(self) -> int:
-        if self.remaining < _LENGTH.size:
-            raise ValueError("record ends inside a length field")
-        (value,) = _LENGTH.unpack_from(self._payload, self._offset)
-        self._offset += _LENGTH.size
-        return value
-
-    def blob(self) -> bytes:
-        size = self.length()
-        if size > self.remaining:
-            raise ValueError(f"field of {size} bytes runs past the record's end")
-        value = self._payload[self._offset : self._offset + size]
-        self._offset += size
-        return value
-
-    def text(self) -> str:
-        return self.blob().decode()

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from streams.spool import Spool, SpoolError, SpoolFull, SpoolRecord
+from streams.spool import Spool, SpoolError, SpoolFull
+from streams.spool_format import SpoolRecord
 
 
 def record(number: int, key: str = "quay-north", size: int = 0) -> SpoolRecord:
