@@ -5,12 +5,12 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from quaywatch.console.board import AlertState, Board
 from streams.alerts import Severity
+from streams.metrics import ProcessMetrics
 from streams.operator_actions import ActionKind
 
 # From seconds (an operator at the screen) to an hour (an alert nobody saw): the spread a
@@ -18,7 +18,7 @@ from streams.operator_actions import ActionKind
 ACKNOWLEDGE_AGE_BUCKETS = (5, 10, 20, 30, 60, 120, 300, 600, 1200, 1800, 3600)
 
 
-class ConsoleMetrics:
+class ConsoleMetrics(ProcessMetrics):
     """One registry per console, so several consoles in one process (tests) do not collide.
 
     Actions are counted where they are published, not where they are read back: every
@@ -27,29 +27,20 @@ class ConsoleMetrics:
     """
 
     def __init__(self) -> None:
-        self.registry = CollectorRegistry()
-        self.connected_clients = Gauge(
-            "quaywatch_console_connected_clients",
-            "Browsers holding the live alert stream open",
-            registry=self.registry,
+        super().__init__("console")
+        self.connected_clients = self.gauge(
+            "connected_clients", "Browsers holding the live alert stream open"
         )
-        self.actions = Counter(
-            "quaywatch_console_actions",
-            "Operator actions published, by kind",
-            ["action"],
-            registry=self.registry,
-        )
-        self.acknowledge_age = Histogram(
-            "quaywatch_console_alert_age_at_acknowledge_seconds",
+        self.actions = self.counter("actions", "Operator actions published, by kind", ["action"])
+        self.acknowledge_age = self.histogram(
+            "alert_age_at_acknowledge_seconds",
             "Seconds from the alert's event time to its acknowledgement",
             buckets=ACKNOWLEDGE_AGE_BUCKETS,
-            registry=self.registry,
         )
-        self.closes = Counter(
-            "quaywatch_console_closes",
+        self.closes = self.counter(
+            "closes",
             "Alerts closed, as real or as false alarm, by zone and rule",
             ["outcome", "zone", "rule"],
-            registry=self.registry,
         )
         for kind in ActionKind:
             self.actions.labels(action=kind.value)

@@ -2,34 +2,27 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge
-
+from streams.metrics import ProcessMetrics
 from streams.terminal.publish import Published
 
 
-class TerminalMetrics:
+class TerminalMetrics(ProcessMetrics):
     """On its own registry, like the other processes' metrics."""
 
     def __init__(self) -> None:
-        self.registry = CollectorRegistry()
-        self.container_events = Counter(
-            "quaywatch_terminal_container_events",
+        super().__init__("terminal")
+        self.container_events = self.counter(
+            "container_events",
             "Container events published to the terminal topic, by feed format",
             ["format"],
-            registry=self.registry,
         )
-        self.rejected = Counter(
-            "quaywatch_terminal_rejected",
-            "Feed items sent to the dead-letter topic, by feed format",
-            ["format"],
-            registry=self.registry,
+        self.rejected = self.counter(
+            "rejected", "Feed items sent to the dead-letter topic, by feed format", ["format"]
         )
         # A silent feed looks exactly like a quiet terminal in the counters; the time of the
         # last event lets an alert rule say "nothing from the terminal for N minutes".
-        self.last_event = Gauge(
-            "quaywatch_terminal_last_event_timestamp_seconds",
-            "Unix time the last container event was published",
-            registry=self.registry,
+        self.last_event = self.gauge(
+            "last_event_timestamp_seconds", "Unix time the last container event was published"
         )
 
     def published(self, feed_format: str, published: Published) -> Published:

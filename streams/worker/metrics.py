@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -18,6 +17,7 @@ from detectors.pipeline import FrameAnalysis
 from ingest.capture import CameraCapture
 from ingest.frames import CameraStatus, HealthObservation
 from streams.health import BrokerProbe, HealthServer, serve_health
+from streams.metrics import ProcessMetrics
 from streams.publisher import Publisher
 
 # Inference on a CPU takes tens to hundreds of milliseconds; buckets resolve that range.
@@ -53,70 +53,42 @@ class _PublisherCollector(Collector):
         )
 
 
-class WorkerMetrics:
+class WorkerMetrics(ProcessMetrics):
     def __init__(self, publisher: Publisher) -> None:
-        self.registry = CollectorRegistry()
-        registry = self.registry
-        self.frames_read = Counter(
-            "quaywatch_worker_frames_read",
-            "Frames read from the source",
-            ["camera"],
-            registry=registry,
-        )
-        self.frames_dropped = Counter(
-            "quaywatch_worker_frames_dropped",
+        super().__init__("worker")
+        self.frames_read = self.counter("frames_read", "Frames read from the source", ["camera"])
+        self.frames_dropped = self.counter(
+            "frames_dropped",
             "Sampled frames replaced by a newer one before the detector took them",
             ["camera"],
-            registry=registry,
         )
-        self.frames_processed = Counter(
-            "quaywatch_worker_frames_processed", "Frames analysed", ["camera"], registry=registry
+        self.frames_processed = self.counter("frames_processed", "Frames analysed", ["camera"])
+        self.frames_with_motion = self.counter(
+            "frames_with_motion", "Analysed frames in which something moved", ["camera"]
         )
-        self.frames_with_motion = Counter(
-            "quaywatch_worker_frames_with_motion",
-            "Analysed frames in which something moved",
-            ["camera"],
-            registry=registry,
+        self.model_runs = self.counter("model_runs", "Analysed frames the model ran on", ["camera"])
+        self.motion_ratio = self.gauge(
+            "motion_ratio", "Share of analysed frames with motion since start", ["camera"]
         )
-        self.model_runs = Counter(
-            "quaywatch_worker_model_runs",
-            "Analysed frames the model ran on",
-            ["camera"],
-            registry=registry,
-        )
-        self.motion_ratio = Gauge(
-            "quaywatch_worker_motion_ratio",
-            "Share of analysed frames with motion since start",
-            ["camera"],
-            registry=registry,
-        )
-        self.inference_seconds = Histogram(
-            "quaywatch_worker_inference_seconds",
+        self.inference_seconds = self.histogram(
+            "inference_seconds",
             "Model and tracker time per frame",
             ["camera"],
             buckets=INFERENCE_BUCKETS_S,
-            registry=registry,
         )
-        self.events = Counter(
-            "quaywatch_worker_access_events",
-            "Access events handed to the publisher",
-            ["zone", "rule", "phase"],
-            registry=registry,
+        self.events = self.counter(
+            "access_events", "Access events handed to the publisher", ["zone", "rule", "phase"]
         )
-        self.camera_online = Gauge(
-            "quaywatch_worker_camera_online",
-            "1 while the camera delivers a usable picture",
-            ["camera"],
-            registry=registry,
+        self.camera_online = self.gauge(
+            "camera_online", "1 while the camera delivers a usable picture", ["camera"]
         )
         # One series per state, 1 for the current one: alert rules tell frozen from covered.
-        self.camera_status_gauge = Gauge(
-            "quaywatch_worker_camera_status",
+        self.camera_status_gauge = self.gauge(
+            "camera_status",
             "1 for the camera's current state (online, offline, frozen, blacked_out, moved)",
             ["camera", "status"],
-            registry=registry,
         )
-        registry.register(_PublisherCollector(publisher))
+        self.registry.register(_PublisherCollector(publisher))
         self._reported: dict[str, tuple[int, int]] = {}
         self._processed: dict[str, tuple[int, int]] = {}
 

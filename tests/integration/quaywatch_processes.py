@@ -18,6 +18,7 @@ from pathlib import Path
 import yaml
 
 from config.kafka import Kafka
+from config.loading import load_site
 from streams.broker.embedded import free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -109,6 +110,22 @@ def start(name: str, args: list[str], port: int, directory: Path, stdin: str = "
         popen.stdin.write(stdin.encode())
         popen.stdin.close()
     return Process(name, popen, log, port)
+
+
+def start_services(site_path: Path, directory: Path) -> dict[str, Process]:
+    """The site's correlator, terminal feed endpoint and console, by name: what needs no camera."""
+    ports = load_site(site_path).metrics
+    config = ["--config", str(site_path)]
+    return {
+        "correlator": start("correlator", ["correlate", *config], ports.correlator_port, directory),
+        "terminal": start(
+            "terminal",
+            ["terminal", "serve", *config, "--host", LOOPBACK],
+            ports.terminal_port,
+            directory,
+        ),
+        "console": start("console", ["console", *config], ports.console_port, directory),
+    }
 
 
 def get(url: str, auth: tuple[str, str] | None = None, timeout: float = 10) -> tuple[int, str]:

@@ -15,7 +15,6 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from config.kafka import Kafka
-from config.loading import load_site
 from streams.broker.embedded import EmbeddedBroker, free_port
 from streams.health import BrokerProbe, HealthServer
 from streams.topics import create_topics
@@ -23,7 +22,7 @@ from tests.integration.quaywatch_processes import (
     Process,
     get,
     health,
-    start,
+    start_services,
     wait_for,
     write_site,
 )
@@ -53,18 +52,7 @@ def test_processes_turn_unhealthy_without_the_broker_and_healthy_when_it_is_back
     kafka = Kafka(bootstrap_servers=[own_broker.bootstrap], topic_prefix="restart.")
     create_topics(kafka)
     site_path = write_site(tmp_path, kafka)
-    site = load_site(site_path)
-    config = ["--config", str(site_path)]
-    processes = [
-        start("correlator", ["correlate", *config], site.metrics.correlator_port, tmp_path),
-        start(
-            "terminal",
-            ["terminal", "serve", *config, "--host", "127.0.0.1"],
-            site.metrics.terminal_port,
-            tmp_path,
-        ),
-        start("console", ["console", *config], site.metrics.console_port, tmp_path),
-    ]
+    processes = list(start_services(site_path, tmp_path).values())
     try:
         wait_for("healthy processes", lambda: answers(processes, 200), 90, *processes)
 

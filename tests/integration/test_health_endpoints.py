@@ -19,6 +19,7 @@ from tests.integration.quaywatch_processes import (
     get,
     health,
     start,
+    start_services,
     wait_for,
     write_site,
 )
@@ -54,16 +55,7 @@ def running(
         "worker": start(
             "worker", ["worker", *config, "--duration", "120"], site.metrics.worker_port, directory
         ),
-        "correlator": start(
-            "correlator", ["correlate", *config], site.metrics.correlator_port, directory
-        ),
-        "terminal": start(
-            "terminal",
-            ["terminal", "serve", *config, "--host", "127.0.0.1"],
-            site.metrics.terminal_port,
-            directory,
-        ),
-        "console": start("console", ["console", *config], site.metrics.console_port, directory),
+        **start_services(site_path, directory),
     }
     try:
         for process in processes.values():
