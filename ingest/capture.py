@@ -1,5 +1,6 @@
-"""A capture thread per camera that keeps only the newest frame, counts what it drops, and
-reconnects with back-off when the source goes away.
+"""A capture thread per camera that keeps only the newest frame, counts what it drops,
+reconnects with back-off when the source goes away, and reports the camera's health: the
+source going and coming, and the picture freezing, going dark or moving (PictureHealth).
 
 Files are sampled on a grid of media time at the camera's target fps, so the same file gives
 the same frames and the same capture times on every run. A file played "as fast as possible"
@@ -19,6 +20,7 @@ import cv2
 
 from config.cameras import Camera
 from ingest.frames import CameraStatus, Frame, HealthObservation
+from ingest.health import PictureHealth
 from ingest.sources import SourceError, file_path, is_stream, media_fps, open_source
 
 log = logging.getLogger(__name__)
@@ -42,6 +44,8 @@ class CameraCapture:
         self.stream = is_stream(camera.source)
         self.paced_by_detector = not self.stream and not camera.realtime
         self._on_health = on_health
+        # Judged here, on every sampled frame, so the analysis thread spends no time on it.
+        self._picture = PictureHealth()
         self._stop_after_s = stop_after_s
         self._slot: Frame | None = None
         self._changed = threading.Condition()
@@ -178,6 +182,9 @@ class CameraCapture:
 
     def _offer(self, image: object, captured_at: datetime) -> None:
         frame = Frame(self.camera.id, image, captured_at, self.frames_read - 1)  # type: ignore[arg-type]
+        observation = self._picture.observe(frame)
+        if observation is not None:
+            self._on_health(observation)
         with self._changed:
             if self.paced_by_detector:
                 self._changed.wait_for(lambda: self._slot is None or self._stopping.is_set())

@@ -30,7 +30,7 @@ MOVED_FRAMES = 5
 
 
 class PictureHealth:
-    """Feed every analysed frame of one camera; returns an observation when its state changes."""
+    """Feed every sampled frame of one camera; returns an observation when its state changes."""
 
     def __init__(self) -> None:
         self.status = CameraStatus.online

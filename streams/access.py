@@ -6,8 +6,9 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from config.zones import CrossingDirection
-from detectors.events import AccessPhase, AccessRule
+from config.zones import CrossingDirection, Zone
+from detectors.events import AccessPhase, AccessRule, ZoneEvent
+from detectors.model import ModelIdentity
 from streams.messages import Message
 
 
@@ -44,6 +45,41 @@ class AccessEvent(Message):
     model_name: str = Field(description="Model file name")
     model_sha256: str = Field(description="SHA-256 of the model file")
     config_hash: str = Field(description="SHA-256 of the site config in force")
+
+    @classmethod
+    def from_zone_event(
+        cls,
+        event: ZoneEvent,
+        *,
+        site_id: str,
+        zone: Zone,
+        model: ModelIdentity,
+        config_hash: str,
+    ) -> AccessEvent:
+        """The message for a zone event, stamped with the model and the config it was raised
+        under; its id derives from the event, so a replay of the same footage repeats it."""
+        x1, y1, x2, y2 = event.box
+        return cls.create(
+            event_id=event.event_id,
+            event_time=event.at,
+            site_id=site_id,
+            camera_id=event.camera_id,
+            zone_id=zone.id,
+            yard_blocks=list(zone.yard_blocks),
+            rule=event.rule,
+            phase=event.phase,
+            incident_id=event.incident_id,
+            track_id=event.track_id,
+            object_class=event.object_class,
+            # The schema holds a score to [0, 1]: an event is clamped to it, never refused for it.
+            score=min(1.0, max(0.0, event.score)),
+            box=BoundingBox(x1=x1, y1=y1, x2=x2, y2=y2),
+            crossing_direction=event.crossing_direction,
+            snapshot_sha256=event.snapshot_sha256,
+            model_name=model.name,
+            model_sha256=model.sha256,
+            config_hash=config_hash,
+        )
 
     @field_validator("crossing_direction")
     @classmethod

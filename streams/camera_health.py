@@ -7,7 +7,8 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from ingest.frames import CameraStatus
+from detectors.events import derived_id
+from ingest.frames import CameraStatus, HealthObservation
 from streams.messages import Message
 
 
@@ -19,3 +20,18 @@ class CameraHealth(Message):
     camera_id: str = Field(min_length=1, description="Camera observed (the Kafka key)")
     status: CameraStatus = Field(description="What the camera delivers now")
     detail: str = Field(description="Why, in words for the operator")
+
+    @classmethod
+    def from_observation(cls, site_id: str, observation: HealthObservation) -> CameraHealth:
+        """The message for a change the capture saw; its id derives from camera, status and
+        time, so the same observation published twice is recognised as one."""
+        return cls.create(
+            event_id=derived_id(
+                observation.camera_id, observation.status.value, observation.at.isoformat()
+            ),
+            event_time=observation.at,
+            site_id=site_id,
+            camera_id=observation.camera_id,
+            status=observation.status,
+            detail=observation.detail,
+        )

@@ -38,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from config.loading import load_site
     from detectors.model import ModelError
-    from streams.worker.loop import Worker
+    from streams.worker.worker import Worker
 
     site = load_site(args.config)
     known = [camera.id for camera in site.cameras]

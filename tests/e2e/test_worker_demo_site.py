@@ -21,7 +21,7 @@ import pytest
 from config.kafka import Kafka
 from config.loading import load_site
 from streams.topics import create_topics
-from streams.worker.loop import Worker
+from streams.worker.worker import Worker
 from tests.e2e.worker_support import free_port, read_topic, schema
 from tests.fixtures.resources import DEMO_SITE
 

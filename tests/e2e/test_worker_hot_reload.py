@@ -5,15 +5,14 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import time
 from pathlib import Path
 
 import pytest
 
 from config.kafka import Kafka
 from config.loading import load_site
-from streams.worker.loop import Worker
-from tests.e2e.worker_support import read_topic
+from streams.worker.worker import Worker
+from tests.e2e.worker_support import frames_processed, read_topic, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -51,15 +50,6 @@ def rewrite(path: Path, text: str) -> None:
     os.utime(path, ns=(before + 1_000_000_000, before + 1_000_000_000))
 
 
-def wait_for(condition, timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.3)
-    raise AssertionError(f"waited {timeout_s:.0f} s for {what}")
-
-
 def test_moved_zone_changes_events_live_and_broken_config_is_refused(
     kafka_settings: Kafka,
     tmp_path: Path,
@@ -74,9 +64,7 @@ def test_moved_zone_changes_events_live_and_broken_config_is_refused(
     camera = worker.camera_workers[0]
 
     def processed() -> float:
-        labels = {"camera": "quay-cam-1"}
-        name = "quaywatch_worker_frames_processed_total"
-        return worker.metrics.registry.get_sample_value(name, labels) or 0
+        return frames_processed(worker, "quay-cam-1")
 
     def access() -> list[dict]:
         return read_topic(kafka_settings, "access", idle_s=1.5)
@@ -95,7 +83,7 @@ def test_moved_zone_changes_events_live_and_broken_config_is_refused(
         assert {event["zone_id"] for event in events} == {"watched"}
         assert {event["config_hash"] for event in events} == {moved_hash} != {first_hash}
 
-        caplog.set_level(logging.ERROR, logger="streams.worker.loop")
+        caplog.set_level(logging.ERROR, logger="streams.worker")
         broken = site_text(kafka_settings, data_dir, footage_path, "[[0, 150], [768, 150]]")
         rewrite(config, broken)
         wait_for(lambda: "config reload refused" in caplog.text, 30, "the refusal in the log")

@@ -18,19 +18,17 @@ from config.detector import Detector
 from config.kafka import Kafka
 from config.metrics import Metrics
 from config.site import SiteConfig, SiteInfo
-from streams.worker.loop import Worker
-from tests.e2e.worker_support import MjpegCamera, read_topic, schema
+from streams.worker.worker import Worker
+from tests.e2e.worker_support import (
+    MjpegCamera,
+    camera_sample,
+    frames_processed,
+    read_topic,
+    schema,
+    wait_for,
+)
 
 pytestmark = pytest.mark.e2e
-
-
-def wait_for(condition, timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"waited {timeout_s:.0f} s for {what}")
 
 
 @pytest.fixture
@@ -39,10 +37,6 @@ def vtest_pictures(footage_path: Path) -> list:
     pictures = [capture.read()[1] for _ in range(40)][::4]
     capture.release()
     return pictures
-
-
-def sample(worker: Worker, metric: str, camera_id: str) -> float | None:
-    return worker.metrics.registry.get_sample_value(metric, {"camera": camera_id})
 
 
 def site_with(cameras: list[Camera], kafka: Kafka, data_dir: Path, model: Path) -> SiteConfig:
@@ -64,10 +58,10 @@ def test_camera_that_goes_away_is_offline_then_online_and_frames_flow_again(
     worker = Worker(site_with([camera], kafka_settings, tmp_path, model_onnx_path))
 
     def processed() -> float:
-        return sample(worker, "quaywatch_worker_frames_processed_total", "gate-mjpeg") or 0
+        return frames_processed(worker, "gate-mjpeg")
 
     def online() -> float | None:
-        return sample(worker, "quaywatch_worker_camera_online", "gate-mjpeg")
+        return camera_sample(worker, "quaywatch_worker_camera_online", "gate-mjpeg")
 
     runner = threading.Thread(target=worker.run, daemon=True)
     runner.start()
@@ -113,7 +107,7 @@ def test_missing_and_non_video_files_are_reported_and_the_other_camera_keeps_run
         ),
     ]
     worker = Worker(site_with(cameras, kafka_settings, tmp_path, model_onnx_path), stop_after_s=5)
-    with caplog.at_level(logging.ERROR, logger="streams.worker.loop"):
+    with caplog.at_level(logging.ERROR, logger="streams.worker"):
         exit_code = worker.run()
     worker.publisher.close()
 
@@ -121,12 +115,8 @@ def test_missing_and_non_video_files_are_reported_and_the_other_camera_keeps_run
     errors = "\n".join(record.getMessage() for record in caplog.records)
     assert f"camera quay-cam-8: video file {missing} does not exist" in errors
     assert f"camera quay-cam-9: {not_a_video} is not a video OpenCV can decode" in errors
-    assert (
-        worker.metrics.registry.get_sample_value(
-            "quaywatch_worker_frames_processed_total", {"camera": "quay-cam-1"}
-        )
-        == 10
-    )  # 5 s of media at 2 fps, every sampled frame analysed
+    # 5 s of media at 2 fps, every sampled frame analysed
+    assert frames_processed(worker, "quay-cam-1") == 10
     health = {m["camera_id"]: m for m in read_topic(kafka_settings, "camera-health")}
     assert health["quay-cam-8"]["status"] == "offline"
     assert "does not exist" in health["quay-cam-8"]["detail"]

@@ -1,12 +1,12 @@
-"""Helpers of the worker end-to-end tests: a site for the test broker, reading topics back,
-and a loopback MJPEG camera that can be switched off and on."""
+"""Helpers of the worker end-to-end tests: reading topics and metrics back, waiting for a
+running worker, and a loopback MJPEG camera that can be switched off and on."""
 
 from __future__ import annotations
 
 import json
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -16,6 +16,7 @@ import numpy as np
 from config.kafka import Kafka
 from streams.broker.embedded import free_port
 from streams.kafka import consumer
+from streams.worker.worker import Worker
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "streams" / "schemas"
 
@@ -31,6 +32,26 @@ def read_topic(kafka: Kafka, topic_name: str, idle_s: float = 3.0) -> list[dict]
 
 def schema(name: str) -> dict:
     return json.loads((SCHEMAS / f"{name}.v1.json").read_text())
+
+
+def wait_for(condition: Callable[[], bool], timeout_s: float, what: str) -> None:
+    """Poll a running worker until condition() holds; fail saying what never happened."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"waited {timeout_s:.0f} s for {what}")
+
+
+def camera_sample(worker: Worker, metric: str, camera_id: str) -> float | None:
+    """The worker's current value of a per-camera metric; None before the camera reported it."""
+    return worker.metrics.registry.get_sample_value(metric, {"camera": camera_id})
+
+
+def frames_processed(worker: Worker, camera_id: str) -> float:
+    """Frames of the camera the worker has analysed so far."""
+    return camera_sample(worker, "quaywatch_worker_frames_processed_total", camera_id) or 0
 
 
 class MjpegCamera:

@@ -1,4 +1,5 @@
-"""Picture health on real footage: frozen, covered and moved cameras, and their recovery."""
+"""Picture health on real footage: frozen, covered and moved cameras, and their recovery, and
+the capture reporting it as it reads a file."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import cv2
 import numpy as np
 import pytest
 
-from ingest.frames import CameraStatus, Frame
+from config.cameras import Camera
+from ingest.capture import CameraCapture
+from ingest.frames import CameraStatus, Frame, HealthObservation
 from ingest.health import FROZEN_AFTER, PictureHealth
 
 T0 = datetime(2026, 3, 14, 1, 0, tzinfo=UTC)
@@ -55,3 +58,35 @@ def test_turned_camera_is_moved_until_it_looks_back(vtest_frames):
     turned = [np.roll(image, 60, axis=1) for image in vtest_frames[5:15]]
     statuses = feed(health, vtest_frames[:5] + turned + vtest_frames[15:20])
     assert statuses == [CameraStatus.moved, CameraStatus.online]
+
+
+def test_capture_reports_a_covered_lens_as_it_reads_the_file(vtest_frames, tmp_path):
+    covered = np.full_like(vtest_frames[0], 8)
+    pictures = vtest_frames[:5] + [covered] * 3 + vtest_frames[5:10]
+    path = tmp_path / "quay-cam-1.avi"
+    height, width = pictures[0].shape[:2]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 5, (width, height))
+    for picture in pictures:
+        writer.write(picture)
+    writer.release()
+    camera = Camera(id="quay-cam-1", source=str(path), target_fps=5, realtime=False)
+    observations: list[HealthObservation] = []
+    capture = CameraCapture(camera, T0, observations.append).start()
+    taken = []
+    while not capture.finished:
+        frame = capture.take(timeout_s=1.0)
+        if frame is not None:
+            taken.append(frame)
+    capture.stop()
+
+    assert len(taken) == len(pictures)
+    assert [o.status for o in observations] == [
+        CameraStatus.online,  # the file opened
+        CameraStatus.blacked_out,
+        CameraStatus.online,
+    ]
+    # picture changes carry the media time of the frame that showed them
+    assert [o.at for o in observations[1:]] == [
+        T0 + timedelta(seconds=1.0),
+        T0 + timedelta(seconds=1.6),
+    ]

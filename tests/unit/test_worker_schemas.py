@@ -18,7 +18,6 @@ from detectors.rules import ZoneWatch
 from ingest.frames import CameraStatus, HealthObservation
 from streams.access import AccessEvent
 from streams.camera_health import CameraHealth
-from streams.worker.loop import access_event, camera_health
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "streams" / "schemas"
 T0 = datetime(2026, 3, 14, 1, 0, tzinfo=UTC)
@@ -63,7 +62,13 @@ def produced_access_events(site: SiteConfig) -> list[dict]:
                 ("person",),
             )
             for event in watch.observe(person, T0 + timedelta(seconds=step * 0.2)):
-                message = access_event(site, zone, event, MODEL, site.config_hash())
+                message = AccessEvent.from_zone_event(
+                    event,
+                    site_id=site.site.id,
+                    zone=zone,
+                    model=MODEL,
+                    config_hash=site.config_hash(),
+                )
                 messages.append(json.loads(message.stamped().to_bytes()))
     return messages
 
@@ -84,7 +89,8 @@ def test_produced_access_events_validate_against_the_schema(site):
 def test_produced_camera_health_validates_against_the_schema():
     for status in CameraStatus:
         observation = HealthObservation("quay-cam-1", status, T0, "why, for the operator")
-        message = json.loads(camera_health("rtm-test", observation).stamped().to_bytes())
+        health = CameraHealth.from_observation("rtm-test", observation)
+        message = json.loads(health.stamped().to_bytes())
         jsonschema.validate(message, schema("camera-health"))
 
 

@@ -1,0 +1,152 @@
+"""One camera of the worker: each frame the capture takes is analysed by the detectors, and
+each zone event that comes out is published on `access` as an AccessEvent.
+
+The capture reads the source in its own thread and reports the camera's health (the source
+going and coming, the picture freezing, going dark or moving); those observations are
+published on `camera-health`. A zone switch (a reloaded site file) happens between two frames,
+so every event is stamped with the config it was raised under; the incidents still open when
+the camera stops are closed at the last frame's time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from config.cameras import Camera
+from config.site import SiteConfig
+from detectors.events import ZoneEvent
+from detectors.evidence import EvidenceStore
+from detectors.model import ModelIdentity, ObjectDetector
+from detectors.pipeline import CameraPipeline
+from ingest.capture import CameraCapture
+from ingest.frames import CameraStatus, HealthObservation
+from ingest.sources import SourceError
+from streams.access import AccessEvent
+from streams.camera_health import CameraHealth
+from streams.publisher import Publisher
+from streams.spool import SpoolFull
+from streams.worker.metrics import WorkerMetrics
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SharedByCameras:
+    """What every camera of one worker process uses: where messages go, where evidence is
+    kept, the model that stamps events, and when and for how long the process watches."""
+
+    publisher: Publisher
+    metrics: WorkerMetrics
+    evidence: EvidenceStore
+    model: ModelIdentity
+    started_at: datetime
+    stop_after_s: float | None
+    stopping: threading.Event
+
+
+class CameraWorker:
+    """Reads, analyses and publishes one camera until its source ends or the worker stops."""
+
+    def __init__(self, camera: Camera, site: SiteConfig, shared: SharedByCameras) -> None:
+        self.camera = camera
+        self.shared = shared
+        self.failed: str | None = None
+        # The config this camera's events are stamped with, and one waiting to be switched
+        # to between two frames (set by Worker.reload from the main thread).
+        self.site = site
+        self.config_hash = site.config_hash()
+        self.pending_site: SiteConfig | None = None
+        self.thread = threading.Thread(target=self._run, name=f"camera-{camera.id}", daemon=True)
+
+    def _run(self) -> None:
+        shared = self.shared
+        capture = CameraCapture(
+            self.camera, shared.started_at, self.report_health, shared.stop_after_s
+        )
+        try:
+            capture.start()
+            pipeline = CameraPipeline(
+                self.camera.id,
+                self.site.zones_of(self.camera.id),
+                self.site.detector,
+                self.site.site.timezone,
+                ObjectDetector(self.site.detector, shared.model.path),
+                shared.evidence,
+            )
+        except SourceError as error:
+            self.failed = str(error)
+            log.error("%s; this camera is not watched, the others go on", error)
+            self.report_health(
+                HealthObservation(
+                    self.camera.id, CameraStatus.offline, datetime.now(UTC), str(error)
+                )
+            )
+            return
+        try:
+            self._watch(capture, pipeline)
+        except Exception as error:
+            self.failed = f"camera {self.camera.id}: analysis stopped: {error}"
+            log.exception("camera %s: analysis stopped; the other cameras go on", self.camera.id)
+        finally:
+            capture.stop()
+            shared.metrics.capture_finished(self.camera.id, capture)
+
+    def _watch(self, capture: CameraCapture, pipeline: CameraPipeline) -> None:
+        metrics = self.shared.metrics
+        last_time: datetime | None = None
+        while not self.shared.stopping.is_set():
+            frame = capture.take(timeout_s=0.5)
+            metrics.capture_progress(self.camera.id, capture)
+            if frame is None:
+                if capture.finished:
+                    break
+                continue
+            last_time = frame.captured_at
+            if self.pending_site is not None:
+                self._switch_site(pipeline, frame.captured_at)
+            analysis = pipeline.analyse(frame.image, frame.captured_at)
+            metrics.frame_analysed(self.camera.id, analysis)
+            self._publish(analysis.events)
+        if last_time is not None:
+            self._publish(pipeline.close(last_time))
+
+    def _switch_site(self, pipeline: CameraPipeline, at: datetime) -> None:
+        site, self.pending_site = self.pending_site, None
+        assert site is not None
+        # Incidents of zones that changed end under the config that opened them.
+        self._publish(pipeline.switch_zones(site.zones_of(self.camera.id), at))
+        self.site, self.config_hash = site, site.config_hash()
+        log.info(
+            "camera %s: zone rules switched to config %s", self.camera.id, self.config_hash[:12]
+        )
+
+    def _publish(self, events: Iterable[ZoneEvent]) -> None:
+        """Publish zone events as access events, stamped with the config in force here."""
+        zones = {zone.id: zone for zone in self.site.zones}
+        for event in events:
+            message = AccessEvent.from_zone_event(
+                event,
+                site_id=self.site.site.id,
+                zone=zones[event.zone_id],
+                model=self.shared.model,
+                config_hash=self.config_hash,
+            )
+            self.shared.metrics.event_published(event)
+            # A full spool is logged and counted by the publisher; the camera goes on watching.
+            with contextlib.suppress(SpoolFull):
+                self.shared.publisher.publish("access", event.zone_id, message)
+
+    def report_health(self, observation: HealthObservation) -> None:
+        """Count and publish a change in what the camera delivers (called by the capture)."""
+        log.info(
+            "camera %s is %s: %s", observation.camera_id, observation.status, observation.detail
+        )
+        self.shared.metrics.camera_status(observation)
+        message = CameraHealth.from_observation(self.site.site.id, observation)
+        with contextlib.suppress(SpoolFull):
+            self.shared.publisher.publish("camera-health", observation.camera_id, message)
