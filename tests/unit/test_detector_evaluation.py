@@ -3,12 +3,14 @@ the summary they make, and the firings tune shows."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from config.loading import load_site
 from config.zones import Zone
 from detectors.evaluation.firings import FLASH_FRAMES, FiringBoard
 from detectors.evaluation.labels import LabelsError, read_mot
@@ -20,7 +22,13 @@ from detectors.evaluation.scoring import (
     iou_matrix,
     label_events,
 )
-from detectors.evaluation.summary import AccuracySummary, RunSummary, ScoreSummary, table
+from detectors.evaluation.summary import (
+    AccuracySummary,
+    RunSummary,
+    RunTally,
+    ScoreSummary,
+    table,
+)
 from detectors.events import AccessPhase, AccessRule, ZoneEvent
 
 T0 = datetime(2026, 3, 14, 1, 0, tzinfo=UTC)
@@ -114,22 +122,13 @@ def test_event_in_other_zone_is_scored_apart() -> None:
     assert scores[("quay", "intrusion")] == Score(0, 0, 1)
 
 
+DEMO = Path(__file__).resolve().parents[2] / "config" / "sites" / "demo.yaml"
+
+
 def _run(config: str, accuracy: AccuracySummary | None = None) -> RunSummary:
-    return RunSummary(
-        config=config,
-        config_hash="0123456789abcdef",
-        camera="cam",
-        frames=10,
-        moving_frames=4,
-        model_frames=6,
-        detections=9,
-        tracks=2,
-        events={"quay/intrusion": 1},
-        seconds=dict.fromkeys(("decode", "motion", "model", "tracking", "rules"), 0.5),
-        wall_seconds=2.0,
-        frames_per_second=5.0,
-        accuracy=accuracy,
-    )
+    """A run of the demo camera that saw nothing, with the accuracy given."""
+    tally = RunTally(config, load_site(DEMO), "quay-cam-1")
+    return dataclasses.replace(tally.summary(wall_s=2.0, truth=None), accuracy=accuracy)
 
 
 def test_score_summary_rounds_its_figures_and_keeps_its_counts() -> None:
@@ -162,7 +161,8 @@ def test_table_shows_a_dash_where_a_config_has_no_such_figure() -> None:
         for line in table([labelled, _run("b")]).splitlines()
     }
     assert rows["config"][-2:] == ["demo", "b"]
-    assert rows["config hash"][-1] == "0123456789ab"
+    assert rows["config hash"][-1] == load_site(DEMO).config_hash()[:12]
+    assert rows["events quay-q3/intrusion"][-2:] == ["0", "0"]
     assert rows["labelled frames"][-2:] == ["5", "-"]
     assert rows["quay/intrusion tp/fp/fn"][-2:] == ["1/0/1", "-"]
     assert rows["all events recall"][-2:] == ["0.5", "-"]
