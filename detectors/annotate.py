@@ -1,25 +1,38 @@
-"""Drawing what a tuning run saw onto frames: zones, lines, motion regions, tracked boxes with
-ids and scores, rule firings; and the contact sheet of key frames. Presentation only: the
-rules and the scoring live elsewhere."""
+"""The annotator: zones, lines, boxes, labels and evidence drawn onto frames, for the
+pipeline's evidence snapshots, tune's video and contact sheet, and the zone preview.
+
+>>> canvas = draw_zones(frame.copy(), site.zones_of("quay-cam-1"))  # doctest: +SKIP
+>>> cv2.imwrite("zones.png", canvas)                                  # doctest: +SKIP
+
+Drawing only: which rule fired, and for whom, is decided by the rules and handed in.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
-from config.zones import Zone
-from detectors.events import AccessPhase, ZoneEvent
-from detectors.pipeline import FrameAnalysis
+from config.zones import CrossingDirection, Line, Zone
 
-# BGR; one colour per zone in config order, chosen to stand out on grey paving and grass.
-ZONE_PALETTE = (
-    (0, 200, 255),
-    (255, 80, 0),
+if TYPE_CHECKING:  # the pipeline draws its evidence here, so this module cannot import it
+    from detectors.pipeline import FrameAnalysis
+
+Colour = tuple[int, int, int]  # BGR
+PixelBox = tuple[int, int, int, int]  # x1 y1 x2 y2 in whole pixels
+
+AMBER: Colour = (0, 200, 255)
+AZURE: Colour = (255, 80, 0)
+RED: Colour = (0, 0, 255)
+WHITE: Colour = (255, 255, 255)
+# One colour per zone in config order, chosen to stand out on grey paving and grass.
+ZONE_PALETTE: tuple[Colour, ...] = (
+    AMBER,
+    AZURE,
     (255, 0, 200),
     (0, 255, 120),
     (0, 120, 255),
@@ -27,26 +40,105 @@ ZONE_PALETTE = (
     (160, 0, 255),
     (0, 255, 255),
 )
-MOTION_COLOUR = (200, 200, 200)
-TRACK_COLOUR = (0, 220, 0)
-FIRING_COLOUR = (0, 0, 255)
-TEXT_SHADOW = (0, 0, 0)
+MOTION_COLOUR: Colour = (200, 200, 200)
+TRACK_COLOUR: Colour = (0, 220, 0)
+FIRING_COLOUR = RED
+TEXT_SHADOW: Colour = (0, 0, 0)
 FONT = cv2.FONT_HERSHEY_SIMPLEX
 ZONE_FILL_ALPHA = 0.18
-# A line crossing is one instant; its banner stays this many frames so the eye catches it.
-FLASH_FRAMES = 5
+ARROW_LENGTH = 30
+# Image y points down, so the right of a viewer looking from a line's start to its end is
+# the direction (-dy, dx); the arrows point to the side(s) that fire.
+FIRING_SIDES = {
+    CrossingDirection.left_to_right: (1.0,),
+    CrossingDirection.right_to_left: (-1.0,),
+    CrossingDirection.both: (1.0, -1.0),
+}
 
 
-def zone_colour(index: int) -> tuple[int, int, int]:
+def zone_colour(index: int) -> Colour:
     return ZONE_PALETTE[index % len(ZONE_PALETTE)]
 
 
+# -- primitives --------------------------------------------------------------------------------
+
+
 def put_label(
-    canvas: np.ndarray, text: str, at: tuple[int, int], colour: tuple[int, int, int], size: float
+    canvas: np.ndarray,
+    text: str,
+    at: tuple[int, int],
+    colour: Colour,
+    size: float,
+    outlined: bool = True,
 ) -> None:
-    """Text with a dark outline, readable on any background."""
-    cv2.putText(canvas, text, at, FONT, size, TEXT_SHADOW, 3, cv2.LINE_AA)
+    """Text; outlined in black, it reads on any background."""
+    if outlined:
+        cv2.putText(canvas, text, at, FONT, size, TEXT_SHADOW, 3, cv2.LINE_AA)
     cv2.putText(canvas, text, at, FONT, size, colour, 1, cv2.LINE_AA)
+
+
+def draw_outline(canvas: np.ndarray, zone: Zone, colour: Colour) -> None:
+    cv2.polylines(canvas, [_corners(zone)], isClosed=True, color=colour, thickness=2)
+
+
+def draw_line(
+    canvas: np.ndarray, line: Line, colour: Colour, thickness: int, arrows: bool = False
+) -> None:
+    """A tripwire; with `arrows`, pointing from its middle to the side(s) that fire."""
+    cv2.line(canvas, line.start, line.end, colour, thickness)
+    if not arrows:
+        return
+    start = np.asarray(line.start, dtype=np.float64)
+    end = np.asarray(line.end, dtype=np.float64)
+    middle = (start + end) / 2
+    along = end - start
+    right = np.array([-along[1], along[0]]) / max(np.linalg.norm(along), 1e-9)
+    for sign in FIRING_SIDES[line.direction]:
+        tip = middle + sign * right * ARROW_LENGTH
+        cv2.arrowedLine(canvas, _pixel(middle), _pixel(tip), colour, 2, tipLength=0.4)
+
+
+def draw_box(
+    canvas: np.ndarray,
+    box: Sequence[float],
+    colour: Colour,
+    label: str,
+    size: float,
+    outlined: bool = True,
+) -> PixelBox:
+    """An object's box with its label above; returns the box in whole pixels, for anything
+    placed beside it."""
+    x1, y1, x2, y2 = (int(round(v)) for v in box)
+    cv2.rectangle(canvas, (x1, y1), (x2, y2), colour, 2)
+    put_label(canvas, label, (x1, max(12, y1 - 4)), colour, size, outlined)
+    return x1, y1, x2, y2
+
+
+def _corners(zone: Zone) -> np.ndarray:
+    return np.asarray(zone.polygon, dtype=np.int32).reshape(-1, 1, 2)
+
+
+def _pixel(point: np.ndarray) -> tuple[int, int]:
+    return int(point[0]), int(point[1])
+
+
+# -- evidence ----------------------------------------------------------------------------------
+
+
+def draw_evidence(
+    image: np.ndarray, zone: Zone, box: tuple[float, float, float, float], label: str
+) -> np.ndarray:
+    """A copy of `image` with the zone, its line if any, and the labelled box drawn on: plain
+    strokes, so the snapshot shows the scene with as little covered as possible."""
+    canvas = image.copy()
+    draw_outline(canvas, zone, AMBER)
+    if zone.line is not None:
+        draw_line(canvas, zone.line, AZURE, thickness=2)
+    draw_box(canvas, box, RED, label, 0.45, outlined=False)
+    return canvas
+
+
+# -- zones -------------------------------------------------------------------------------------
 
 
 def draw_zones(canvas: np.ndarray, zones: Sequence[Zone]) -> np.ndarray:
@@ -54,15 +146,13 @@ def draw_zones(canvas: np.ndarray, zones: Sequence[Zone]) -> np.ndarray:
     pointing the way that fires. Draws on `canvas` and returns it."""
     shade = canvas.copy()
     for index, zone in enumerate(zones):
-        corners = np.asarray(zone.polygon, dtype=np.int32).reshape(-1, 1, 2)
-        cv2.fillPoly(shade, [corners], zone_colour(index))
+        cv2.fillPoly(shade, [_corners(zone)], zone_colour(index))
     cv2.addWeighted(shade, ZONE_FILL_ALPHA, canvas, 1 - ZONE_FILL_ALPHA, 0, dst=canvas)
     for index, zone in enumerate(zones):
         colour = zone_colour(index)
-        corners = np.asarray(zone.polygon, dtype=np.int32).reshape(-1, 1, 2)
-        cv2.polylines(canvas, [corners], isClosed=True, color=colour, thickness=2)
+        draw_outline(canvas, zone, colour)
         if zone.line is not None:
-            _draw_line(canvas, zone, colour)
+            draw_line(canvas, zone.line, colour, thickness=3, arrows=True)
         top_left = min(zone.polygon, key=lambda point: (point[1], point[0]))
         name = f"{zone.id} ({_rule_name(zone)})"
         # Kept inside the picture: a zone along the right edge would lose its name.
@@ -79,151 +169,65 @@ def _rule_name(zone: Zone) -> str:
     return presence
 
 
-def _draw_line(canvas: np.ndarray, zone: Zone, colour: tuple[int, int, int]) -> None:
-    assert zone.line is not None
-    start = np.asarray(zone.line.start, dtype=np.float64)
-    end = np.asarray(zone.line.end, dtype=np.float64)
-    cv2.line(canvas, zone.line.start, zone.line.end, colour, 3)
-    # Arrows from the middle to the side(s) that fire. Image y points down, so the right of
-    # a viewer looking from start to end is the direction (-dy, dx).
-    middle = (start + end) / 2
-    along = end - start
-    right = np.array([-along[1], along[0]]) / max(np.linalg.norm(along), 1e-9)
-    sides = {"left_to_right": [1.0], "right_to_left": [-1.0], "both": [1.0, -1.0]}
-    for sign in sides[zone.line.direction.value]:
-        tip = middle + sign * right * 30
-        cv2.arrowedLine(
-            canvas,
-            tuple(int(v) for v in middle),
-            tuple(int(v) for v in tip),
-            colour,
-            2,
-            tipLength=0.4,
-        )
+# -- what one config made of a frame -----------------------------------------------------------
 
 
-@dataclass
-class FiringBoard:
-    """Which tracks are in an open incident, and recent instant firings, for one config."""
+@dataclass(frozen=True)
+class Firings:
+    """The rule firings to show on a frame: banners of what just happened, and the tracks in
+    an open incident with the zone and rule each is in."""
 
-    open_incidents: dict[str, tuple[str, str, int]] = field(default_factory=dict)
-    flashes: list[tuple[int, str]] = field(default_factory=list)  # frames left, banner text
-
-    def update(self, events: Sequence[ZoneEvent]) -> list[str]:
-        """Take a frame's events; returns the banners to show on this frame."""
-        self.flashes = [(left - 1, text) for left, text in self.flashes if left > 1]
-        for event in events:
-            text = f"{event.zone_id} {event.rule.value} {event.phase.value} #{event.track_id}"
-            if event.phase is AccessPhase.start:
-                self.flashes.append((FLASH_FRAMES, text))
-                self.open_incidents[event.incident_id] = (
-                    event.zone_id,
-                    event.rule.value,
-                    event.track_id,
-                )
-            elif event.phase is AccessPhase.end:
-                self.open_incidents.pop(event.incident_id, None)
-        return [text for _, text in self.flashes]
-
-    def firing_tracks(self) -> dict[int, str]:
-        return {track: f"{zone} {rule}" for zone, rule, track in self.open_incidents.values()}
+    banners: Sequence[str] = ()
+    tracks: Mapping[int, str] = field(default_factory=dict)
 
 
-def draw_analysis(
-    image: np.ndarray,
-    zones: Sequence[Zone],
-    analysis: FrameAnalysis,
-    board: FiringBoard,
-    title: str,
-    frame_number: int,
-    at: datetime,
-) -> np.ndarray:
-    """A copy of `image` with everything one config made of it."""
-    canvas = draw_zones(image.copy(), zones)
-    for x1, y1, x2, y2 in analysis.motion_regions:
-        cv2.rectangle(canvas, (x1, y1), (x2, y2), MOTION_COLOUR, 1)
-    banners = board.update(analysis.events)
-    firing = board.firing_tracks()
-    for row, track_id in enumerate(analysis.objects.track_ids):
-        x1, y1, x2, y2 = (int(round(v)) for v in analysis.objects.boxes[row])
-        score = float(analysis.objects.scores[row])
-        colour = FIRING_COLOUR if int(track_id) in firing else TRACK_COLOUR
-        cv2.rectangle(canvas, (x1, y1), (x2, y2), colour, 2)
-        put_label(canvas, f"#{track_id} {score:.2f}", (x1, max(12, y1 - 4)), colour, 0.42)
-        if int(track_id) in firing:
-            put_label(canvas, firing[int(track_id)], (x1, y2 + 14), colour, 0.4)
-    state = "model" if analysis.model_ran else "still: model skipped"
-    put_label(canvas, title, (8, 20), (255, 255, 255), 0.55)
-    put_label(
-        canvas,
-        f"frame {frame_number}  {at:%H:%M:%S.%f}"[:-4] + f"  {state}",
-        (8, 40),
-        (255, 255, 255),
-        0.45,
-    )
-    for line, text in enumerate(banners):
-        put_label(canvas, text, (8, 62 + 18 * line), FIRING_COLOUR, 0.5)
-    return canvas
+@dataclass(frozen=True)
+class AnalysisAnnotator:
+    """Draws what one config made of a frame: its zones, the motion regions, the tracked boxes
+    with ids and scores (red while in an incident), and a caption of frame and time."""
+
+    zones: Sequence[Zone]
+    title: str
+
+    def annotate(
+        self,
+        image: np.ndarray,
+        analysis: FrameAnalysis,
+        firings: Firings,
+        frame_number: int,
+        at: datetime,
+    ) -> np.ndarray:
+        """A copy of `image` with the analysis drawn on."""
+        canvas = draw_zones(image.copy(), self.zones)
+        for x1, y1, x2, y2 in analysis.motion_regions:
+            cv2.rectangle(canvas, (x1, y1), (x2, y2), MOTION_COLOUR, 1)
+        objects = analysis.objects
+        for row, track_id in enumerate(objects.track_ids):
+            incident = firings.tracks.get(int(track_id))
+            colour = TRACK_COLOUR if incident is None else FIRING_COLOUR
+            label = f"#{track_id} {float(objects.scores[row]):.2f}"
+            x1, _, _, y2 = draw_box(canvas, objects.boxes[row], colour, label, 0.42)
+            if incident is not None:
+                put_label(canvas, incident, (x1, y2 + 14), colour, 0.4)
+        state = "model" if analysis.model_ran else "still: model skipped"
+        put_label(canvas, self.title, (8, 20), WHITE, 0.55)
+        caption = f"frame {frame_number}  {at:%H:%M:%S.%f}"[:-4] + f"  {state}"
+        put_label(canvas, caption, (8, 40), WHITE, 0.45)
+        for line, text in enumerate(firings.banners):
+            put_label(canvas, text, (8, 62 + 18 * line), FIRING_COLOUR, 0.5)
+        return canvas
 
 
-class VideoSink:
-    """Annotated frames to an MP4 file (MPEG-4 part 2, which every OpenCV build can write)."""
-
-    def __init__(self, path: Path, fps: float) -> None:
-        self.path = path
-        self.fps = fps
-        self._writer: cv2.VideoWriter | None = None
-        self.frames_written = 0
-
-    def write(self, canvas: np.ndarray) -> None:
-        if self._writer is None:
-            height, width = canvas.shape[:2]
-            self._writer = cv2.VideoWriter(
-                str(self.path), cv2.VideoWriter_fourcc(*"mp4v"), self.fps, (width, height)
-            )
-            if not self._writer.isOpened():
-                raise OSError(f"cannot write video {self.path} ({width}x{height}, mp4v)")
-        self._writer.write(canvas)
-        self.frames_written += 1
-
-    def close(self) -> None:
-        if self._writer is not None:
-            self._writer.release()
+# -- contact sheet -----------------------------------------------------------------------------
 
 
-class KeyFrames:
-    """Picks the frames of the contact sheet: those where a rule fired first, then frames
-    spread evenly over the run, so a quiet run still shows what the camera saw."""
+def thumbnail(canvas: np.ndarray, width: int) -> np.ndarray:
+    scale = width / canvas.shape[1]
+    return cv2.resize(canvas, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
 
-    def __init__(self, expected_frames: int, count: int = 12, thumb_width: int = 384) -> None:
-        self.count = count
-        self.thumb_width = thumb_width
-        self._stride = max(1, expected_frames // count)
-        self._firing: list[tuple[int, np.ndarray]] = []
-        self._spread: list[tuple[int, np.ndarray]] = []
-        self._seen = 0
 
-    def offer(self, frame_number: int, canvas: np.ndarray, fired: bool) -> None:
-        self._seen += 1
-        if fired and len(self._firing) < self.count:
-            self._firing.append((frame_number, self._thumb(canvas)))
-        elif (self._seen - 1) % self._stride == 0:
-            self._spread.append((frame_number, self._thumb(canvas)))
-
-    def sheet(self, columns: int = 4) -> np.ndarray | None:
-        chosen = self._firing[: self.count]
-        room = self.count - len(chosen)
-        if room > 0 and self._spread:
-            step = max(1, len(self._spread) // room)
-            chosen += self._spread[::step][:room]
-        if not chosen:
-            return None
-        thumbs = [thumb for _, thumb in sorted(chosen, key=lambda item: item[0])]
-        blank = np.zeros_like(thumbs[0])
-        thumbs += [blank] * (-len(thumbs) % columns)
-        rows = [np.hstack(thumbs[i : i + columns]) for i in range(0, len(thumbs), columns)]
-        return np.vstack(rows)
-
-    def _thumb(self, canvas: np.ndarray) -> np.ndarray:
-        scale = self.thumb_width / canvas.shape[1]
-        return cv2.resize(canvas, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+def contact_sheet(thumbs: Sequence[np.ndarray], columns: int) -> np.ndarray:
+    """Same-sized thumbnails in rows of `columns`, the last row padded with black."""
+    padded = [*thumbs, *[np.zeros_like(thumbs[0])] * (-len(thumbs) % columns)]
+    rows = [np.hstack(padded[i : i + columns]) for i in range(0, len(padded), columns)]
+    return np.vstack(rows)

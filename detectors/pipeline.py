@@ -18,7 +18,7 @@ import numpy as np
 
 from config.detector import Detector
 from config.zones import Zone
-from detectors.drawing import draw_evidence
+from detectors.annotate import draw_evidence
 from detectors.events import AccessPhase, TrackedObjects, ZoneEvent
 from detectors.evidence import EvidenceStore
 from detectors.model import ObjectDetector, ObjectTracker

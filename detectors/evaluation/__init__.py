@@ -1,1 +1,2 @@
-"""Detectors over recorded footage: MOT labels, scoring, tallies and the tune run."""
+"""Detectors over recorded footage: MOT labels, scoring, run summaries, the tune run and what
+it writes; the drawing is the annotator's (detectors/annotate.py)."""

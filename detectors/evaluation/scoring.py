@@ -64,27 +64,31 @@ NO_SCORE = Score(0, 0, 0)
 
 def iou_matrix(boxes: NDArray[np.float64], others: NDArray[np.float64]) -> NDArray[np.float64]:
     """Intersection over union of every x1 y1 x2 y2 box in `boxes` with every one in `others`."""
-    if len(boxes) == 0 or len(others) == 0:
-        return np.zeros((len(boxes), len(others)))
-    a, b = boxes[:, None, :], others[None, :, :]
-    width = np.clip(np.minimum(a[..., 2], b[..., 2]) - np.maximum(a[..., 0], b[..., 0]), 0, None)
-    height = np.clip(np.minimum(a[..., 3], b[..., 3]) - np.maximum(a[..., 1], b[..., 1]), 0, None)
-    overlap = width * height
-    area_a = (a[..., 2] - a[..., 0]) * (a[..., 3] - a[..., 1])
-    area_b = (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1])
-    return overlap / np.maximum(area_a + area_b - overlap, 1e-9)
+    overlap, area, other_area = _overlaps(boxes, others)
+    return overlap / np.maximum(area + other_area - overlap, 1e-9)
 
 
 def covered_share(boxes: NDArray[np.float64], regions: NDArray[np.float64]) -> NDArray[np.float64]:
     """Share of each box's area inside each region: an ignore region may be far larger than
     the boxes in it, so IoU would never call them inside."""
-    if len(boxes) == 0 or len(regions) == 0:
-        return np.zeros((len(boxes), len(regions)))
-    a, b = boxes[:, None, :], regions[None, :, :]
+    overlap, area, _ = _overlaps(boxes, regions)
+    return overlap / np.maximum(area, 1e-9)
+
+
+def _overlaps(
+    boxes: NDArray[np.float64], others: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Intersection area of every box with every other (rows: boxes, columns: others), and
+    the areas of both, shaped to broadcast against it."""
+    if len(boxes) == 0 or len(others) == 0:
+        empty = np.zeros((len(boxes), len(others)))
+        return empty, empty, empty
+    a, b = boxes[:, None, :], others[None, :, :]
     width = np.clip(np.minimum(a[..., 2], b[..., 2]) - np.maximum(a[..., 0], b[..., 0]), 0, None)
     height = np.clip(np.minimum(a[..., 3], b[..., 3]) - np.maximum(a[..., 1], b[..., 1]), 0, None)
     area = (a[..., 2] - a[..., 0]) * (a[..., 3] - a[..., 1])
-    return width * height / np.maximum(area, 1e-9)
+    other_area = (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1])
+    return width * height, area, other_area
 
 
 def greedy_pairs(similarity: NDArray[np.float64], threshold: float) -> list[tuple[int, int]]:

@@ -9,14 +9,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 from tqdm import tqdm
 
 from config.loading import load_site
-from detectors.annotate import FiringBoard, KeyFrames, VideoSink, draw_analysis
+from config.site import SiteConfig
+from detectors.annotate import AnalysisAnnotator
+from detectors.evaluation.firings import FiringBoard
 from detectors.evaluation.labels import GroundTruth, read_mot
-from detectors.evaluation.run import TuneRun
-from detectors.evaluation.summary import RunTally, table
+from detectors.evaluation.recording import KeyFrames, VideoSink
+from detectors.evaluation.run import TunedFrame, TuneError, TuneRun
+from detectors.evaluation.summary import RunSummary, RunTally, table
+from detectors.pipeline import FrameAnalysis
 
 VIDEO_NAME = "annotated.mp4"
 SHEET_NAME = "contact-sheet.png"
@@ -25,14 +30,46 @@ SUMMARY_NAME = "summary.json"
 
 @dataclass(frozen=True)
 class TuneReport:
-    summaries: list[dict[str, object]]
+    footage: str
+    frame_limit: int
+    summaries: list[RunSummary]  # one per config, in the order given
     video: Path
     video_frames: int
     contact_sheet: Path | None
     summary_file: Path
 
-    def table(self) -> str:
-        return table(self.summaries)
+    def to_json(self) -> dict[str, object]:
+        """The document of summary.json."""
+        return {
+            "footage": self.footage,
+            "frame_limit": self.frame_limit,
+            "video": str(self.video),
+            "contact_sheet": str(self.contact_sheet) if self.contact_sheet else None,
+            "runs": [summary.to_json() for summary in self.summaries],
+        }
+
+    def text(self) -> str:
+        """The figures side by side, then where the outputs are."""
+        lines = [table(self.summaries), "", f"video: {self.video} ({self.video_frames} frames)"]
+        if self.contact_sheet is not None:
+            lines.append(f"contact sheet: {self.contact_sheet}")
+        lines.append(f"summary: {self.summary_file}")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class _ConfigPanel:
+    """One config's side of the run: its tally, and its panel of the video."""
+
+    tally: RunTally
+    board: FiringBoard
+    annotator: AnalysisAnnotator
+
+    def take(self, tuned: TunedFrame, analysis: FrameAnalysis) -> np.ndarray:
+        at = tuned.frame.captured_at
+        self.tally.add(tuned.number, at, analysis, tuned.decode_wait_s)
+        firings = self.board.update(analysis.events)
+        return self.annotator.annotate(tuned.frame.image, analysis, firings, tuned.number, at)
 
 
 def config_names(paths: Sequence[Path]) -> list[str]:
@@ -44,72 +81,73 @@ def config_names(paths: Sequence[Path]) -> list[str]:
     ]
 
 
+def only_camera(site: SiteConfig, path: Path) -> str:
+    if len(site.cameras) != 1:
+        cameras = ", ".join(camera.id for camera in site.cameras)
+        raise TuneError(f"{path}: --camera is needed, the site has several: {cameras}")
+    return site.cameras[0].id
+
+
 def tune(
     config_paths: Sequence[Path],
-    camera_id: str,
-    out_dir: Path,
+    camera_id: str | None = None,
+    out_dir: Path | None = None,
     footage: Path | None = None,
     labels: Path | None = None,
     frame_limit: int | None = None,
     progress: bool = True,
 ) -> TuneReport:
     """Run the footage through every config; with several configs the video shows their
-    overlays side by side, in the order given."""
+    overlays side by side, in the order given. Without a camera the first site's only one is
+    tuned; without an output folder, tune-CAMERA."""
     sites = [load_site(path) for path in config_paths]
+    camera_id = camera_id or only_camera(sites[0], config_paths[0])
+    out_dir = out_dir or Path(f"tune-{camera_id}")
     truth: GroundTruth | None = read_mot(labels) if labels is not None else None
     out_dir.mkdir(parents=True, exist_ok=True)
     run = TuneRun(sites, camera_id, out_dir, footage, frame_limit)
-    names = config_names(config_paths)
-    tallies = [RunTally(name, site, camera_id) for name, site in zip(names, sites, strict=True)]
-    boards = [FiringBoard() for _ in sites]
-    zones = [site.zones_of(camera_id) for site in sites]
+    panels = [
+        _ConfigPanel(
+            RunTally(name, site, camera_id),
+            FiringBoard(),
+            AnalysisAnnotator(site.zones_of(camera_id), name),
+        )
+        for name, site in zip(config_names(config_paths), sites, strict=True)
+    ]
     video = VideoSink(out_dir / VIDEO_NAME, run.camera.target_fps)
     key_frames = KeyFrames(run.expected_frames)
     started = time.perf_counter()
     bar = tqdm(total=run.expected_frames, unit="frame", desc=camera_id, disable=not progress)
     try:
         for tuned in run.frames():
-            panels = []
-            for index, analysis in enumerate(tuned.analyses):
-                at = tuned.frame.captured_at
-                tallies[index].add(tuned.number, at, analysis, tuned.decode_wait_s)
-                panels.append(
-                    draw_analysis(
-                        tuned.frame.image,
-                        zones[index],
-                        analysis,
-                        boards[index],
-                        names[index],
-                        tuned.number,
-                        at,
-                    )
-                )
-            canvas = np.hstack(panels) if len(panels) > 1 else panels[0]
+            drawn = [
+                panel.take(tuned, analysis)
+                for panel, analysis in zip(panels, tuned.analyses, strict=True)
+            ]
+            canvas = np.hstack(drawn) if len(drawn) > 1 else drawn[0]
             video.write(canvas)
             fired = any(analysis.events for analysis in tuned.analyses)
             key_frames.offer(tuned.number, canvas, fired)
             bar.update(1)
-        for tally, events in zip(tallies, run.close(), strict=True):
-            tally.events += events
+        for panel, events in zip(panels, run.close(), strict=True):
+            panel.tally.events += events
     finally:
         bar.close()
         video.close()
     wall_s = time.perf_counter() - started
-    summaries = [tally.summary(wall_s, truth) for tally in tallies]
     sheet = key_frames.sheet()
     sheet_path: Path | None = None
     if sheet is not None:
-        import cv2
-
         sheet_path = out_dir / SHEET_NAME
         cv2.imwrite(str(sheet_path), sheet)
-    summary_file = out_dir / SUMMARY_NAME
-    document = {
-        "footage": run.camera.source,
-        "frame_limit": run.frame_limit,
-        "video": str(video.path),
-        "contact_sheet": str(sheet_path) if sheet_path else None,
-        "runs": summaries,
-    }
-    summary_file.write_text(json.dumps(document, indent=2) + "\n")
-    return TuneReport(summaries, video.path, video.frames_written, sheet_path, summary_file)
+    report = TuneReport(
+        footage=run.camera.source,
+        frame_limit=run.frame_limit,
+        summaries=[panel.tally.summary(wall_s, truth) for panel in panels],
+        video=video.path,
+        video_frames=video.frames_written,
+        contact_sheet=sheet_path,
+        summary_file=out_dir / SUMMARY_NAME,
+    )
+    report.summary_file.write_text(json.dumps(report.to_json(), indent=2) + "\n")
+    return report

@@ -1,8 +1,9 @@
 """What one config did over the footage: counts, time per stage, and (with labels) how
-right it was; as JSON for tools and as text for the terminal."""
+right it was; typed for the code, as JSON for tools and as text for the terminal."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -27,6 +28,74 @@ from detectors.pipeline import FrameAnalysis
 from detectors.rules import ZoneWatch
 
 STAGES = ("decode", "motion", "model", "tracking", "rules")
+FIGURES = ("precision", "recall", "f1")
+
+
+@dataclass(frozen=True)
+class ScoreSummary:
+    """A score's counts and figures, the figures rounded as reports show them."""
+
+    true_positives: int
+    false_positives: int
+    false_negatives: int
+    precision: float | None
+    recall: float | None
+    f1: float | None
+
+    @classmethod
+    def of(cls, score: Score) -> ScoreSummary:
+        return cls(
+            score.true_positives,
+            score.false_positives,
+            score.false_negatives,
+            _rounded(score.precision),
+            _rounded(score.recall),
+            _rounded(score.f1),
+        )
+
+    def figures(self) -> tuple[float | None, ...]:
+        """Precision, recall and F1, in the order of FIGURES."""
+        return self.precision, self.recall, self.f1
+
+    @property
+    def counts(self) -> str:
+        return f"{self.true_positives}/{self.false_positives}/{self.false_negatives}"
+
+
+@dataclass(frozen=True)
+class AccuracySummary:
+    """How right a run was against the labels, over the frames that are labelled."""
+
+    labels: str
+    labelled_frames: int
+    detection: ScoreSummary
+    events: dict[str, ScoreSummary]  # by "zone/rule"
+    events_total: ScoreSummary
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """One config's run over the footage."""
+
+    config: str
+    config_hash: str
+    camera: str
+    frames: int
+    moving_frames: int
+    model_frames: int
+    detections: int
+    tracks: int
+    events: dict[str, int]  # incidents started, by "zone/rule"
+    seconds: dict[str, float]  # by stage, in the order of STAGES
+    wall_seconds: float
+    frames_per_second: float | None
+    accuracy: AccuracySummary | None = None  # only with labels
+
+    def to_json(self) -> dict[str, object]:
+        document = dataclasses.asdict(self)
+        if self.accuracy is None:
+            del document["accuracy"]
+        return document
 
 
 @dataclass
@@ -68,33 +137,31 @@ class RunTally:
         for row, track in enumerate(analysis.objects.track_ids):
             self.boxes[(at, int(track))] = analysis.objects.boxes[row]
 
-    def summary(self, wall_s: float, truth: GroundTruth | None) -> dict[str, object]:
+    def summary(self, wall_s: float, truth: GroundTruth | None) -> RunSummary:
         zones = self.site.zones_of(self.camera_id)
         per_rule = Counter(
             _key(event.zone_id, event.rule.value)
             for event in self.events
             if event.phase is AccessPhase.start
         )
-        result: dict[str, object] = {
-            "config": self.name,
-            "config_hash": self.site.config_hash(),
-            "camera": self.camera_id,
-            "frames": self.frames,
-            "moving_frames": self.moving_frames,
-            "model_frames": self.model_frames,
-            "detections": self.detections,
-            "tracks": len(self.track_ids),
-            "events": {_key(zone.id, rule): 0 for zone in zones for rule in zone_rules(zone)}
+        return RunSummary(
+            config=self.name,
+            config_hash=self.site.config_hash(),
+            camera=self.camera_id,
+            frames=self.frames,
+            moving_frames=self.moving_frames,
+            model_frames=self.model_frames,
+            detections=self.detections,
+            tracks=len(self.track_ids),
+            events={_key(zone.id, rule): 0 for zone in zones for rule in zone_rules(zone)}
             | dict(per_rule),
-            "seconds": {stage: round(value, 3) for stage, value in self.seconds.items()},
-            "wall_seconds": round(wall_s, 3),
-            "frames_per_second": round(self.frames / wall_s, 2) if wall_s > 0 else None,
-        }
-        if truth is not None:
-            result["accuracy"] = self._accuracy(truth)
-        return result
+            seconds={stage: round(value, 3) for stage, value in self.seconds.items()},
+            wall_seconds=round(wall_s, 3),
+            frames_per_second=round(self.frames / wall_s, 2) if wall_s > 0 else None,
+            accuracy=self._accuracy(truth) if truth is not None else None,
+        )
 
-    def _accuracy(self, truth: GroundTruth) -> dict[str, object]:
+    def _accuracy(self, truth: GroundTruth) -> AccuracySummary:
         labelled = [(number, at) for number, at in self.frame_times if truth.labelled(number)]
         labelled_times = {at for _, at in labelled}
         detections = NO_SCORE
@@ -115,14 +182,13 @@ class RunTally:
         # Only incidents that start on a labelled frame can be judged.
         found = [i for i in incidents(self.events) if i.started_at in labelled_times]
         scores = event_scores(found, incidents(wanted_events), self.boxes, wanted_boxes)
-        total = sum(scores.values(), NO_SCORE)
-        return {
-            "labels": str(truth.source),
-            "labelled_frames": len(labelled),
-            "detection": score_dict(detections),
-            "events": {_key(*key): score_dict(score) for key, score in scores.items()},
-            "events_total": score_dict(total),
-        }
+        return AccuracySummary(
+            labels=str(truth.source),
+            labelled_frames=len(labelled),
+            detection=ScoreSummary.of(detections),
+            events={_key(*key): ScoreSummary.of(score) for key, score in scores.items()},
+            events_total=ScoreSummary.of(sum(scores.values(), NO_SCORE)),
+        )
 
 
 def zone_rules(zone: Zone) -> list[str]:
@@ -135,74 +201,68 @@ def _key(zone_id: str, rule: str) -> str:
     return f"{zone_id}/{rule}"
 
 
-def score_dict(score: Score) -> dict[str, object]:
-    def rounded(value: float | None) -> float | None:
-        return None if value is None else round(value, 3)
-
-    return {
-        "true_positives": score.true_positives,
-        "false_positives": score.false_positives,
-        "false_negatives": score.false_negatives,
-        "precision": rounded(score.precision),
-        "recall": rounded(score.recall),
-        "f1": rounded(score.f1),
-    }
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
 
 
 # -- terminal text ---------------------------------------------------------------------------
 
+Column = list[tuple[str, object]]  # one config's figures, top to bottom: (row label, value)
 
-def table(summaries: Sequence[dict[str, object]]) -> str:
-    """The figures of one or more configs side by side, one row per figure."""
-    rows: list[tuple[str, list[str]]] = []
 
-    def row(label: str, values: list[object]) -> None:
-        rows.append((label, ["-" if value is None else str(value) for value in values]))
-
-    def pick(*path: str) -> list[object]:
-        values = []
-        for summary in summaries:
-            value: object = summary
-            for part in path:
-                value = value.get(part) if isinstance(value, dict) else None
-            values.append(value)
-        return values
-
-    row("config", pick("config"))
-    row("config hash", [str(h)[:12] for h in pick("config_hash")])
-    for name in ("frames", "moving_frames", "model_frames", "detections", "tracks"):
-        row(name.replace("_", " "), pick(name))
-    event_keys = sorted({key for s in summaries for key in s["events"]})  # type: ignore[union-attr]
-    for key in event_keys:
-        row(f"events {key}", pick("events", key))
-    for stage in STAGES:
-        row(f"{stage} s", pick("seconds", stage))
-    row("frames/s", pick("frames_per_second"))
-    if any("accuracy" in s for s in summaries):
-        row("labelled frames", pick("accuracy", "labelled_frames"))
-        for figure in ("precision", "recall", "f1"):
-            row(f"detection {figure} @IoU0.5", pick("accuracy", "detection", figure))
-        accuracy_keys = sorted(
-            {key for s in summaries for key in s.get("accuracy", {}).get("events", {})}  # type: ignore[union-attr]
-        )
-        for key in [*accuracy_keys, None]:
-            path = ("accuracy", "events", key) if key else ("accuracy", "events_total")
-            label = key or "all events"
-            for figure in ("precision", "recall", "f1"):
-                row(f"{label} {figure}", pick(*path, figure))
-            row(f"{label} tp/fp/fn", _counts(pick(*path)))
-    width = max(len(label) for label, _ in rows)
-    columns = [max(len(values[i]) for _, values in rows) for i in range(len(summaries))]
+def table(summaries: Sequence[RunSummary]) -> str:
+    """The figures of one or more configs side by side, one row per figure; '-' where a
+    config has no such figure."""
+    event_keys = sorted({key for summary in summaries for key in summary.events})
+    columns = [_run_column(summary, event_keys) for summary in summaries]
+    accuracies = [summary.accuracy for summary in summaries]
+    if any(accuracies):
+        keys = sorted({key for accuracy in accuracies if accuracy for key in accuracy.events})
+        for column, accuracy in zip(columns, accuracies, strict=True):
+            column += _accuracy_column(accuracy, keys)
+    labels = [label for label, _ in columns[0]]
+    cells = [["-" if value is None else str(value) for _, value in column] for column in columns]
+    width = max(len(label) for label in labels)
+    widths = [max(len(cell) for cell in column) for column in cells]
     return "\n".join(
-        f"{label:<{width}}  " + "  ".join(f"{v:>{w}}" for v, w in zip(values, columns, strict=True))
-        for label, values in rows
+        f"{label:<{width}}  "
+        + "  ".join(f"{column[row]:>{w}}" for column, w in zip(cells, widths, strict=True))
+        for row, label in enumerate(labels)
     )
 
 
-def _counts(scores: list[object]) -> list[object]:
+def _run_column(summary: RunSummary, event_keys: Sequence[str]) -> Column:
     return [
-        f"{s['true_positives']}/{s['false_positives']}/{s['false_negatives']}"
-        if isinstance(s, dict)
-        else None
-        for s in scores
+        ("config", summary.config),
+        ("config hash", summary.config_hash[:12]),
+        ("frames", summary.frames),
+        ("moving frames", summary.moving_frames),
+        ("model frames", summary.model_frames),
+        ("detections", summary.detections),
+        ("tracks", summary.tracks),
+        *((f"events {key}", summary.events.get(key)) for key in event_keys),
+        *((f"{stage} s", summary.seconds.get(stage)) for stage in STAGES),
+        ("frames/s", summary.frames_per_second),
+    ]
+
+
+def _accuracy_column(accuracy: AccuracySummary | None, event_keys: Sequence[str]) -> Column:
+    """The accuracy figures of a config, all None for a config run without labels."""
+    column: Column = [("labelled frames", accuracy.labelled_frames if accuracy else None)]
+    column += _score_rows(accuracy.detection if accuracy else None, "detection", " @IoU0.5")
+    for key in [*event_keys, None]:
+        if accuracy is None:
+            score = None
+        else:
+            score = accuracy.events.get(key) if key else accuracy.events_total
+        label = key or "all events"
+        column += _score_rows(score, label)
+        column.append((f"{label} tp/fp/fn", score.counts if score else None))
+    return column
+
+
+def _score_rows(score: ScoreSummary | None, prefix: str, suffix: str = "") -> Column:
+    values = score.figures() if score else (None,) * len(FIGURES)
+    return [
+        (f"{prefix} {figure}{suffix}", value) for figure, value in zip(FIGURES, values, strict=True)
     ]

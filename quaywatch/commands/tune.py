@@ -45,14 +45,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from config.loading import ConfigError, load_site
     from detectors.evaluation.labels import LabelsError
     from detectors.evaluation.run import TuneError
     from detectors.evaluation.session import tune
     from detectors.model import ModelError
     from ingest.sources import SourceError
 
-    paths: list[Path] = args.compare or [args.config]
     if args.compare is not None and len(args.compare) < 2:
         log.error("--compare needs two or more site files")
         return 2
@@ -60,33 +58,17 @@ def run(args: argparse.Namespace) -> int:
         log.error("--frames must be 1 or more, got %d", args.frames)
         return 2
     try:
-        camera_id = args.camera or _only_camera(load_site(paths[0]), paths[0])
         report = tune(
-            paths,
-            camera_id,
-            args.out or Path(f"tune-{camera_id}"),
+            args.compare or [args.config],
+            args.camera,
+            args.out,
             args.footage,
             args.labels,
             args.frames,
             progress=not args.no_progress,
         )
-    except (ConfigError, LabelsError, TuneError, SourceError, ModelError) as error:
+    except (LabelsError, TuneError, SourceError, ModelError) as error:
         log.error("%s", error)
         return 2
-    print(report.table())
-    print(f"\nvideo: {report.video} ({report.video_frames} frames)")
-    if report.contact_sheet is not None:
-        print(f"contact sheet: {report.contact_sheet}")
-    print(f"summary: {report.summary_file}")
+    print(report.text())
     return 0
-
-
-def _only_camera(site: object, path: Path) -> str:
-    from config.site import SiteConfig
-    from detectors.evaluation.run import TuneError
-
-    assert isinstance(site, SiteConfig)
-    if len(site.cameras) != 1:
-        cameras = ", ".join(camera.id for camera in site.cameras)
-        raise TuneError(f"{path}: --camera is needed, the site has several: {cameras}")
-    return site.cameras[0].id

@@ -31,15 +31,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_preview(args: argparse.Namespace) -> int:
-    from config.loading import ConfigError
     from detectors.preview import PreviewError, write_preview
     from ingest.sources import SourceError
 
-    out = args.out or Path(f"zones-{args.camera}.png")
     try:
-        zones = write_preview(args.config, args.camera, out, args.frame)
-    except (ConfigError, SourceError, PreviewError) as error:
+        preview = write_preview(args.config, args.camera, args.out, args.frame)
+    except (SourceError, PreviewError) as error:
         log.error("%s", error)
         return 2
-    print(f"{out}: {len(zones)} zones ({', '.join(zone.id for zone in zones) or 'none'})")
+    print(preview.describe())
     return 0

@@ -1,14 +1,18 @@
-"""Scoring a tuning run: boxes at IoU 0.5 and zone events against labelled ones."""
+"""Evaluating detectors on footage: boxes at IoU 0.5 and zone events against labelled ones,
+the summary they make, and the firings tune shows."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from config.loading import load_site
 from config.zones import Zone
+from detectors.evaluation.firings import FLASH_FRAMES, FiringBoard
 from detectors.evaluation.labels import LabelsError, read_mot
 from detectors.evaluation.scoring import (
     Incident,
@@ -18,7 +22,14 @@ from detectors.evaluation.scoring import (
     iou_matrix,
     label_events,
 )
-from detectors.events import AccessPhase, AccessRule
+from detectors.evaluation.summary import (
+    AccuracySummary,
+    RunSummary,
+    RunTally,
+    ScoreSummary,
+    table,
+)
+from detectors.events import AccessPhase, AccessRule, ZoneEvent
 
 T0 = datetime(2026, 3, 14, 1, 0, tzinfo=UTC)
 STEP = timedelta(seconds=0.2)
@@ -109,3 +120,76 @@ def test_event_in_other_zone_is_scored_apart() -> None:
     )
     assert scores[("gate", "intrusion")] == Score(0, 1, 0)
     assert scores[("quay", "intrusion")] == Score(0, 0, 1)
+
+
+DEMO = Path(__file__).resolve().parents[2] / "config" / "sites" / "demo.yaml"
+
+
+def _run(config: str, accuracy: AccuracySummary | None = None) -> RunSummary:
+    """A run of the demo camera that saw nothing, with the accuracy given."""
+    tally = RunTally(config, load_site(DEMO), "quay-cam-1")
+    return dataclasses.replace(tally.summary(wall_s=2.0, truth=None), accuracy=accuracy)
+
+
+def test_score_summary_rounds_its_figures_and_keeps_its_counts() -> None:
+    summary = ScoreSummary.of(Score(2, 1, 0))
+    assert (summary.precision, summary.recall, summary.f1) == (0.667, 1.0, 0.8)
+    assert summary.counts == "2/1/0"
+
+
+def test_summary_json_has_accuracy_only_with_labels() -> None:
+    score = ScoreSummary.of(Score(1, 0, 1))
+    labelled = _run("demo", AccuracySummary("gt.txt", 5, score, {"quay/intrusion": score}, score))
+    assert "accuracy" not in _run("demo").to_json()
+    document = labelled.to_json()
+    assert list(document)[-1] == "accuracy"
+    assert document["accuracy"]["events"]["quay/intrusion"] == {
+        "true_positives": 1,
+        "false_positives": 0,
+        "false_negatives": 1,
+        "precision": 1.0,
+        "recall": 0.5,
+        "f1": 0.667,
+    }
+
+
+def test_table_shows_a_dash_where_a_config_has_no_such_figure() -> None:
+    score = ScoreSummary.of(Score(1, 0, 1))
+    labelled = _run("demo", AccuracySummary("gt.txt", 5, score, {"quay/intrusion": score}, score))
+    rows = {
+        line.split("  ")[0].strip(): line.split()
+        for line in table([labelled, _run("b")]).splitlines()
+    }
+    assert rows["config"][-2:] == ["demo", "b"]
+    assert rows["config hash"][-1] == load_site(DEMO).config_hash()[:12]
+    assert rows["events quay-q3/intrusion"][-2:] == ["0", "0"]
+    assert rows["labelled frames"][-2:] == ["5", "-"]
+    assert rows["quay/intrusion tp/fp/fn"][-2:] == ["1/0/1", "-"]
+    assert rows["all events recall"][-2:] == ["0.5", "-"]
+
+
+def _event(phase: AccessPhase, track: int = 4) -> ZoneEvent:
+    return ZoneEvent(
+        camera_id="cam",
+        zone_id="quay",
+        rule=AccessRule.intrusion,
+        phase=phase,
+        incident_id="incident-1",
+        track_id=track,
+        object_class="person",
+        score=0.9,
+        box=(0, 0, 10, 20),
+        at=T0,
+    )
+
+
+def test_firing_board_flashes_a_start_and_marks_the_track_until_the_end() -> None:
+    board = FiringBoard()
+    started = board.update([_event(AccessPhase.start)])
+    assert started.banners == ("quay intrusion start #4",)
+    assert started.tracks == {4: "quay intrusion"}
+    for _ in range(FLASH_FRAMES - 1):
+        assert board.update([]).banners == ("quay intrusion start #4",)
+    assert board.update([]).banners == ()
+    ended = board.update([_event(AccessPhase.end)])
+    assert ended.tracks == {}
