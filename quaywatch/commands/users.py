@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -45,7 +46,7 @@ def _where(parser: argparse.ArgumentParser) -> None:
 
 
 def add_user(args: argparse.Namespace) -> int:
-    from quaywatch.console.users import Role, UserError
+    from quaywatch.console.users import Role
 
     store = _store(args)
     if args.password_stdin:
@@ -55,25 +56,33 @@ def add_user(args: argparse.Namespace) -> int:
         if getpass.getpass("again: ") != password:
             print("quaywatch users: the two passwords differ; nothing changed", file=sys.stderr)
             return 1
-    try:
+
+    def add() -> str:
         user = store.add(args.name, Role(args.role), password)
-    except UserError as error:
-        print(f"quaywatch users: {error}", file=sys.stderr)
-        return 1
-    print(f"added {user.name} ({user.role}) to {store.path}")
-    return 0
+        return f"added {user.name} ({user.role}) to {store.path}"
+
+    return _apply(add)
 
 
 def remove_user(args: argparse.Namespace) -> int:
+    store = _store(args)
+
+    def remove() -> str:
+        store.remove(args.name)
+        return f"removed {args.name} from {store.path}"
+
+    return _apply(remove)
+
+
+def _apply(change: Callable[[], str]) -> int:
+    """Make one change to the logins and say what it did; a refused one exits 1."""
     from quaywatch.console.users import UserError
 
-    store = _store(args)
     try:
-        store.remove(args.name)
+        print(change())
     except UserError as error:
         print(f"quaywatch users: {error}", file=sys.stderr)
         return 1
-    print(f"removed {args.name} from {store.path}")
     return 0
 
 
