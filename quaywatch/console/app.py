@@ -12,7 +12,7 @@ import os
 import socket
 import threading
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
@@ -34,7 +34,7 @@ from quaywatch.console.metrics import ConsoleMetrics
 from quaywatch.console.snapshots import SnapshotRefused, SnapshotStore
 from quaywatch.console.users import Role, UserStore
 from streams.camera_health import CameraHealth
-from streams.health import health_answer
+from streams.health import Problem, health_answer
 from streams.messages import utc_now
 from streams.operator_actions import ActionKind, OperatorAction
 
@@ -72,7 +72,7 @@ class ConsoleParts:
     secure_cookies: bool = False
     stopping: threading.Event = field(default_factory=threading.Event)
     # The server's Kafka probe: None when healthy, else why not. Tests leave it out.
-    broker_problem: Callable[[], str | None] | None = None
+    broker_problem: Problem | None = None
 
 
 class ActionRequest(BaseModel):
@@ -250,7 +250,6 @@ def _act(
     # JSON only: a cross-site form cannot send it without the browser asking first.
     if not request.headers.get("content-type", "").startswith("application/json"):
         raise HTTPException(415, detail="send the action as application/json")
-    kind = body.action
     entry = _entry(parts.board, alert_id)
     if body.revision > entry.alert.revision:
         raise HTTPException(
@@ -266,7 +265,7 @@ def _act(
         event_time=now,
         alert_id=alert_id,
         alert_revision=body.revision,
-        action=kind,
+        action=body.action,
         reason=body.reason,
         operator=session.user_name,
         role=session.role.value,
@@ -277,7 +276,7 @@ def _act(
     except ActionNotRecorded as error:
         raise HTTPException(503, detail=str(error)) from None
     parts.metrics.record_action(
-        kind,
+        body.action,
         alert_age_seconds=(now - entry.raised_at).total_seconds(),
         zone=entry.alert.zone_id,
         rule="+".join(entry.alert.rules) or "unknown",

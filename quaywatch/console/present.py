@@ -1,8 +1,5 @@
-"""What the browser gets: the console API's response models, cut to what the viewer's role may see.
-
-The routes return these models, so the API's shape is declared here once and is what the
-OpenAPI schema shows. Each is read by attribute from the console's own objects.
-"""
+"""The console API's response models: declared once, read by attribute from the board, cut to
+what the viewer's role may see."""
 
 from __future__ import annotations
 
