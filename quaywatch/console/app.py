@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import socket
 import threading
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
@@ -27,23 +26,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import StreamingResponse
 
 from config.site import SiteConfig
+from quaywatch.console import present
 from quaywatch.console.actions import ActionNotRecorded, ActionPublisher
 from quaywatch.console.auth import SESSION_COOKIE, RoleGuard, Session, SessionStore
-from quaywatch.console.board import Board
+from quaywatch.console.board import AlertEntry, Board
 from quaywatch.console.metrics import ConsoleMetrics
-from quaywatch.console.present import (
-    ACTION_LOG_ROLES,
-    ALERT_ROLES,
-    CONFIG_ROLES,
-    action_json,
-    alert_detail,
-    alert_summary,
-    camera_json,
-    live_state,
-)
 from quaywatch.console.snapshots import SnapshotRefused, SnapshotStore
 from quaywatch.console.users import Role, UserStore
-from streams.health import health_answer
+from streams.camera_health import CameraHealth
+from streams.health import Problem, health_answer
 from streams.messages import utc_now
 from streams.operator_actions import ActionKind, OperatorAction
 
@@ -81,7 +72,7 @@ class ConsoleParts:
     secure_cookies: bool = False
     stopping: threading.Event = field(default_factory=threading.Event)
     # The server's Kafka probe: None when healthy, else why not. Tests leave it out.
-    broker_problem: Callable[[], str | None] | None = None
+    broker_problem: Problem | None = None
 
 
 class ActionRequest(BaseModel):
@@ -105,10 +96,10 @@ def create_app(parts: ConsoleParts) -> FastAPI:
         return RoleGuard(parts.sessions, parts.users, *roles, basic_auth=basic_auth)
 
     anyone = Depends(guard(*Role))
-    alert_readers = Depends(guard(*ALERT_ROLES))
+    alert_readers = Depends(guard(*present.ALERT_ROLES))
     operators = Depends(guard(Role.operator))
-    action_log_readers = Depends(guard(*ACTION_LOG_ROLES))
-    config_readers = Depends(guard(*CONFIG_ROLES))
+    action_log_readers = Depends(guard(*present.ACTION_LOG_ROLES))
+    config_readers = Depends(guard(*present.CONFIG_ROLES))
     scrapers = Depends(guard(Role.engineer, Role.auditor, basic_auth=True))
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
@@ -180,18 +171,18 @@ def create_app(parts: ConsoleParts) -> FastAPI:
         return response
 
     @app.get("/api/me")
-    def me(session: Session = anyone) -> dict[str, object]:
-        return {
-            "name": session.user_name,
-            "role": session.role.value,
-            "expires_at": session.expires_at,
-            "site": parts.site.site.name or parts.site.site.id,
-            "may_act": session.role is Role.operator,
-        }
+    def me(session: Session = anyone) -> present.Viewer:
+        return present.Viewer(
+            name=session.user_name,
+            role=session.role,
+            expires_at=session.expires_at,
+            site=parts.site.site.name or parts.site.site.id,
+            may_act=session.role is Role.operator,
+        )
 
     @app.get("/api/cameras")
-    def cameras(session: Session = anyone) -> list[dict[str, object]]:
-        return [camera_json(health) for health in parts.board.cameras()]
+    def cameras(session: Session = anyone) -> list[CameraHealth]:
+        return parts.board.cameras()
 
     @app.get("/api/stream")
     async def stream(request: Request, session: Session = anyone) -> StreamingResponse:
@@ -204,25 +195,22 @@ def create_app(parts: ConsoleParts) -> FastAPI:
     # -- alerts ------------------------------------------------------------------------------
 
     @app.get("/api/alerts")
-    def alerts(session: Session = alert_readers) -> list[dict[str, object]]:
-        return [alert_summary(entry) for entry in parts.board.entries()]
+    def alerts(session: Session = alert_readers) -> list[present.AlertSummary]:
+        return [present.AlertSummary.model_validate(entry) for entry in parts.board.entries()]
 
     @app.get("/api/alerts/{alert_id}")
-    def alert(alert_id: str, session: Session = alert_readers) -> dict[str, object]:
-        entry = parts.board.entry(alert_id)
-        if entry is None:
-            raise HTTPException(404, detail=f"no alert {alert_id!r} on the alerts topic")
-        return alert_detail(entry)
+    def alert(alert_id: str, session: Session = alert_readers) -> present.AlertDetail:
+        return present.AlertDetail.model_validate(_entry(parts.board, alert_id))
 
     @app.post("/api/alerts/{alert_id}/actions", status_code=201)
     def act(
         alert_id: str, request: Request, body: ActionRequest, session: Session = operators
-    ) -> dict[str, object]:
+    ) -> present.ActionView:
         return _act(parts, alert_id, body, session, request)
 
     @app.get("/api/actions")
-    def actions(session: Session = action_log_readers) -> list[dict[str, object]]:
-        return [action_json(action) for action in parts.board.actions()]
+    def actions(session: Session = action_log_readers) -> list[present.ActionView]:
+        return [present.ActionView.model_validate(action) for action in parts.board.actions()]
 
     @app.get("/snapshots/{name:path}")
     def snapshot(name: str, session: Session = alert_readers) -> FileResponse:
@@ -240,17 +228,14 @@ def create_app(parts: ConsoleParts) -> FastAPI:
     # -- engineers and auditors --------------------------------------------------------------
 
     @app.get("/api/config")
-    def site_config(session: Session = config_readers) -> dict[str, object]:
-        return {
-            "site_id": parts.site.site.id,
-            "site_name": parts.site.site.name,
-            "config_hash": config_hash,
-            "cameras": [camera.id for camera in parts.site.cameras],
-            "zones": [
-                {"id": zone.id, "camera": zone.camera, "yard_blocks": list(zone.yard_blocks)}
-                for zone in parts.site.zones
-            ],
-        }
+    def site_config(session: Session = config_readers) -> present.SiteView:
+        return present.SiteView(
+            site_id=parts.site.site.id,
+            site_name=parts.site.site.name,
+            config_hash=config_hash,
+            cameras=[camera.id for camera in parts.site.cameras],
+            zones=[present.ZoneView.model_validate(zone) for zone in parts.site.zones],
+        )
 
     @app.get("/metrics")
     def metrics(session: Session = scrapers) -> Response:
@@ -261,14 +246,11 @@ def create_app(parts: ConsoleParts) -> FastAPI:
 
 def _act(
     parts: ConsoleParts, alert_id: str, body: ActionRequest, session: Session, request: Request
-) -> dict[str, object]:
+) -> present.ActionView:
     # JSON only: a cross-site form cannot send it without the browser asking first.
     if not request.headers.get("content-type", "").startswith("application/json"):
         raise HTTPException(415, detail="send the action as application/json")
-    kind = body.action
-    entry = parts.board.entry(alert_id)
-    if entry is None:
-        raise HTTPException(404, detail=f"no alert {alert_id!r} on the alerts topic")
+    entry = _entry(parts.board, alert_id)
     if body.revision > entry.alert.revision:
         raise HTTPException(
             409,
@@ -283,7 +265,7 @@ def _act(
         event_time=now,
         alert_id=alert_id,
         alert_revision=body.revision,
-        action=kind,
+        action=body.action,
         reason=body.reason,
         operator=session.user_name,
         role=session.role.value,
@@ -294,12 +276,19 @@ def _act(
     except ActionNotRecorded as error:
         raise HTTPException(503, detail=str(error)) from None
     parts.metrics.record_action(
-        kind,
+        body.action,
         alert_age_seconds=(now - entry.raised_at).total_seconds(),
         zone=entry.alert.zone_id,
         rule="+".join(entry.alert.rules) or "unknown",
     )
-    return action_json(published)
+    return present.ActionView.model_validate(published)
+
+
+def _entry(board: Board, alert_id: str) -> AlertEntry:
+    entry = board.entry(alert_id)
+    if entry is None:
+        raise HTTPException(404, detail=f"no alert {alert_id!r} on the alerts topic")
+    return entry
 
 
 async def _live_events(
@@ -326,8 +315,8 @@ async def _live_events(
             wake.clear()
             if parts.board.version != sent_version:
                 sent_version = parts.board.version
-                state = live_state(parts.board, session.role, config_hash)
-                yield f"event: state\ndata: {json.dumps(state)}\n\n"
+                state = present.LiveState.of(parts.board, session.role, config_hash)
+                yield f"event: state\ndata: {state.model_dump_json()}\n\n"
                 quiet = 0.0
                 await asyncio.sleep(PUSH_INTERVAL_SECONDS)
                 continue

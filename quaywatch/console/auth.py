@@ -66,16 +66,11 @@ class SessionStore:
     def close_user(self, user_name: str) -> None:
         """End every session of a user, e.g. one removed from the users file."""
         with self._lock:
-            for token in [t for t, s in self._sessions.items() if s.user_name == user_name]:
-                del self._sessions[token]
-
-    def expired(self, session: Session) -> bool:
-        return session.expires_at <= self._clock()
+            self._sessions = {t: s for t, s in self._sessions.items() if s.user_name != user_name}
 
     def _drop_expired(self) -> None:
         now = self._clock()
-        for token in [t for t, s in self._sessions.items() if s.expires_at <= now]:
-            del self._sessions[token]
+        self._sessions = {t: s for t, s in self._sessions.items() if s.expires_at > now}
 
 
 class RoleGuard:
@@ -87,11 +82,7 @@ class RoleGuard:
     """
 
     def __init__(
-        self,
-        sessions: SessionStore,
-        users: UserStore,
-        *roles: Role,
-        basic_auth: bool = False,
+        self, sessions: SessionStore, users: UserStore, *roles: Role, basic_auth: bool = False
     ) -> None:
         if not roles:
             raise ValueError("a guard needs at least one role; use the public list for none")

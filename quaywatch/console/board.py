@@ -44,6 +44,12 @@ _STATE_AFTER = {
 
 
 @dataclass(frozen=True)
+class Revision:
+    revision: int
+    severity: Severity
+
+
+@dataclass(frozen=True)
 class AlertEntry:
     """An alert as the console shows it: its latest revision and what operators did with it."""
 
@@ -51,6 +57,14 @@ class AlertEntry:
     raised_at: datetime  # event time of the first revision seen; the list sorts on it
     severities: dict[int, Severity]  # by revision
     actions: tuple[OperatorAction, ...]
+
+    @property
+    def revisions(self) -> list[Revision]:
+        return [Revision(*revision) for revision in sorted(self.severities.items())]
+
+    @property
+    def last_action(self) -> OperatorAction | None:
+        return self.actions[-1] if self.actions else None
 
     @property
     def upgraded_from(self) -> Severity | None:

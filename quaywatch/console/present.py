@@ -1,13 +1,18 @@
-"""What the browser gets: board entries as JSON, cut to what the viewer's role may see."""
+"""The console API's response models: declared once, read by attribute from the board, cut to
+what the viewer's role may see."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from quaywatch.console.board import AlertEntry, Board
+from pydantic import AliasGenerator, AliasPath, BaseModel, ConfigDict, Field, PlainSerializer
+
+from quaywatch.console.board import AlertState, Board, Revision
 from quaywatch.console.users import Role
+from streams.alerts import Alert, ContainerAtAlert, Severity
 from streams.camera_health import CameraHealth
-from streams.operator_actions import OperatorAction
+from streams.operator_actions import ActionKind
 
 # The auditor's action log on the live page; the full log is at /api/actions.
 LIVE_ACTION_LOG = 100
@@ -16,78 +21,112 @@ ALERT_ROLES = frozenset({Role.operator, Role.auditor})
 ACTION_LOG_ROLES = frozenset({Role.auditor})
 CONFIG_ROLES = frozenset({Role.engineer, Role.auditor})
 
-
-def alert_summary(entry: AlertEntry) -> dict[str, object]:
-    alert = entry.alert
-    upgraded_from = entry.upgraded_from
-    return {
-        "alert_id": alert.alert_id,
-        "revision": alert.revision,
-        "severity": alert.severity.value,
-        "state": entry.state.value,
-        "open": entry.state.open,
-        "reason": alert.reason,
-        "upgraded_from": upgraded_from.value if upgraded_from else None,
-        "raised_at": _time(entry.raised_at),
-        "zone_id": alert.zone_id,
-        "camera_id": alert.camera_id,
-        "yard_blocks": list(alert.yard_blocks),
-        "containers_in_zone": alert.containers_in_zone,
-        "snapshot_sha256": alert.snapshot_sha256,
-        "last_action": action_json(entry.actions[-1]) if entry.actions else None,
-    }
+# The console's own times have always reached the browser with a `+00:00` offset, not `Z`.
+Moment = Annotated[datetime, PlainSerializer(datetime.isoformat, return_type=str)]
 
 
-def alert_detail(entry: AlertEntry) -> dict[str, object]:
-    alert = entry.alert
-    return {
-        **alert_summary(entry),
-        "event_time": _time(alert.event_time),
-        "as_of": _time(alert.as_of),
-        "incident_id": alert.incident_id,
-        "access_event_ids": list(alert.access_event_ids),
-        "containers": [container.model_dump(mode="json") for container in alert.containers],
-        "config_hash": alert.config_hash,
-        "access_config_hash": alert.access_config_hash,
-        "revisions": [
-            {"revision": revision, "severity": severity.value}
-            for revision, severity in sorted(entry.severities.items())
-        ],
-        "actions": [action_json(action) for action in entry.actions],
-    }
+class View(BaseModel):
+    model_config = ConfigDict(frozen=True, from_attributes=True)
 
 
-def action_json(action: OperatorAction) -> dict[str, object]:
-    return {
-        "event_id": action.event_id,
-        "alert_id": action.alert_id,
-        "alert_revision": action.alert_revision,
-        "action": action.action.value,
-        "reason": action.reason,
-        "operator": action.operator,
-        "role": action.role,
-        "at": _time(action.event_time),
-    }
+class ActionView(View):
+    """An operator action as the action log and an alert's history show it."""
+
+    event_id: str
+    alert_id: str
+    alert_revision: int
+    action: ActionKind
+    reason: str
+    operator: str
+    role: str
+    at: Moment = Field(validation_alias="event_time")
 
 
-def camera_json(health: CameraHealth) -> dict[str, object]:
-    return health.model_dump(mode="json")
+def _alert_or_entry(name: str) -> str | AliasPath:
+    # A field named as one of the alert's is the latest revision's; the others are the board's.
+    return AliasPath("alert", name) if name in Alert.model_fields else name
 
 
-def live_state(board: Board, role: Role, config_hash: str) -> dict[str, object]:
+class AlertSummary(View):
+    """A row of the alert list, read from the board's AlertEntry."""
+
+    model_config = ConfigDict(alias_generator=AliasGenerator(validation_alias=_alert_or_entry))
+
+    alert_id: str
+    revision: int
+    severity: Severity
+    state: AlertState
+    open: bool = Field(validation_alias=AliasPath("state", "open"))
+    reason: str
+    upgraded_from: Severity | None = Field(description="Severity before the latest rise, if any")
+    raised_at: Moment = Field(description="Event time of the first revision seen")
+    zone_id: str
+    camera_id: str
+    yard_blocks: list[str]
+    containers_in_zone: int
+    snapshot_sha256: str | None
+    last_action: ActionView | None
+
+
+class AlertDetail(AlertSummary):
+    """An opened alert: its row, the evidence it rests on, its revisions and every action."""
+
+    event_time: Moment
+    as_of: Moment
+    incident_id: str
+    access_event_ids: list[str]
+    containers: list[ContainerAtAlert]
+    config_hash: str
+    access_config_hash: str
+    revisions: list[Revision]
+    actions: list[ActionView] = Field(description="Oldest first")
+
+
+class Viewer(View):
+    """Who is logged in, for the page header; `may_act` shows the action buttons."""
+
+    name: str
+    role: Role
+    expires_at: float = Field(description="Session end, in seconds since the epoch")
+    site: str = Field(description="The site's name, or its id when it has none")
+    may_act: bool
+
+
+class ZoneView(View):
+    id: str
+    camera: str
+    yard_blocks: list[str]
+
+
+class SiteView(View):
+    """The configuration the console runs, for engineers checking a deployment."""
+
+    site_id: str
+    site_name: str
+    config_hash: str
+    cameras: list[str] = Field(description="Camera ids")
+    zones: list[ZoneView]
+
+
+# Left out of a push, rather than sent empty, when the viewer's role may not see it.
+_UNSEEN = Field(default=None, exclude_if=lambda value: value is None)
+
+
+class LiveState(View):
     """One push of the live page: everything it shows, cut to the role."""
-    state: dict[str, object] = {
-        "version": board.version,
-        "cameras": [camera_json(health) for health in board.cameras()],
-    }
-    if role in ALERT_ROLES:
-        state["alerts"] = [alert_summary(entry) for entry in board.entries()]
-    if role in ACTION_LOG_ROLES:
-        state["actions"] = [action_json(action) for action in board.actions()[:LIVE_ACTION_LOG]]
-    if role in CONFIG_ROLES:
-        state["config_hash"] = config_hash
-    return state
 
+    version: int = Field(description="The board's version; it grows with every change")
+    cameras: list[CameraHealth]
+    alerts: list[AlertSummary] | None = _UNSEEN
+    actions: list[ActionView] | None = _UNSEEN
+    config_hash: str | None = _UNSEEN
 
-def _time(moment: datetime) -> str:
-    return moment.isoformat()
+    @classmethod
+    def of(cls, board: Board, role: Role, config_hash: str) -> LiveState:
+        return cls(
+            version=board.version,
+            cameras=board.cameras(),
+            alerts=board.entries() if role in ALERT_ROLES else None,
+            actions=board.actions()[:LIVE_ACTION_LOG] if role in ACTION_LOG_ROLES else None,
+            config_hash=config_hash if role in CONFIG_ROLES else None,
+        )

@@ -27,15 +27,9 @@ class SnapshotStore:
                 f"snapshot name {name[:80]!r}: expected 64 lower-case hex digits (a SHA-256)"
             )
         root = self.root.resolve()
-        for candidate in self._candidates(sha256):
-            # The name check already rules out '..' and '/'; resolving and checking containment
-            # also refuses a symlink in the store that points elsewhere.
-            resolved = candidate.resolve()
-            if not resolved.is_relative_to(root):
-                raise SnapshotRefused(f"snapshot {sha256} resolves outside {root}")
-            if resolved.is_file():
-                return resolved
-        return None
-
-    def _candidates(self, sha256: str) -> list[Path]:
-        return [self.root / f"{sha256}.jpg"]
+        # The name check already rules out '..' and '/'; resolving and checking containment
+        # also refuses a symlink in the store that points elsewhere.
+        resolved = (self.root / f"{sha256}.jpg").resolve()
+        if not resolved.is_relative_to(root):
+            raise SnapshotRefused(f"snapshot {sha256} resolves outside {root}")
+        return resolved if resolved.is_file() else None

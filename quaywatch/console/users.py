@@ -35,6 +35,10 @@ class User(BaseModel):
     password_hash: str = Field(description="argon2id hash in PHC string form")
 
 
+class UsersFile(BaseModel):
+    users: dict[str, User]
+
+
 def users_path(data_dir: Path) -> Path:
     return data_dir / "console" / "users.json"
 
@@ -53,9 +57,8 @@ class UserStore:
         if not self.path.exists():
             return {}
         try:
-            raw = json.loads(self.path.read_text())
-            return {name: User.model_validate(entry) for name, entry in raw["users"].items()}
-        except (OSError, ValueError, KeyError, TypeError) as error:
+            return UsersFile.model_validate_json(self.path.read_text()).users
+        except (OSError, ValueError) as error:
             raise UserError(f"{self.path}: not a readable users file: {error}") from error
 
     def add(self, name: str, role: Role, password: str) -> User:
@@ -95,7 +98,7 @@ class UserStore:
 
     def _write(self, users: dict[str, User]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        body = {"users": {name: user.model_dump(mode="json") for name, user in users.items()}}
+        body = UsersFile(users=users).model_dump(mode="json")
         # Write then rename, so a running console never reads half a file; 0600 because the
         # hashes are still worth guessing against.
         handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".users.")

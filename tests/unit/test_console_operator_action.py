@@ -12,6 +12,7 @@ import pytest
 from config.kafka import Kafka
 from quaywatch.console.actions import ActionNotRecorded, ActionPublisher
 from streams.operator_actions import ActionKind, OperatorAction
+from tests.unit.test_console_board import make_action
 
 SCHEMA_PATH = Path(__file__).parents[2] / "streams" / "schemas" / "operator-action.v1.json"
 
@@ -24,17 +25,8 @@ def validator() -> jsonschema.Draft202012Validator:
 
 
 def acknowledgement() -> OperatorAction:
-    return OperatorAction.create(
-        event_id="a1",
-        event_time=datetime(2026, 3, 1, 2, 14, tzinfo=UTC),
-        alert_id="alert-7",
-        alert_revision=2,
-        action=ActionKind.acknowledge,
-        reason="guard on the way to block Q3",
-        operator="olga",
-        role="operator",
-        console_id="cr1",
-    )
+    at = datetime(2026, 3, 1, 2, 14, tzinfo=UTC)
+    return make_action("alert-7", ActionKind.acknowledge, revision=2, at=at, event_id="a1")
 
 
 def test_a_published_action_validates_against_the_schema(

@@ -7,6 +7,7 @@ import hashlib
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 from argon2 import PasswordHasher
@@ -24,7 +25,7 @@ from quaywatch.console.board import Board
 from quaywatch.console.snapshots import SnapshotStore
 from quaywatch.console.users import Role, UserStore, users_path
 from streams.alerts import Severity
-from tests.unit.test_console_board import make_alert
+from tests.unit.test_console_board import T0, make_alert
 
 PASSWORD = "long enough password"
 SNAPSHOT = b"\xff\xd8\xff\xe0 evidence \xff\xd9"
@@ -105,9 +106,15 @@ def concrete_path(path: str) -> str:
     return re.sub(r"{(\w+)(:\w+)?}", lambda match: values[match.group(1)], path)
 
 
-def guarded_requests(app_routes: list) -> list[tuple[str, str, frozenset[Role]]]:
-    """(method, path, roles) of every route outside the public list; fails on an unguarded one."""
-    requests: list[tuple[str, str, frozenset[Role]]] = []
+class GuardedRequest(NamedTuple):
+    method: str
+    path: str
+    roles: frozenset[Role]  # the roles it admits
+
+
+def guarded_requests(app_routes: list) -> list[GuardedRequest]:
+    """Every route outside the public list, once per method; fails on an unguarded one."""
+    requests: list[GuardedRequest] = []
     for route in app_routes:
         if isinstance(route, Mount):
             assert route.path in PUBLIC_ROUTES, f"mount {route.path} is not in the public list"
@@ -119,7 +126,7 @@ def guarded_requests(app_routes: list) -> list[tuple[str, str, frozenset[Role]]]
         assert guards, f"{route.path} is neither public nor guarded by a role"
         roles = frozenset.intersection(*(guard.roles for guard in guards))
         for method in sorted(route.methods - {"HEAD"}):
-            requests.append((method, concrete_path(route.path), roles))
+            requests.append(GuardedRequest(method, concrete_path(route.path), roles))
     return requests
 
 
@@ -142,6 +149,65 @@ def test_every_route_is_public_or_refuses_no_session_and_the_wrong_role(
                 refused_somewhere += 1
                 assert response.status_code == 403, f"{method} {path} as {role}: {response}"
     assert refused_somewhere >= 8, "too few role refusals checked to be trusted"
+
+
+def test_every_json_route_declares_the_shape_of_its_answer_in_the_openapi_schema(
+    client: TestClient,
+) -> None:
+    paths = client.app.openapi()["paths"]  # type: ignore[attr-defined]
+    answers = {
+        f"{method} {path}": next(
+            response for code, response in operation["responses"].items() if code.startswith("2")
+        )
+        for path, operations in paths.items()
+        if path.startswith("/api/") and path != "/api/stream"  # the stream pushes LiveState
+        for method, operation in operations.items()
+    }
+    assert len(answers) >= 6, "the schema lists too few JSON routes to be trusted"
+    for route, answer in answers.items():
+        body = answer["content"]["application/json"]["schema"]
+        assert "$ref" in body.get("items", body), f"{route} answers an undeclared shape: {body}"
+
+
+def test_an_alert_reads_with_the_keys_and_times_the_browser_has_always_had(
+    client: TestClient,
+) -> None:
+    cookie = {SESSION_COOKIE: session_cookie(client, "operator")}
+    summary = client.get("/api/alerts", cookies=cookie).json()[0]
+    detail = client.get("/api/alerts/a", cookies=cookie).json()
+    assert list(summary) == [
+        "alert_id",
+        "revision",
+        "severity",
+        "state",
+        "open",
+        "reason",
+        "upgraded_from",
+        "raised_at",
+        "zone_id",
+        "camera_id",
+        "yard_blocks",
+        "containers_in_zone",
+        "snapshot_sha256",
+        "last_action",
+    ]
+    assert list(detail)[len(summary) :] == [
+        "event_time",
+        "as_of",
+        "incident_id",
+        "access_event_ids",
+        "containers",
+        "config_hash",
+        "access_config_hash",
+        "revisions",
+        "actions",
+    ]
+    assert {key: detail[key] for key in summary} == summary
+    assert (summary["raised_at"], detail["as_of"]) == (T0.isoformat(), T0.isoformat())
+    assert summary["raised_at"].endswith("+00:00")
+    assert detail["revisions"] == [{"revision": 1, "severity": "critical"}]
+    assert detail["containers"][0]["discharged_at"] == "2026-03-01T00:00:00Z"
+    assert (summary["last_action"], detail["actions"]) == (None, [])
 
 
 def test_public_routes_answer_without_a_session(client: TestClient) -> None:
