@@ -94,12 +94,12 @@ def test_a_restarted_engine_publishes_only_the_revisions_still_missing() -> None
     assert after.on_access(access_event("quay-q3", SEEN, "inc-1")) == []
 
 
-def test_settled_cases_are_forgotten_but_still_deduplicated() -> None:
+def test_settled_episodes_are_forgotten_but_still_deduplicated() -> None:
     e = engine()
     box_in_yard(e)
     e.on_access(access_event("quay-q3", SEEN, "inc-1"))
     e.on_container_event(selection(3600))
     assert e.revise() == []
     assert e.settle() == 1
-    assert e.open_cases == {}
+    assert e.open_episodes == {}
     assert e.on_access(access_event("quay-q3", SEEN, "inc-1")) == []
