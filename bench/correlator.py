@@ -9,7 +9,6 @@ kafka-python records/s over the same access topic.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -18,8 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from kafka import KafkaConsumer, TopicPartition  # noqa: E402
-
+from bench.support import night_size, raw_consume  # noqa: E402
 from config.kafka import Kafka  # noqa: E402
 from streams.broker.embedded import EmbeddedBroker  # noqa: E402
 from streams.correlator.loop import Correlator  # noqa: E402
@@ -28,25 +26,8 @@ from streams.topics import create_topics  # noqa: E402
 from tests.fixtures.port_story import port_night, produce, story_site  # noqa: E402
 
 
-def raw_consume(kafka: Kafka, total: int) -> float:
-    """Records/s of a bare kafka-python consumer reading the access topic from the start."""
-    reader = KafkaConsumer(bootstrap_servers=kafka.bootstrap_servers)
-    reader.assign([TopicPartition(kafka.topic("access"), p) for p in range(kafka.partitions)])
-    reader.seek_to_beginning()
-    count, started = 0, time.perf_counter()
-    while count < total:
-        count += sum(len(r) for r in reader.poll(timeout_ms=500, max_records=1000).values())
-    elapsed = time.perf_counter() - started
-    reader.close()
-    return count / elapsed
-
-
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--containers", type=int, default=100_000)
-    parser.add_argument("--incidents", type=int, default=5_000)
-    parser.add_argument("--blocks", type=int, default=200)
-    args = parser.parse_args()
+    args = night_size(__doc__, containers=100_000, incidents=5_000, blocks=200)
 
     night = port_night(7, args.containers, args.incidents, blocks=args.blocks)
     container_events = [e for e in night if e.schema_name == "container-event"]
@@ -85,7 +66,7 @@ def main() -> int:
             if sample.name == "quaywatch_correlator_alerts_total"
         )
         correlator.close()
-        raw = raw_consume(kafka, len(access_events))
+        raw = raw_consume(kafka, ["access"], len(access_events), max_records=1000)
     print(
         json.dumps(
             {

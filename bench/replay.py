@@ -10,7 +10,6 @@ chain verification. Prints JSON.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -19,8 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from kafka import KafkaConsumer, TopicPartition  # noqa: E402
-
+from bench.support import night_size, raw_consume  # noqa: E402
 from config.kafka import Kafka  # noqa: E402
 from streams.audit.records import TimeRange, read_log  # noqa: E402
 from streams.audit.replay import compare, histories, replay_alerts  # noqa: E402
@@ -30,17 +28,14 @@ from streams.chain import ChainedProducer  # noqa: E402
 from streams.kafka import producer  # noqa: E402
 from streams.terminal.events import ContainerEvent  # noqa: E402
 from streams.topics import create_topics  # noqa: E402
-from tests.fixtures.port_story import port_night, story_site  # noqa: E402
+from tests.fixtures.port_story import destination, port_night, story_site  # noqa: E402
 
 
 def publish(kafka: Kafka, events: list) -> None:
     client = ChainedProducer(producer(kafka, linger_ms=20, batch_size=256 * 1024), "bench")
     futures = []
     for event in events:
-        if isinstance(event, ContainerEvent):
-            topic, key = "terminal", event.container_number
-        else:
-            topic, key = "access", event.zone_id
+        topic, key = destination(event)
         futures.append(client.send(kafka.topic(topic), key, event.stamped()))
     client.flush()
     for future in futures:
@@ -48,31 +43,8 @@ def publish(kafka: Kafka, events: list) -> None:
     client.close()
 
 
-def raw_consume(kafka: Kafka, total: int) -> float:
-    """Records/s of a bare kafka-python consumer reading access and terminal from the start."""
-    reader = KafkaConsumer(bootstrap_servers=kafka.bootstrap_servers)
-    reader.assign(
-        [
-            TopicPartition(kafka.topic(name), p)
-            for name in ("access", "terminal")
-            for p in range(kafka.partitions)
-        ]
-    )
-    reader.seek_to_beginning()
-    count, started = 0, time.perf_counter()
-    while count < total:
-        count += sum(len(r) for r in reader.poll(timeout_ms=500, max_records=5000).values())
-    elapsed = time.perf_counter() - started
-    reader.close()
-    return count / elapsed
-
-
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--containers", type=int, default=20_000)
-    parser.add_argument("--incidents", type=int, default=3_000)
-    parser.add_argument("--blocks", type=int, default=100)
-    args = parser.parse_args()
+    args = night_size(__doc__, containers=20_000, incidents=3_000, blocks=100)
     events = port_night(
         seed=7, containers=args.containers, incidents=args.incidents, blocks=args.blocks
     )
@@ -84,7 +56,7 @@ def main() -> int:
         publish(kafka, events)
         window = TimeRange(started_at, datetime.now(UTC) + timedelta(seconds=1))
 
-        raw_per_s = raw_consume(kafka, len(events))
+        raw_per_s = raw_consume(kafka, ["access", "terminal"], len(events), max_records=5000)
 
         started = time.perf_counter()
         log = read_log(kafka, ["access", "terminal", "alerts"])

@@ -21,10 +21,11 @@ from streams.alerts import ContainerCondition
 from streams.correlator.classify import (
     CONDITION_RANK,
     MAX_LISTED_CONTAINERS,
+    AssessedContainer,
     ZonePicture,
-    condition_of,
+    assess,
 )
-from streams.correlator.table import ContainerState, ContainerTable
+from streams.correlator.table import ContainerTable
 
 # A fresh-unload window ends at discharged_at + window; the condition compares
 # `moment - discharged_at <= window`, which rounds differently within a few ulps of that
@@ -36,27 +37,28 @@ WINDOW_END_MARGIN_S = 1e-3
 class BlockSnapshot:
     """The containers standing in one yard block at `moment`, by condition."""
 
-    __slots__ = ("yard_block", "moment", "standing", "by_condition", "stale")
+    __slots__ = ("yard_block", "moment", "containers", "by_condition", "stale")
 
     def __init__(self, yard_block: str) -> None:
         self.yard_block = yard_block
         self.moment: float | None = None
-        self.standing: dict[str, tuple[ContainerCondition, ContainerState]] = {}
+        self.containers: dict[str, AssessedContainer] = {}  # by container number
         self.by_condition: dict[ContainerCondition, list[str]] = {c: [] for c in CONDITION_RANK}
         self.stale: set[str] = set()  # containers with facts recorded since the last move
 
-    def place(self, number: str, entry: tuple[ContainerCondition, ContainerState] | None) -> None:
+    def place(self, number: str, assessed: AssessedContainer | None) -> None:
         """Put the container under its condition, or take it out of the block (None)."""
-        before = self.standing.get(number)
-        if before is not None and (entry is None or entry[0] is not before[0]):
-            numbers = self.by_condition[before[0]]
+        before = self.containers.get(number)
+        moved = assessed is None or before is None or assessed.condition is not before.condition
+        if before is not None and moved:
+            numbers = self.by_condition[before.condition]
             del numbers[bisect_left(numbers, number)]
-        if entry is None:
-            self.standing.pop(number, None)
+        if assessed is None:
+            self.containers.pop(number, None)
             return
-        if before is None or entry[0] is not before[0]:
-            insort(self.by_condition[entry[0]], number)
-        self.standing[number] = entry
+        if moved:
+            insort(self.by_condition[assessed.condition], number)
+        self.containers[number] = assessed
 
 
 class YardBlockView:
@@ -72,13 +74,13 @@ class YardBlockView:
     def picture(self, yard_blocks: Iterable[str], moment: float) -> ZonePicture:
         """The containers standing in any of the blocks as known at `moment`."""
         snapshots = [self.snapshot(block, moment) for block in sorted(set(yard_blocks))]
-        first: dict[ContainerCondition, list[ContainerState]] = {}
+        first: dict[ContainerCondition, list[AssessedContainer]] = {}
         counts: dict[ContainerCondition, int] = {}
         for condition in CONDITION_RANK:
-            lists = [(s.by_condition[condition], s.standing) for s in snapshots]
+            lists = [(s.by_condition[condition], s.containers) for s in snapshots]
             count = sum(len(numbers) for numbers, _ in lists)
             if count:
-                first[condition] = _first_states(lists)
+                first[condition] = _first_assessed(lists)
                 counts[condition] = count
         return ZonePicture(first, counts)
 
@@ -94,7 +96,7 @@ class YardBlockView:
         snapshot.stale = set()
         snapshot.moment = moment
         for number in changed:
-            snapshot.place(number, self._judge(number, yard_block, moment))
+            snapshot.place(number, self._assess(number, yard_block, moment))
         return snapshot
 
     def _changed(self, snapshot: BlockSnapshot, moment: float) -> set[str]:
@@ -112,13 +114,11 @@ class YardBlockView:
         )
         return changed
 
-    def _judge(
-        self, number: str, yard_block: str, moment: float
-    ) -> tuple[ContainerCondition, ContainerState] | None:
+    def _assess(self, number: str, yard_block: str, moment: float) -> AssessedContainer | None:
         state = self.table.state_as_of(number, moment)
         if not state.in_terminal or state.yard_block != yard_block:
             return None
-        return condition_of(state, moment, self.correlation), state
+        return assess(state, moment, self.correlation)
 
     def _recorded(self, number: str, yard_blocks: set[str]) -> None:
         # A fact visible before a snapshot's moment changes what it should show.
@@ -128,13 +128,13 @@ class YardBlockView:
                 snapshot.stale.add(number)
 
 
-def _first_states(
-    lists: list[tuple[list[str], dict[str, tuple[ContainerCondition, ContainerState]]]],
-) -> list[ContainerState]:
-    """The first states by container number over blocks' sorted number lists."""
+def _first_assessed(
+    lists: list[tuple[list[str], dict[str, AssessedContainer]]],
+) -> list[AssessedContainer]:
+    """The first containers by number over blocks' sorted number lists."""
     if len(lists) == 1:
-        numbers, standing = lists[0]
-        return [standing[n][1] for n in numbers[:MAX_LISTED_CONTAINERS]]
+        numbers, containers = lists[0]
+        return [containers[n] for n in numbers[:MAX_LISTED_CONTAINERS]]
     # A container stands in one block at a time, so the lists are disjoint.
-    merged = heapq.merge(*(zip(numbers, repeat(standing)) for numbers, standing in lists))
-    return [standing[n][1] for n, standing in islice(merged, MAX_LISTED_CONTAINERS)]
+    merged = heapq.merge(*(zip(numbers, repeat(containers)) for numbers, containers in lists))
+    return [containers[n] for n, containers in islice(merged, MAX_LISTED_CONTAINERS)]

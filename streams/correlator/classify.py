@@ -33,21 +33,29 @@ CONDITION_RANK = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class AssessedContainer:
+    """A container's state as of one moment, and the condition it is in then."""
+
+    condition: ContainerCondition
+    state: ContainerState
+
+
 @dataclass(frozen=True)
 class Verdict:
     severity: Severity
     reason: str
-    listed: tuple[tuple[ContainerCondition, ContainerState], ...]
+    listed: tuple[AssessedContainer, ...]
     containers_in_zone: int
-
-    def same_as(self, other: Verdict | None) -> bool:
-        """Whether a revision is due: only a change of severity or reason is news to operators."""
-        return other is not None and (self.severity, self.reason) == (other.severity, other.reason)
 
     @property
     def containers(self) -> tuple[ContainerAtAlert, ...]:
         # Built only for verdicts that are published: most points re-judged change nothing.
-        return tuple(describe(state, condition) for condition, state in self.listed)
+        return tuple(describe(assessed) for assessed in self.listed)
+
+
+def assess(state: ContainerState, moment: float, correlation: Correlation) -> AssessedContainer:
+    return AssessedContainer(condition_of(state, moment, correlation), state)
 
 
 def condition_of(
@@ -73,7 +81,7 @@ class ZonePicture:
     """The containers in a zone's yard blocks at one moment, as far as a verdict looks at them:
     per condition the first few by container number, and how many there are."""
 
-    first: Mapping[ContainerCondition, Sequence[ContainerState]]
+    first: Mapping[ContainerCondition, Sequence[AssessedContainer]]
     counts: Mapping[ContainerCondition, int]
 
     @property
@@ -85,14 +93,15 @@ class ZonePicture:
         cls, containers: Iterable[ContainerState], moment: float, correlation: Correlation
     ) -> ZonePicture:
         """The picture of every container given: the plain way, one condition at a time."""
-        grouped: dict[ContainerCondition, list[ContainerState]] = {}
+        grouped: dict[ContainerCondition, list[AssessedContainer]] = {}
         for state in containers:
-            grouped.setdefault(condition_of(state, moment, correlation), []).append(state)
-        for states in grouped.values():
-            states.sort(key=lambda state: state.container_number)
+            assessed = assess(state, moment, correlation)
+            grouped.setdefault(assessed.condition, []).append(assessed)
+        for group in grouped.values():
+            group.sort(key=lambda assessed: assessed.state.container_number)
         return cls(
-            first={c: states[:MAX_LISTED_CONTAINERS] for c, states in grouped.items()},
-            counts={c: len(states) for c, states in grouped.items()},
+            first={c: group[:MAX_LISTED_CONTAINERS] for c, group in grouped.items()},
+            counts={c: len(group) for c, group in grouped.items()},
         )
 
 
@@ -112,7 +121,7 @@ def judge(
 ) -> Verdict:
     """The verdict for a person in `zone_id`, next to the containers `picture` shows."""
 
-    def group(condition: ContainerCondition) -> tuple[Sequence[ContainerState], int]:
+    def group(condition: ContainerCondition) -> tuple[Sequence[AssessedContainer], int]:
         return picture.first.get(condition, ()), picture.counts.get(condition, 0)
 
     waiting, waiting_count = group(ContainerCondition.selected_not_inspected)
@@ -125,19 +134,19 @@ def judge(
         severity = Severity.suppressed
         reason = (
             f"{where} during the customs inspection of {_numbers(inspecting, inspecting_count)} "
-            f"(started {_clock(inspecting[0].inspection_started_at)}): expected presence"
+            f"(started {_clock(inspecting[0].state.inspection_started_at)}): expected presence"
         )
     elif waiting:
         severity = Severity.critical
         reason = (
             f"{where} next to {_numbers(waiting, waiting_count)}, selected by customs "
-            f"{_clock(waiting[0].selected_at)} and not yet inspected"
+            f"{_clock(waiting[0].state.selected_at)} and not yet inspected"
         )
     elif fresh:
         severity = Severity.high
         reason = (
             f"{where} next to {_numbers(fresh, fresh_count)}, "
-            f"discharged {_clock(fresh[0].discharged_at)}, "
+            f"discharged {_clock(fresh[0].state.discharged_at)}, "
             f"within {correlation.fresh_unload_minutes:g} min of unloading"
         )
     elif total:
@@ -150,17 +159,18 @@ def judge(
         severity = Severity.medium
         reason = f"{where}: restricted zone; no containers in its yard blocks"
     ranked = (
-        (condition, state)
+        assessed
         for condition in CONDITION_RANK  # most worrying first
-        for state in picture.first.get(condition, ())
+        for assessed in picture.first.get(condition, ())
     )
     return Verdict(severity, reason, tuple(islice(ranked, MAX_LISTED_CONTAINERS)), total)
 
 
-def describe(state: ContainerState, condition: ContainerCondition) -> ContainerAtAlert:
+def describe(assessed: AssessedContainer) -> ContainerAtAlert:
+    state = assessed.state
     return _described(
         state.container_number,
-        condition,
+        assessed.condition,
         state.yard_block,
         state.yard_position,
         state.discharged_at,
@@ -197,8 +207,8 @@ def _described(
     )
 
 
-def _numbers(states: Sequence[ContainerState], count: int, most: int = 3) -> str:
-    numbers = [s.container_number for s in states[:most]]
+def _numbers(group: Sequence[AssessedContainer], count: int, most: int = 3) -> str:
+    numbers = [assessed.state.container_number for assessed in group[:most]]
     more = f" and {count - most} more" if count > most else ""
     return ", ".join(numbers) + more
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 from collections.abc import Hashable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from config.correlation import Correlation
@@ -41,6 +42,19 @@ from streams.terminal.events import ContainerEvent
 
 def alert_id_for(incident_id: str) -> str:
     return "alert-" + hashlib.sha256(incident_id.encode()).hexdigest()[:24]
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    """The episode judged at one event time: what a revision as of then would say."""
+
+    as_of: float
+    verdict: Verdict
+    rules: tuple[AccessRule, ...]
+
+    @property
+    def standing(self) -> Standing:
+        return Standing(self.verdict.severity, self.verdict.reason, self.rules)
 
 
 class CorrelationEngine:
@@ -60,12 +74,12 @@ class CorrelationEngine:
         self.zone_yard_blocks = dict(zone_yard_blocks or {})
         self.table = table or ContainerTable()
         self.view = YardBlockView(self.table, correlation)
-        self.open_cases: dict[str, Episode] = {}
+        self.open_episodes: dict[str, Episode] = {}
         self.settled: dict[str, int] = {}  # alert id -> last published revision
         # Per zone, by seen_at: the open episodes and always the latest one, settled or not,
         # which the next incident may still join.
         self._zone_episodes: dict[str, list[Episode]] = {}
-        self._cases_by_block: dict[str, set[str]] = {}
+        self._episodes_by_block: dict[str, set[str]] = {}
         self._due: set[str] = set()
 
     @classmethod
@@ -83,9 +97,9 @@ class CorrelationEngine:
         blocks = {fact.yard_block} if fact.yard_block else set()
         blocks |= self.table.blocks_of(event.container_number)
         for block in blocks:
-            for alert_id in self._cases_by_block.get(block, ()):
-                case = self.open_cases[alert_id]
-                if fact.visible_at <= case.last_seen_at + self.correlation.grace_seconds:
+            for alert_id in self._episodes_by_block.get(block, ()):
+                episode = self.open_episodes[alert_id]
+                if fact.visible_at <= episode.last_seen_at + self.correlation.grace_seconds:
                     self._due.add(alert_id)
 
     def on_access(self, event: AccessEvent, position: Hashable | None = None) -> list[Alert]:
@@ -100,7 +114,7 @@ class CorrelationEngine:
                 return []
             self._reopen(episode)
             return self.revisions_due(episode)
-        if index < len(episodes) or alert_id in self.open_cases or alert_id in self.settled:
+        if index < len(episodes) or alert_id in self.open_episodes or alert_id in self.settled:
             # Before the zone's latest episode and not part of one: read again after a restart
             # (its episode long settled) or a straggler; later phases of an incident whose
             # alert stands also raise nothing new.
@@ -113,11 +127,11 @@ class CorrelationEngine:
 
     def on_published(self, alert: Alert) -> None:
         """Learn a revision from the alerts topic (ours or another instance's)."""
-        case = self.open_cases.get(alert.alert_id) or self._latest_with_id(alert)
-        if case is not None:
-            case.learn(alert)
+        episode = self.open_episodes.get(alert.alert_id) or self._latest_with_id(alert)
+        if episode is not None:
+            episode.learn(alert)
             if alert.alert_id in self.settled:
-                self.settled[alert.alert_id] = case.published_revision
+                self.settled[alert.alert_id] = episode.published_revision
             return
         if alert.alert_id in self.settled:
             self.settled[alert.alert_id] = max(self.settled[alert.alert_id], alert.revision)
@@ -128,64 +142,66 @@ class CorrelationEngine:
     # -- decisions ----------------------------------------------------------------------------
 
     def revise(self) -> list[Alert]:
-        """Revisions due on cases touched by news since the last call."""
+        """Revisions due on episodes touched by news since the last call."""
         # In event-time order: the yard block views then move forward in small steps.
-        cases = sorted((self.open_cases[a] for a in self._due), key=_in_time)
+        episodes_due = sorted((self.open_episodes[a] for a in self._due), key=_in_time)
         self._due = set()
-        return [alert for case in cases for alert in self.revisions_due(case)]
+        return [alert for episode in episodes_due for alert in self.revisions_due(episode)]
 
-    def timeline(self, case: Episode) -> list[tuple[float, Verdict, tuple[AccessRule, ...]]]:
-        """Every distinct (verdict, rules) of the episode since its last published revision,
-        at the event time it became due."""
-        since = case.seen_at if case.published_as_of is None else case.published_as_of
-        until = case.last_seen_at + self.correlation.grace_seconds
-        news = self.table.change_points(case.yard_blocks, since, until)
-        points = sorted({since, *news, *(t for t in case.rule_times() if since < t <= until)})
-        sequence: list[tuple[float, Verdict, tuple[AccessRule, ...]]] = []
+    def timeline(self, episode: Episode) -> list[Judgement]:
+        """Every distinct standing of the episode since its last published revision, judged at
+        the event time it became due."""
+        since = episode.seen_at if episode.published_as_of is None else episode.published_as_of
+        until = episode.last_seen_at + self.correlation.grace_seconds
+        news = self.table.change_points(episode.yard_blocks, since, until)
+        points = sorted({since, *news, *(t for t in episode.rule_times() if since < t <= until)})
+        sequence: list[Judgement] = []
+        last: Standing | None = None
         for point in points:
-            picture = self.view.picture(case.yard_blocks, point)
-            verdict = judge(case.zone_id, case.yard_blocks, picture, self.correlation)
-            rules = case.rules_at(point)
-            if not sequence or not (verdict.same_as(sequence[-1][1]) and rules == sequence[-1][2]):
-                sequence.append((point, verdict, rules))
+            picture = self.view.picture(episode.yard_blocks, point)
+            verdict = judge(episode.zone_id, episode.yard_blocks, picture, self.correlation)
+            judgement = Judgement(point, verdict, episode.rules_at(point))
+            if (standing := judgement.standing) != last:
+                sequence.append(judgement)
+                last = standing
         return sequence
 
-    def revisions_due(self, case: Episode) -> list[Alert]:
+    def revisions_due(self, episode: Episode) -> list[Alert]:
         alerts = []
         # The first entry is the last published point judged again: when news arrived out of
         # event-time order and changed it, the alert must not stay wrong, so it goes out too.
-        for point, verdict, rules in self.timeline(case):
-            standing: Standing = (verdict.severity, verdict.reason, rules)
-            if standing == case.published:
+        for judgement in self.timeline(episode):
+            standing = judgement.standing
+            if standing == episode.published:
                 continue
-            because = _because(case.published, standing, point)
-            revision = case.published_revision + 1
-            alerts.append(self.alert(case, revision, point, verdict, rules, because))
-            case.published, case.published_revision, case.published_as_of = (
+            because = _because(episode.published, standing, judgement.as_of)
+            revision = episode.published_revision + 1
+            alerts.append(self.alert(episode, revision, judgement, because))
+            episode.published, episode.published_revision, episode.published_as_of = (
                 standing,
                 revision,
-                point,
+                judgement.as_of,
             )
         if alerts:
-            case.published_up_to(alerts[-1].as_of.timestamp())
+            episode.published_up_to(alerts[-1].as_of.timestamp())
         return alerts
 
     def settle(self) -> int:
-        """Forget the details of cases whose grace period the terminal news has passed."""
+        """Forget the details of episodes whose grace period the terminal news has passed."""
         horizon = self.table.latest_visible_at - self.correlation.grace_seconds
         settled = [
             c
-            for c in self.open_cases.values()
+            for c in self.open_episodes.values()
             if c.last_seen_at < horizon and c.alert_id not in self._due
         ]
-        for case in settled:
-            del self.open_cases[case.alert_id]
-            for block in case.yard_blocks:
-                self._cases_by_block[block].discard(case.alert_id)
-            self.settled[case.alert_id] = case.published_revision
-            episodes = self._zone_episodes[case.zone_id]
-            if episodes[-1] is not case:  # the latest stays: the next incident may join it
-                episodes.remove(case)
+        for episode in settled:
+            del self.open_episodes[episode.alert_id]
+            for block in episode.yard_blocks:
+                self._episodes_by_block[block].discard(episode.alert_id)
+            self.settled[episode.alert_id] = episode.published_revision
+            episodes = self._zone_episodes[episode.zone_id]
+            if episodes[-1] is not episode:  # the latest stays: the next incident may join it
+                episodes.remove(episode)
         return len(settled)
 
     def held_positions(self) -> Iterator[Hashable]:
@@ -202,57 +218,58 @@ class CorrelationEngine:
 
     def alert(
         self,
-        case: Episode,
+        episode: Episode,
         revision: int,
-        point: float,
-        verdict: Verdict,
-        rules: tuple[AccessRule, ...],
+        judgement: Judgement,
         revised_because: str,
     ) -> Alert:
+        point, verdict = judgement.as_of, judgement.verdict
         return Alert.create(
-            event_id=f"{case.alert_id}:r{revision}",
-            event_time=datetime.fromtimestamp(case.seen_at, UTC),
-            alert_id=case.alert_id,
+            event_id=f"{episode.alert_id}:r{revision}",
+            event_time=datetime.fromtimestamp(episode.seen_at, UTC),
+            alert_id=episode.alert_id,
             revision=revision,
             severity=verdict.severity,
             reason=verdict.reason,
             revised_because=None if revision == 1 else revised_because,
             as_of=datetime.fromtimestamp(point, UTC),
-            site_id=case.site_id,
-            zone_id=case.zone_id,
-            camera_id=case.camera_id,
-            yard_blocks=list(case.yard_blocks),
-            incident_id=case.incident_id,
-            access_event_ids=case.access_event_ids_at(point),
-            rules=list(rules),
-            last_seen_at=datetime.fromtimestamp(case.last_seen_at_or_before(point), UTC),
+            site_id=episode.site_id,
+            zone_id=episode.zone_id,
+            camera_id=episode.camera_id,
+            yard_blocks=list(episode.yard_blocks),
+            incident_id=episode.incident_id,
+            access_event_ids=episode.access_event_ids_at(point),
+            rules=list(judgement.rules),
+            last_seen_at=datetime.fromtimestamp(episode.last_seen_at_or_before(point), UTC),
             containers=list(verdict.containers),
             containers_in_zone=verdict.containers_in_zone,
-            snapshot_sha256=case.snapshot_sha256,
-            access_config_hash=case.access_config_hash,
+            snapshot_sha256=episode.snapshot_sha256,
+            access_config_hash=episode.access_config_hash,
             config_hash=self.config_hash,
         )
 
-    def _open(self, case: Episode) -> None:
-        self.open_cases[case.alert_id] = case
-        for block in case.yard_blocks:
-            self._cases_by_block.setdefault(block, set()).add(case.alert_id)
-        episodes = self._zone_episodes.setdefault(case.zone_id, [])
-        index = bisect.bisect_right([e.seen_at for e in episodes], case.seen_at)
-        episodes.insert(index, case)
+    def _open(self, episode: Episode) -> None:
+        self._track(episode)
+        episodes = self._zone_episodes.setdefault(episode.zone_id, [])
+        index = bisect.bisect_right([e.seen_at for e in episodes], episode.seen_at)
+        episodes.insert(index, episode)
         # Episodes before the latest that had settled were kept only as the latest.
         for earlier in episodes[:-1]:
-            if earlier.alert_id not in self.open_cases:
+            if earlier.alert_id not in self.open_episodes:
                 episodes.remove(earlier)
 
-    def _reopen(self, case: Episode) -> None:
+    def _reopen(self, episode: Episode) -> None:
         """A join brings a settled latest episode back: its grace period now runs longer."""
-        if case.alert_id in self.open_cases:
+        if episode.alert_id in self.open_episodes:
             return
-        self.settled.pop(case.alert_id, None)
-        self.open_cases[case.alert_id] = case
-        for block in case.yard_blocks:
-            self._cases_by_block.setdefault(block, set()).add(case.alert_id)
+        self.settled.pop(episode.alert_id, None)
+        self._track(episode)
+
+    def _track(self, episode: Episode) -> None:
+        """Count the episode open, and touched by news about its yard blocks."""
+        self.open_episodes[episode.alert_id] = episode
+        for block in episode.yard_blocks:
+            self._episodes_by_block.setdefault(block, set()).add(episode.alert_id)
 
     def _latest_with_id(self, alert: Alert) -> Episode | None:
         latest = self.episode_of(alert.zone_id)
@@ -260,15 +277,15 @@ class CorrelationEngine:
 
 
 def _because(was: Standing | None, now: Standing, point: float) -> str:
-    if was is None or (was[0], was[1]) != (now[0], now[1]):
-        before = was[0] if was else None
-        return f"terminal news visible at {_clock(point)} (was {before}, now {now[0]})"
-    added = ", ".join(rule for rule in now[2] if rule not in was[2])
+    if was is None or (was.severity, was.reason) != (now.severity, now.reason):
+        before = was.severity if was else None
+        return f"terminal news visible at {_clock(point)} (was {before}, now {now.severity})"
+    added = ", ".join(rule for rule in now.rules if rule not in was.rules)
     return f"{added} fired in the zone at {_clock(point)}"
 
 
-def _in_time(case: Episode) -> tuple[float, str]:
-    return case.seen_at, case.alert_id
+def _in_time(episode: Episode) -> tuple[float, str]:
+    return episode.seen_at, episode.alert_id
 
 
 def _clock(moment: float) -> str:

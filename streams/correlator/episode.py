@@ -19,8 +19,31 @@ from detectors.events import AccessPhase, AccessRule
 from streams.access import AccessEvent
 from streams.alerts import Alert, Severity
 
-# What an operator reads off a revision; a revision is due only when this changes.
-Standing = tuple[Severity, str, tuple[AccessRule, ...]]
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """What an operator reads off a revision; a revision is due only when this changes."""
+
+    severity: Severity
+    reason: str
+    rules: tuple[AccessRule, ...]
+
+
+# Ordered by time first: the episode keeps both lists sorted and reads them as of a moment.
+@dataclass(frozen=True, slots=True, order=True)
+class SeenAccessEvent:
+    """An access event a revision lists: one per incident, its first event seen."""
+
+    seen_at: float
+    event_id: str
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class FirstFiring:
+    """When a rule first fired in the episode."""
+
+    fired_at: float
+    rule: AccessRule
 
 
 @dataclass(eq=False)  # one episode is one alert: identity, not equal fields
@@ -34,12 +57,10 @@ class Episode:
     seen_at: float
     snapshot_sha256: str | None
     access_config_hash: str
-    # (event time, access event id): one per incident, its first event seen.
-    access_events: list[tuple[float, str]] = field(default_factory=list)
+    access_events: list[SeenAccessEvent] = field(default_factory=list)
     # Event times of every access event, sorted: the episode lasts while these keep coming.
     sightings: list[float] = field(default_factory=list)
-    # (event time, rule) of the first firing of each rule.
-    rule_firsts: list[tuple[float, AccessRule]] = field(default_factory=list)
+    first_firings: list[FirstFiring] = field(default_factory=list)
     published_revision: int = 0
     published: Standing | None = None
     published_as_of: float | None = None
@@ -89,15 +110,15 @@ class Episode:
     def add(self, event: AccessEvent, position: Hashable | None = None) -> bool:
         """Take in an access event of the episode; False when it was already in."""
         moment = event.event_time.timestamp()
-        if any(event_id == event.event_id for _, event_id in self.access_events):
+        if any(seen.event_id == event.event_id for seen in self.access_events):
             return False  # read again after a restart
         # An incident counts once, by its start; its updates and end only say the zone is busy.
         first_of_episode = not self.access_events
         if event.phase is AccessPhase.start or first_of_episode:
-            self.access_events.append((moment, event.event_id))
+            self.access_events.append(SeenAccessEvent(moment, event.event_id))
         bisect.insort(self.sightings, moment)
-        if all(rule != event.rule for _, rule in self.rule_firsts):
-            self.rule_firsts.append((moment, event.rule))
+        if all(first.rule != event.rule for first in self.first_firings):
+            self.first_firings.append(FirstFiring(moment, event.rule))
         if self.unreflected_from is None and (
             self.published_as_of is None or moment > self.published_as_of
         ):
@@ -109,18 +130,20 @@ class Episode:
         if alert.revision <= self.published_revision:
             return
         self.published_revision = alert.revision
-        self.published = (alert.severity, alert.reason, tuple(alert.rules))
+        self.published = Standing(alert.severity, alert.reason, tuple(alert.rules))
         self.published_as_of = alert.as_of.timestamp()
-        known = {event_id for _, event_id in self.access_events}
+        known = {seen.event_id for seen in self.access_events}
         # What it lists was seen by `as_of`; the episode's start stands in for the exact times.
-        self.access_events += [(self.seen_at, i) for i in alert.access_event_ids if i not in known]
+        self.access_events += [
+            SeenAccessEvent(self.seen_at, i) for i in alert.access_event_ids if i not in known
+        ]
         self.access_events.sort()
         last_seen = alert.last_seen_at.timestamp() if alert.last_seen_at else self.seen_at
         bisect.insort(self.sightings, last_seen)
         for rule in alert.rules:
-            if all(rule != known_rule for _, known_rule in self.rule_firsts):
-                self.rule_firsts.append((self.seen_at, rule))
-        self.rule_firsts.sort()
+            if all(rule != first.rule for first in self.first_firings):
+                self.first_firings.append(FirstFiring(self.seen_at, rule))
+        self.first_firings.sort()
 
     def published_up_to(self, as_of: float) -> None:
         if as_of >= self.last_seen_at:
@@ -129,13 +152,13 @@ class Episode:
     # -- the episode as of a moment ---------------------------------------------------------
 
     def rules_at(self, moment: float) -> tuple[AccessRule, ...]:
-        return tuple(rule for first, rule in self.rule_firsts if first <= moment)
+        return tuple(first.rule for first in self.first_firings if first.fired_at <= moment)
 
     def rule_times(self) -> list[float]:
-        return [first for first, _ in self.rule_firsts]
+        return [first.fired_at for first in self.first_firings]
 
     def access_event_ids_at(self, moment: float) -> list[str]:
-        return [event_id for seen, event_id in self.access_events if seen <= moment]
+        return [seen.event_id for seen in self.access_events if seen.seen_at <= moment]
 
     def last_seen_at_or_before(self, moment: float) -> float:
         index = bisect.bisect_right(self.sightings, moment)

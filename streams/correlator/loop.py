@@ -151,7 +151,7 @@ class Correlator:
         for partition, behind in lag(self.access).items():
             self.metrics.consumer_lag.labels(str(partition)).set(behind)
         self.metrics.containers.set(len(self.engine.table))
-        self.metrics.open_alerts.set(len(self.engine.open_cases))
+        self.metrics.open_alerts.set(len(self.engine.open_episodes))
 
     def close(self) -> None:
         self.access.close()

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
+from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,15 +16,16 @@ from config.correlation import Correlation
 from config.kafka import Kafka
 from streams.alerts import Alert, Severity
 from streams.correlator.engine import alert_id_for
-from streams.correlator.loop import Correlator
 from streams.kafka import producer
 from streams.terminal.events import ContainerActivity as Did
 from tests.fixtures.port_story import (
+    LATE,
+    OLD,
     STORY_START,
     access_event,
     container_event,
-    container_number,
-    minutes,
+    correlating,
+    night_yard,
     produce,
     story_site,
 )
@@ -33,7 +34,6 @@ pytestmark = pytest.mark.integration
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "streams" / "schemas"
 NIGHT = STORY_START
-SELECTED, INSPECTED, RELEASED, FRESH, LATE, TOO_LATE = (container_number(n) for n in range(6))
 
 
 def read_alerts(kafka: Kafka, expected_ids: set[str], timeout_s: float = 30) -> list[Alert]:
@@ -63,20 +63,6 @@ def last_revisions(alerts: list[Alert]) -> dict[str, Alert]:
 
 def test_port_night_stories_end_in_the_right_alerts(kafka_settings: Kafka) -> None:
     site = story_site(kafka_settings, correlation=Correlation(grace_seconds=120))
-    long_ago = NIGHT - timedelta(days=1)
-    yard = [
-        container_event(SELECTED, Did.discharged, long_ago, "B0"),
-        container_event(SELECTED, Did.selected_for_inspection, NIGHT - minutes(90)),
-        container_event(INSPECTED, Did.discharged, long_ago, "B1"),
-        container_event(INSPECTED, Did.selected_for_inspection, NIGHT - minutes(90)),
-        container_event(INSPECTED, Did.seal_removed, NIGHT - minutes(10)),
-        container_event(RELEASED, Did.discharged, NIGHT - minutes(60), "B2"),
-        container_event(RELEASED, Did.selected_for_scan, NIGHT - minutes(40)),
-        container_event(RELEASED, Did.released, NIGHT - minutes(20)),
-        container_event(FRESH, Did.discharged, NIGHT - minutes(120), "B3"),
-        container_event(LATE, Did.discharged, long_ago, "B4"),
-        container_event(TOO_LATE, Did.discharged, long_ago, "B5"),
-    ]
     people = {
         "selected": access_event("zone-B0", NIGHT, "selected", ["B0"]),
         "inspection": access_event("zone-B1", NIGHT, "inspection", ["B1"]),
@@ -87,12 +73,8 @@ def test_port_night_stories_end_in_the_right_alerts(kafka_settings: Kafka) -> No
         "no-containers": access_event("zone-B6", NIGHT, "no-containers", []),
     }
     client = producer(kafka_settings)
-    produce(client, kafka_settings, yard + list(people.values()))
-    correlator = Correlator(site, group_id=f"{kafka_settings.topic_prefix}correlator")
-    stop = threading.Event()
-    worker = threading.Thread(target=correlator.run, args=(stop,))
-    worker.start()
-    try:
+    produce(client, kafka_settings, night_yard() + list(people.values()))
+    with closing(client), correlating(site):
         first = read_alerts(kafka_settings, {alert_id_for(i) for i in people})
         # Customs news about the two quiet blocks, reported after the person was seen:
         # 30 s later (inside the 120 s grace period) and 200 s later (outside it).
@@ -101,18 +83,11 @@ def test_port_night_stories_end_in_the_right_alerts(kafka_settings: Kafka) -> No
             kafka_settings,
             [
                 container_event(LATE, Did.selected_for_inspection, NIGHT + timedelta(seconds=30)),
-                container_event(
-                    TOO_LATE, Did.selected_for_inspection, NIGHT + timedelta(seconds=200)
-                ),
+                container_event(OLD, Did.selected_for_inspection, NIGHT + timedelta(seconds=200)),
             ],
         )
         time.sleep(2)  # several loop turns
         alerts = read_alerts(kafka_settings, {alert_id_for(i) for i in people})
-    finally:
-        stop.set()
-        worker.join(timeout=30)
-        correlator.close()
-        client.close()
 
     latest = last_revisions(alerts)
     severity = {incident: latest[alert_id_for(incident)].severity for incident in people}

@@ -1,0 +1,39 @@
+"""What the benches share: the size of the night they run, and the bare kafka-python reading
+each figure is held against."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Sequence
+
+from kafka import KafkaConsumer, TopicPartition
+
+from config.kafka import Kafka
+
+
+def night_size(
+    description: str | None, containers: int, incidents: int, blocks: int
+) -> argparse.Namespace:
+    """How large a made-up port night the bench runs: the defaults given, or the command line's."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--containers", type=int, default=containers)
+    parser.add_argument("--incidents", type=int, default=incidents)
+    parser.add_argument("--blocks", type=int, default=blocks)
+    return parser.parse_args()
+
+
+def raw_consume(kafka: Kafka, topics: Sequence[str], total: int, max_records: int) -> float:
+    """Records/s of a bare kafka-python consumer reading `topics` from the start."""
+    reader = KafkaConsumer(bootstrap_servers=kafka.bootstrap_servers)
+    reader.assign(
+        [TopicPartition(kafka.topic(name), p) for name in topics for p in range(kafka.partitions)]
+    )
+    reader.seek_to_beginning()
+    count, started = 0, time.perf_counter()
+    while count < total:
+        polled = reader.poll(timeout_ms=500, max_records=max_records)
+        count += sum(len(records) for records in polled.values())
+    elapsed = time.perf_counter() - started
+    reader.close()
+    return count / elapsed
