@@ -17,9 +17,9 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from zoneinfo import ZoneInfo
 
-from pydantic import ValidationError
 from pydifact.exceptions import MissingImplementationWarning
 from pydifact.segmentcollection import Interchange
 from pydifact.segments import Segment
@@ -31,9 +31,11 @@ from streams.terminal.events import (
     Classifier,
     ContainerActivity,
     ContainerEvent,
+    FeedError,
     FeedItem,
     FeedSource,
     Rejected,
+    judge,
 )
 from streams.terminal.yard import yard_block_of
 
@@ -43,7 +45,7 @@ STOWAGE_CELL = "147"
 CCYYMMDDHHMM = "203"
 
 
-class CoarriError(ValueError):
+class CoarriError(FeedError):
     """Something in a COARRI that cannot become a container event; the text is the reason."""
 
 
@@ -94,17 +96,10 @@ def read_coarri(
             continue
         for number, group in enumerate(groups, start=1):
             where = f"{location} container {number}"
-            try:
-                items.append(
-                    _container_event(group, recorded_at, zone, reference, message, yard_areas)
-                )
-            except CoarriError as error:
-                items.append(
-                    Rejected(f"COARRI {where}: {error}", _serialize(group.segments), where)
-                )
-            except ValidationError as error:
-                reason = f"COARRI {where}: not a valid container event: {error.errors()[0]['msg']}"
-                items.append(Rejected(reason, _serialize(group.segments), where))
+            build = partial(
+                _container_event, group, recorded_at, zone, reference, message, yard_areas
+            )
+            items.append(judge(build, _serialize(group.segments), where, f"COARRI {where}: "))
     return items
 
 
