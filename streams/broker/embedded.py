@@ -30,6 +30,7 @@ from typing import IO
 log = logging.getLogger(__name__)
 
 HOST = "127.0.0.1"
+KAFKA_PORT = 9092  # Kafka's usual port, where clients look by default
 BUCKET = "tansu"
 STOP_TIMEOUT_S = 10.0
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -178,6 +179,14 @@ class EmbeddedBroker:
     def running(self) -> bool:
         children = [c for c in (self._tansu, self._nanio) if c is not None]
         return bool(children) and all(child.running() for child in children)
+
+    def check_running(self) -> None:
+        """Raise BrokerError, with the last output of the process that went, unless both run."""
+        if self._tansu is None:
+            raise BrokerError("the broker is not started")
+        for child in (self._tansu, self._nanio):
+            if child is not None and not child.running():
+                raise child.exited_error("serving")
 
     def start(self) -> EmbeddedBroker:
         """Start storage and broker, and return once a Kafka client gets metadata from it."""
