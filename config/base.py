@@ -9,8 +9,12 @@ from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 IDENTIFIER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$"
 Identifier = Annotated[str, Field(pattern=IDENTIFIER_PATTERN, description="Letters, digits, _ . -")]
-Pixel = Annotated[int, Field(ge=0, le=16384)]
+MAX_IMAGE_SIDE = 16384  # pixels, for frame sizes and the points drawn on frames
+ImageSide = Annotated[int, Field(gt=0, le=MAX_IMAGE_SIDE)]
+Pixel = Annotated[int, Field(ge=0, le=MAX_IMAGE_SIDE)]
 Point = Annotated[tuple[Pixel, Pixel], Field(description="x, y in pixels of the camera image")]
+# Text that must say something; the loader words its error "expected a non-empty text".
+NonEmptyText = Annotated[str, Field(min_length=1)]
 # An area of a box or of motion in the camera image, in square pixels.
 SquarePixels = Annotated[int, Field(ge=0)]
 # A model's score, or a threshold on it: 0 to 1.
