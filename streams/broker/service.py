@@ -1,7 +1,9 @@
 """The embedded broker as a service: started with the project's topics, run until asked to stop.
 
-broker = EmbeddedBroker(data_dir=Path(".data/broker"), port=site_port(site.kafka))
-serve(broker, site.kafka, ready=print)  # returns after SIGINT or SIGTERM
+It takes over SIGINT and SIGTERM while it runs, so it belongs in a process's main thread:
+
+    broker = EmbeddedBroker(data_dir=Path(".data/broker"), port=site_port(site.kafka))
+    serve(broker, site.kafka, ready=print)  # returns after SIGINT or SIGTERM
 """
 
 from __future__ import annotations
