@@ -4,26 +4,23 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import (
-    Field,
-)
+from pydantic import Field
 
-from config.base import Identifier, Strict
+from config.base import Identifier, ImageSide, NonEmptyText, Strict
 
 
 class Resolution(Strict):
     """A frame size in pixels."""
 
-    width: int = Field(gt=0, le=16384, title="Width", description="Frame width in pixels")
-    height: int = Field(gt=0, le=16384, title="Height", description="Frame height in pixels")
+    width: ImageSide = Field(title="Width", description="Frame width in pixels")
+    height: ImageSide = Field(title="Height", description="Frame height in pixels")
 
 
 class Camera(Strict):
     """One camera (or recorded file) a worker watches."""
 
     id: Identifier = Field(title="Camera id", description="Unique id, used as the Kafka key")
-    source: str = Field(
-        min_length=1,
+    source: NonEmptyText = Field(
         title="Source",
         description="rtsp://, http(s):// URL, or a video file path (relative to the config file)",
     )

@@ -2,31 +2,26 @@
 
 from __future__ import annotations
 
-from pydantic import (
-    Field,
-)
+from pydantic import Field
 
-from config.base import Identifier, Strict
+from config.base import Identifier, Margin, Period, Strict
 
 
 class Correlation(Strict):
     """Time windows the correlator classifies access events with."""
 
-    fresh_unload_minutes: float = Field(
+    fresh_unload_minutes: Period = Field(
         default=240,
-        gt=0,
         title="Fresh unload window",
         description="Minutes after discharge a container counts as freshly unloaded",
     )
-    grace_seconds: float = Field(
+    grace_seconds: Margin = Field(
         default=120,
-        ge=0,
         title="Grace period",
         description="Seconds late terminal events may still revise an alert",
     )
-    regroup_seconds: float = Field(
+    regroup_seconds: Margin = Field(
         default=300,
-        ge=0,
         le=3600,
         title="Regroup window",
         description="An access incident in a zone whose latest alert saw someone less than this "

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import (
-    Field,
-)
+from pydantic import Field
 
-from config.base import Strict
+from config.base import Score, SquarePixels, Strict
 
 
 class ModelBackend(StrEnum):
@@ -36,10 +34,8 @@ class Detector(Strict):
     image_size: int = Field(
         default=640, ge=32, le=4096, multiple_of=32, title="Image size", description="Model input"
     )
-    confidence: float = Field(
+    confidence: Score = Field(
         default=0.25,
-        ge=0,
-        le=1,
         title="Model confidence",
         description="Lowest score the model reports (zones filter further)",
     )
@@ -51,9 +47,8 @@ class Detector(Strict):
     motion_gate: bool = Field(
         default=True, title="Motion gate", description="Run the model only where things move"
     )
-    motion_min_area: int = Field(
+    motion_min_area: SquarePixels = Field(
         default=600,
-        ge=0,
         title="Motion area",
         description="Square pixels of change below which a frame counts as still",
     )

@@ -5,17 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import (
-    Field,
-    SecretStr,
-    ValidationInfo,
-    field_validator,
-)
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 
-from config.base import Strict
+from config.base import Period, Strict
 
 SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+# A PEM file; config.loading takes a relative path from the config file's folder.
+PemFile = Path | None
+TLS_FILES = ("ssl_cafile", "ssl_certfile", "ssl_keyfile")
+
+
+def _pem(holds: str) -> str:
+    return f"{holds} (PEM), relative to the config file"
 
 
 class Kafka(Strict):
@@ -40,9 +42,8 @@ class Kafka(Strict):
     replication_factor: int = Field(
         default=1, ge=1, le=10, title="Replication", description="Replicas per topic created"
     )
-    retention_hours: float | None = Field(
+    retention_hours: Period | None = Field(
         default=None,
-        gt=0,
         title="Retention",
         description="Hours records are kept in each topic created (retention.ms); empty keeps "
         "the broker's default. Audits replay from the topics, so keep it at least as long as "
@@ -51,20 +52,12 @@ class Kafka(Strict):
     security_protocol: SecurityProtocol = Field(
         default="PLAINTEXT", title="Security protocol", description="As kafka-python names it"
     )
-    ssl_cafile: Path | None = Field(
-        default=None,
-        title="CA file",
-        description="CA certificate (PEM), relative to the config file",
+    ssl_cafile: PemFile = Field(default=None, title="CA file", description=_pem("CA certificate"))
+    ssl_certfile: PemFile = Field(
+        default=None, title="Client certificate", description=_pem("Client certificate")
     )
-    ssl_certfile: Path | None = Field(
-        default=None,
-        title="Client certificate",
-        description="Client certificate (PEM), relative to the config file",
-    )
-    ssl_keyfile: Path | None = Field(
-        default=None,
-        title="Client key",
-        description="Client private key (PEM), relative to the config file",
+    ssl_keyfile: PemFile = Field(
+        default=None, title="Client key", description=_pem("Client private key")
     )
     sasl_mechanism: SaslMechanism | None = Field(
         default=None,
@@ -74,9 +67,7 @@ class Kafka(Strict):
     )
     sasl_username: str | None = Field(default=None, title="SASL user", description="SASL user")
     sasl_password: SecretStr | None = Field(
-        default=None,
-        title="SASL password",
-        description="SASL password; prefer sasl_password_env",
+        default=None, title="SASL password", description="SASL password; prefer sasl_password_env"
     )
     sasl_password_env: str | None = Field(
         default=None,

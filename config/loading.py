@@ -21,6 +21,7 @@ from ruamel.yaml.scalarbool import ScalarBoolean
 
 from config.base import IDENTIFIER_PATTERN
 from config.errors import describe_error
+from config.kafka import TLS_FILES
 from config.site import SiteConfig, id_reference_errors
 
 # A source with a scheme (rtsp://, http://, https://, file://) is a URL and is left alone.
@@ -79,7 +80,7 @@ def resolve_paths(site: SiteConfig, base: Path) -> SiteConfig:
         detector = detector.model_copy(update={"model": str(absolute(detector.model))})
     tls = {
         name: absolute(value)
-        for name in ("ssl_cafile", "ssl_certfile", "ssl_keyfile")
+        for name in TLS_FILES
         if (value := getattr(site.kafka, name)) is not None
     }
     return site.model_copy(

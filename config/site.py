@@ -11,11 +11,7 @@ import json
 from pathlib import Path
 from typing import Any, Self
 
-from pydantic import (
-    Field,
-    PrivateAttr,
-    field_validator,
-)
+from pydantic import Field, PrivateAttr, field_validator
 
 from config.base import Identifier, SectionError, Strict
 from config.cameras import Camera, Resolution

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import (
-    Field,
-)
+from pydantic import Field
 
-from config.base import Identifier, Port, Strict
+from config.base import Identifier, NonEmptyText, Port, Strict
 
 
 class FeedFormat(StrEnum):
@@ -21,8 +19,7 @@ class FeedFormat(StrEnum):
 class YardArea(Strict):
     """Yard positions (a pattern) that lie in one yard block."""
 
-    pattern: str = Field(
-        min_length=1,
+    pattern: NonEmptyText = Field(
         title="Position pattern",
         description="Shell pattern over yard positions, e.g. 'Q3*' for positions in block Q3",
     )

@@ -5,13 +5,9 @@ from __future__ import annotations
 from datetime import time
 from enum import StrEnum
 
-from pydantic import (
-    Field,
-    ValidationInfo,
-    field_validator,
-)
+from pydantic import Field, ValidationInfo, field_validator
 
-from config.base import Identifier, LocalTime, Point, Strict
+from config.base import Identifier, LocalTime, Period, Point, Score, SquarePixels, Strict
 
 
 class Weekday(StrEnum):
@@ -91,9 +87,7 @@ class Zone(Strict):
     id: Identifier = Field(title="Zone id", description="Unique id, used as the Kafka key")
     camera: Identifier = Field(title="Camera", description="Id of the camera that sees it")
     polygon: list[Point] = Field(
-        min_length=3,
-        title="Polygon",
-        description="Corners in pixels of the camera image, in order",
+        min_length=3, title="Polygon", description="Corners in pixels of the camera image, in order"
     )
     yard_blocks: list[Identifier] = Field(
         default_factory=list,
@@ -106,12 +100,11 @@ class Zone(Strict):
         title="Object classes",
         description="Classes (after detector.class_aliases) that trigger the zone",
     )
-    min_score: float = Field(
-        default=0.4, ge=0, le=1, title="Minimum score", description="Detections below are ignored"
+    min_score: Score = Field(
+        default=0.4, title="Minimum score", description="Detections below are ignored"
     )
-    min_area: int = Field(
+    min_area: SquarePixels = Field(
         default=400,
-        ge=0,
         title="Minimum area",
         description="Boxes smaller than this many square pixels are ignored",
     )
@@ -127,9 +120,8 @@ class Zone(Strict):
         title="Inertia",
         description="Analysed frames a track must be in (or out) before entry (or exit) counts",
     )
-    loitering_seconds: float | None = Field(
+    loitering_seconds: Period | None = Field(
         default=None,
-        gt=0,
         title="Loitering",
         description="Seconds a track stays inside before a loitering event fires",
     )

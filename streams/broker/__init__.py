@@ -1,1 +1,1 @@
-"""The embedded Kafka-protocol broker (Tansu) and the conditional-write shim of its storage."""
+"""The embedded Kafka-protocol broker (Tansu), the shim of its storage, and it as a service."""

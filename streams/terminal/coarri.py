@@ -17,9 +17,9 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from zoneinfo import ZoneInfo
 
-from pydantic import ValidationError
 from pydifact.exceptions import MissingImplementationWarning
 from pydifact.segmentcollection import Interchange
 from pydifact.segments import Segment
@@ -31,9 +31,11 @@ from streams.terminal.events import (
     Classifier,
     ContainerActivity,
     ContainerEvent,
+    FeedError,
     FeedItem,
     FeedSource,
     Rejected,
+    judge,
 )
 from streams.terminal.yard import yard_block_of
 
@@ -43,7 +45,7 @@ STOWAGE_CELL = "147"
 CCYYMMDDHHMM = "203"
 
 
-class CoarriError(ValueError):
+class CoarriError(FeedError):
     """Something in a COARRI that cannot become a container event; the text is the reason."""
 
 
@@ -64,6 +66,16 @@ class CoarriMessage:
     trailer: Segment
 
 
+@dataclass(frozen=True)
+class Reading:
+    """What every container of one interchange is read with: its header and the site's settings."""
+
+    reference: str  # sender:control reference, where each container's source event id starts
+    recorded_at: datetime  # UNB preparation time, in UTC
+    zone: ZoneInfo  # the site's time zone: EDIFACT times carry no offset
+    yard_areas: Sequence[YardArea]
+
+
 def read_coarri(
     text: str, yard_areas: Sequence[YardArea] = (), timezone: str = "UTC"
 ) -> list[FeedItem]:
@@ -77,8 +89,12 @@ def read_coarri(
             warnings.simplefilter("ignore", SyntaxWarning)
             interchange = Interchange.from_str(text)
             messages = _messages(interchange.segments)
-            recorded_at = _interchange_time(interchange, zone)
-            reference = f"{interchange.sender}:{interchange.control_reference}"
+            reading = Reading(
+                reference=f"{interchange.sender}:{interchange.control_reference}",
+                recorded_at=_interchange_time(interchange, zone),
+                zone=zone,
+                yard_areas=yard_areas,
+            )
     except Exception as error:  # pydifact raises IndexError, AssertionError... on broken syntax
         return [Rejected(f"EDIFACT unreadable: {type(error).__name__}: {error}", text)]
     if not messages:
@@ -94,17 +110,8 @@ def read_coarri(
             continue
         for number, group in enumerate(groups, start=1):
             where = f"{location} container {number}"
-            try:
-                items.append(
-                    _container_event(group, recorded_at, zone, reference, message, yard_areas)
-                )
-            except CoarriError as error:
-                items.append(
-                    Rejected(f"COARRI {where}: {error}", _serialize(group.segments), where)
-                )
-            except ValidationError as error:
-                reason = f"COARRI {where}: not a valid container event: {error.errors()[0]['msg']}"
-                items.append(Rejected(reason, _serialize(group.segments), where))
+            build = partial(_container_event, group, message, reading)
+            items.append(judge(build, _serialize(group.segments), where, f"COARRI {where}: "))
     return items
 
 
@@ -177,12 +184,7 @@ def _serialize(segments: list[Segment]) -> str:
 
 
 def _container_event(
-    group: ContainerGroup,
-    recorded_at: datetime,
-    zone: ZoneInfo,
-    reference: str,
-    message: CoarriMessage,
-    yard_areas: Sequence[YardArea],
+    group: ContainerGroup, message: CoarriMessage, reading: Reading
 ) -> ContainerEvent:
     eqd = group.segments[0]
     if _text(eqd.elements, 0) != "CN":
@@ -203,25 +205,25 @@ def _container_event(
     )
     for segment in group.segments[1:]:
         if segment.tag == "DTM" and _text(_component(segment.elements, 0), 0) == ACTUAL_DISCHARGE:
-            discharged_at = _dtm_203(_component(segment.elements, 0), zone)
+            discharged_at = _dtm_203(_component(segment.elements, 0), reading.zone)
         elif segment.tag == "LOC" and _text(segment.elements, 0) == STOWAGE_CELL:
             position = _text(_component(segment.elements, 1), 0) or None
     if discharged_at is None:
         raise CoarriError(f"{container_number}: no DTM+403 actual discharge time")
     full_empty = _text(eqd.elements, 5)
     size_type = _text(_component(eqd.elements, 2), 0) or None
-    source_event_id = f"{reference}:{message.reference}:{container_number}"
+    source_event_id = f"{reading.reference}:{message.reference}:{container_number}"
     return ContainerEvent.create(
         event_id="coarri:" + hashlib.sha256(source_event_id.encode()).hexdigest()[:32],
         event_time=discharged_at,
-        recorded_at=recorded_at,
+        recorded_at=reading.recorded_at,
         container_number=container_number,
         activity=ContainerActivity.discharged,
         classifier=Classifier.actual,
         source=FeedSource.coarri,
         source_event_id=source_event_id,
         yard_position=position,
-        yard_block=yard_block_of(position, yard_areas),
+        yard_block=yard_block_of(position, reading.yard_areas),
         iso_equipment_code=size_type,
         empty={"4": True, "5": False}.get(full_empty),
         vessel_voyage=voyage or None,

@@ -14,43 +14,16 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-
-from pydantic import ValidationError
+from functools import partial
 
 from config.terminal import YardArea
 from streams.terminal.container_numbers import checked_container_number
-from streams.terminal.dcsa_schema import equipment_event_error
-from streams.terminal.events import (
-    Classifier,
-    ContainerActivity,
-    ContainerEvent,
-    FeedItem,
-    FeedSource,
-    Rejected,
-)
+from streams.terminal.dcsa_schema import ACTIVITIES, CLASSIFIERS, V3_ONLY, equipment_event_error
+from streams.terminal.events import ContainerEvent, FeedError, FeedItem, FeedSource, Rejected, judge
 from streams.terminal.yard import yard_block_of
 
-ACTIVITIES = {
-    "LOAD": ContainerActivity.loaded,
-    "DISC": ContainerActivity.discharged,
-    "GTIN": ContainerActivity.gated_in,
-    "GTOT": ContainerActivity.gated_out,
-    "STUF": ContainerActivity.stuffed,
-    "STRP": ContainerActivity.stripped,
-    "PICK": ContainerActivity.picked_up,
-    "DROP": ContainerActivity.dropped_off,
-    "INSP": ContainerActivity.seal_inspected,
-    "RMVD": ContainerActivity.seal_removed,
-    "RSEA": ContainerActivity.resealed,
-    "CUSS": ContainerActivity.selected_for_scan,
-    "CUSI": ContainerActivity.selected_for_inspection,
-    "CUSR": ContainerActivity.released,
-}
-V3_ONLY = {"CUSS", "CUSI", "CUSR"}
-CLASSIFIERS = {"ACT": Classifier.actual, "PLN": Classifier.planned, "EST": Classifier.estimated}
 
-
-class DcsaError(ValueError):
+class DcsaError(FeedError):
     """An event that cannot become a container event; the message is the dead-letter reason."""
 
 
@@ -102,12 +75,8 @@ def convert(
     facility_code: str = "",
 ) -> FeedItem:
     """One parsed DCSA event (2.2 plain or 3.0 metadata/payload) to a container event."""
-    try:
-        return _container_event(event, raw, yard_areas, facility_code)
-    except DcsaError as error:
-        return Rejected(str(error), raw, location)
-    except ValidationError as error:  # a value the message model refuses, e.g. an odd code
-        return Rejected(f"not a valid container event: {error.errors()[0]['msg']}", raw, location)
+    build = partial(_container_event, event, raw, yard_areas, facility_code)
+    return judge(build, raw, location)
 
 
 def _container_event(

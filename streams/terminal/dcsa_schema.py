@@ -1,4 +1,4 @@
-"""The DCSA Track & Trace 2.2 equipment-event schema, loaded from the spec shipped in specs/dcsa."""
+"""What DCSA Track & Trace defines: equipment event codes, and the 2.2 schema from specs/dcsa."""
 
 from __future__ import annotations
 
@@ -11,9 +11,31 @@ from jsonschema.exceptions import best_match
 from referencing import Registry
 from referencing.jsonschema import DRAFT4
 
+from streams.terminal.events import Classifier, ContainerActivity
+
 SPEC_PATH = Path(__file__).parent / "specs" / "dcsa" / "TNT_v2.2.0-resolved.yaml"
 SPEC_URI = "urn:dcsa:tnt:2.2.0"
 EQUIPMENT_EVENT_POINTER = "#/components/schemas/equipmentEvent"
+
+# Equipment event type codes, as container activities; the customs ones came with DCSA 3.
+ACTIVITIES = {
+    "LOAD": ContainerActivity.loaded,
+    "DISC": ContainerActivity.discharged,
+    "GTIN": ContainerActivity.gated_in,
+    "GTOT": ContainerActivity.gated_out,
+    "STUF": ContainerActivity.stuffed,
+    "STRP": ContainerActivity.stripped,
+    "PICK": ContainerActivity.picked_up,
+    "DROP": ContainerActivity.dropped_off,
+    "INSP": ContainerActivity.seal_inspected,
+    "RMVD": ContainerActivity.seal_removed,
+    "RSEA": ContainerActivity.resealed,
+    "CUSS": ContainerActivity.selected_for_scan,
+    "CUSI": ContainerActivity.selected_for_inspection,
+    "CUSR": ContainerActivity.released,
+}
+V3_ONLY = {"CUSS", "CUSI", "CUSR"}
+CLASSIFIERS = {"ACT": Classifier.actual, "PLN": Classifier.planned, "EST": Classifier.estimated}
 
 
 @cache

@@ -1,13 +1,14 @@
-"""The normalised container event every terminal feed adapter produces, and an adapter's reject."""
+"""The normalised container event every terminal feed adapter produces, or a reject saying why."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import ClassVar
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 
 from streams.messages import Message
 
@@ -83,3 +84,24 @@ class Rejected:
 
 
 FeedItem = ContainerEvent | Rejected
+
+
+class FeedError(ValueError):
+    """Something in a feed item that cannot become a container event; the text is the reason."""
+
+
+def judge(
+    build: Callable[[], ContainerEvent], raw: str, location: str, prefix: str = ""
+) -> FeedItem:
+    """Judge one feed item: the container event `build` makes of it, or a Rejected saying why not.
+
+    `build` raises FeedError for what the adapter refuses and pydantic's ValidationError for a
+    value the message model refuses (an odd code, say); anything else is a bug and propagates.
+    """
+    try:
+        return build()
+    except FeedError as error:
+        return Rejected(f"{prefix}{error}", raw, location)
+    except ValidationError as error:
+        reason = f"not a valid container event: {error.errors()[0]['msg']}"
+        return Rejected(prefix + reason, raw, location)

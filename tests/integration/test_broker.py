@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from uuid import uuid4
 
@@ -68,6 +69,15 @@ def _partitions(kafka: Kafka, topic: str) -> set[int] | None:
         return client.partitions_for_topic(topic)
     finally:
         client.close()
+
+
+@pytest.fixture
+def taken_port() -> Iterator[int]:
+    """A port on 127.0.0.1 that something else listens on for the whole test."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        yield taken.getsockname()[1]
 
 
 def _children(pid: int) -> list[int]:
@@ -139,24 +149,18 @@ def test_kafka_settings_fixture_prefixes_topics_per_test(kafka_settings: Kafka) 
     assert _partitions(kafka_settings, kafka_settings.topic("alerts")) == {0, 1, 2}
 
 
-def test_start_refuses_a_port_in_use() -> None:
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
-        with pytest.raises(BrokerError, match=f"127.0.0.1:{port} is already in use"):
-            EmbeddedBroker(memory=True, port=port).start()
+def test_start_refuses_a_port_in_use(taken_port: int) -> None:
+    with pytest.raises(BrokerError, match=f"127.0.0.1:{taken_port} is already in use"):
+        EmbeddedBroker(memory=True, port=taken_port).start()
 
 
-def test_tansu_exiting_early_is_reported_with_its_output(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_tansu_exiting_early_is_reported_with_its_output(
+    monkeypatch: pytest.MonkeyPatch, taken_port: int
+) -> None:
     # Skip the port check so the real Tansu meets the taken port and exits.
     monkeypatch.setattr(streams.broker.embedded, "_port_is_free", lambda port: True)
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
-        with pytest.raises(BrokerError, match=r"tansu (exited|panicked)[\s\S]*Address in use"):
-            EmbeddedBroker(memory=True, port=port, startup_timeout_s=20).start()
+    with pytest.raises(BrokerError, match=r"tansu (exited|panicked)[\s\S]*Address in use"):
+        EmbeddedBroker(memory=True, port=taken_port, startup_timeout_s=20).start()
 
 
 @pytest.mark.parametrize("storage", ["memory", "durable"])

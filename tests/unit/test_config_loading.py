@@ -21,6 +21,32 @@ DEMO = REPO / "config" / "sites" / "demo.yaml"
 HERE = "# <- error"
 
 
+# The parts most sites below are made of: a site, its one camera, and a zone on that camera.
+SITE = "site: {id: test-site}"
+CAMERAS = """
+cameras:
+  - {id: cam-1, source: footage.avi}
+"""
+QUAY_NORTH = """
+zones:
+  - id: quay-north
+    camera: cam-1
+"""
+TRIANGLE = "[[0, 0], [100, 0], [100, 100]]"
+
+
+def site_yaml(*parts: str) -> str:
+    """A site file made of `parts`, each written indented as it reads best in the test."""
+    return "".join(textwrap.dedent(part).strip("\n") + "\n" for part in parts)
+
+
+def zone_site(zone_keys: str = "", polygon: str | None = TRIANGLE) -> str:
+    """SITE, CAMERAS and QUAY_NORTH; the zone gets `polygon` (None: no polygon) and `zone_keys`."""
+    keys = [f"polygon: {polygon}"] if polygon is not None else []
+    keys += textwrap.dedent(zone_keys).strip("\n").splitlines()
+    return site_yaml(SITE, CAMERAS, QUAY_NORTH) + "".join(f"    {key}\n" for key in keys)
+
+
 def write_site(directory: Path, text: str) -> Path:
     path = directory / "site.yaml"
     path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
@@ -46,246 +72,201 @@ def config_check(*arguments: str) -> subprocess.CompletedProcess[str]:
 BROKEN_SITES = [
     (
         "a required field is missing: reported at the mapping that lacks it",
-        """
-        site:
-          name: Demo  # <- error
-        cameras:
-          - id: cam-1
-            source: footage.avi
-        """,
+        site_yaml(
+            """
+            site:
+              name: Demo  # <- error
+            """,
+            CAMERAS,
+        ),
         "site.id",
         "required field is missing",
     ),
     (
         "a zone without a polygon: the path names the zone by its id",
-        """
-        site: {id: test-site}
-        cameras:
-          - {id: cam-1, source: footage.avi}
-        zones:
-          - id: quay-north  # <- error
-            camera: cam-1
-        """,
+        site_yaml(
+            SITE,
+            CAMERAS,
+            """
+            zones:
+              - {id: quay-north, camera: cam-1}  # <- error
+            """,
+        ),
         "zones.quay-north.polygon",
         "required field is missing",
     ),
     (
         "an unknown key: reported at the key, with the likely intended one",
-        """
-        site: {id: test-site}
-        cameras:
-          - {id: cam-1, source: footage.avi}
-        zones:
-          - id: quay-north
-            camera: cam-1
-            polygon: [[0, 0], [100, 0], [100, 100]]
-            min_scor: 0.5  # <- error
-        """,
+        zone_site("min_scor: 0.5  # <- error"),
         "zones.quay-north.min_scor",
         "unknown key 'min_scor'; did you mean 'min_score'?",
     ),
     (
         "a polygon with two points",
-        """
-        site: {id: test-site}
-        cameras:
-          - {id: cam-1, source: footage.avi}
-        zones:
-          - id: quay-north
-            camera: cam-1
+        zone_site(
+            """
             polygon:  # <- error
               - [0, 0]
               - [100, 0]
-        """,
+            """,
+            polygon=None,
+        ),
         "zones.quay-north.polygon",
         "needs at least 3 points, got 2",
     ),
     (
         "a polygon whose corners lie on one line",
-        """
-        site: {id: test-site}
-        cameras:
-          - {id: cam-1, source: footage.avi}
-        zones:
-          - id: quay-north
-            camera: cam-1
-            polygon: [[0, 0], [50, 50], [100, 100]]  # <- error
-        """,
+        zone_site(polygon="[[0, 0], [50, 50], [100, 100]]  # <- error"),
         "zones.quay-north.polygon",
         "no area",
     ),
     (
         "a zone naming a camera the site does not have",
-        """
-        site: {id: test-site}
-        cameras:
-          - {id: cam-1, source: footage.avi}
-        zones:
-          - id: quay-north
-            camera: cam-9  # <- error
-            polygon: [[0, 0], [100, 0], [100, 100]]
-        """,
+        site_yaml(
+            SITE,
+            CAMERAS,
+            """
+            zones:
+              - {id: quay-north, camera: cam-9, polygon: [[0, 0], [100, 0], [100, 100]]}  # <- error
+            """,
+        ),
         "zones.quay-north.camera",
         "unknown camera 'cam-9'; cameras are cam-1",
     ),
     (
         "two zones with the same id: the second is reported",
-        """
-        site: {id: test-site}
-        cameras:
-          - {id: cam-1, source: footage.avi}
-        zones:
-          - {id: quay-north, camera: cam-1, polygon: [[0, 0], [100, 0], [100, 100]]}
-          - {id: quay-north, camera: cam-1, polygon: [[0, 0], [90, 0], [90, 90]]}  # <- error
-        """,
+        site_yaml(
+            SITE,
+            CAMERAS,
+            """
+            zones:
+              - {id: quay-north, camera: cam-1, polygon: [[0, 0], [100, 0], [100, 100]]}
+              - {id: quay-north, camera: cam-1, polygon: [[0, 0], [90, 0], [90, 90]]}  # <- error
+            """,
+        ),
         "zones.quay-north.id",
         "duplicate zone id 'quay-north'",
     ),
     (
         "a schedule time that is not a time of day",
-        """
-        site: {id: test-site}
-        cameras:
-          - {id: cam-1, source: footage.avi}
-        zones:
-          - id: quay-north
-            camera: cam-1
-            polygon: [[0, 0], [100, 0], [100, 100]]
+        zone_site(
+            """
             schedule:
               - start: "25:00"  # <- error
                 end: "06:00"
-        """,
+            """
+        ),
         "zones.quay-north.schedule[0].start",
         "expected a time of day HH:MM from 00:00 to 23:59, got '25:00'",
     ),
     (
         "a schedule window that starts when it ends",
-        """
-        site: {id: test-site}
-        cameras:
-          - {id: cam-1, source: footage.avi}
-        zones:
-          - id: quay-north
-            camera: cam-1
-            polygon: [[0, 0], [100, 0], [100, 100]]
+        zone_site(
+            """
             schedule:
               - start: "22:00"
                 end: "22:00"  # <- error
-        """,
+            """
+        ),
         "zones.quay-north.schedule[0].end",
         "the window would be empty",
     ),
     (
         "a negative frame rate",
-        """
-        site: {id: test-site}
-        cameras:
-          - id: cam-1
-            source: footage.avi
-            target_fps: -5  # <- error
-        """,
+        site_yaml(
+            SITE,
+            """
+            cameras:
+              - id: cam-1
+                source: footage.avi
+                target_fps: -5  # <- error
+            """,
+        ),
         "cameras.cam-1.target_fps",
         "must be greater than 0, got -5",
     ),
     (
         "a minimum score above 1",
-        """
-        site: {id: test-site}
-        cameras:
-          - {id: cam-1, source: footage.avi}
-        zones:
-          - id: quay-north
-            camera: cam-1
-            polygon: [[0, 0], [100, 0], [100, 100]]
-            min_score: 1.5  # <- error
-        """,
+        zone_site("min_score: 1.5  # <- error"),
         "zones.quay-north.min_score",
         "must be at most 1, got 1.5",
     ),
     (
         "a single value where a list belongs",
-        """
-        site: {id: test-site}
-        cameras:
-          - {id: cam-1, source: footage.avi}
-        zones:
-          - id: quay-north
-            camera: cam-1
-            polygon: [[0, 0], [100, 0], [100, 100]]
-            yard_blocks: Q3  # <- error
-        """,
+        zone_site("yard_blocks: Q3  # <- error"),
         "zones.quay-north.yard_blocks",
         "expected a list, got 'Q3'",
     ),
     (
         "a crossing line whose ends are the same point",
-        """
-        site: {id: test-site}
-        cameras:
-          - {id: cam-1, source: footage.avi}
-        zones:
-          - id: quay-north
-            camera: cam-1
-            polygon: [[0, 0], [100, 0], [100, 100]]
+        zone_site(
+            """
             line:
               start: [10, 10]
               end: [10, 10]  # <- error
-        """,
+            """
+        ),
         "zones.quay-north.line.end",
         "a line needs length",
     ),
     (
         "a SASL protocol without a mechanism: reported at the kafka section",
-        """
-        site: {id: test-site}
-        cameras:
-          - {id: cam-1, source: footage.avi}
-        kafka:
-          security_protocol: SASL_SSL  # <- error
-          sasl_username: quaywatch
-        """,
+        site_yaml(
+            SITE,
+            CAMERAS,
+            """
+            kafka:
+              security_protocol: SASL_SSL  # <- error
+              sasl_username: quaywatch
+            """,
+        ),
         "kafka.sasl_mechanism",
         "SASL_SSL needs sasl_mechanism",
     ),
     (
         "a polygon corner beyond the camera's resolution",
-        """
-        site: {id: test-site}
-        cameras:
-          - id: cam-1
-            source: footage.avi
-            resolution: {width: 768, height: 576}
-        zones:
-          - id: quay-north
-            camera: cam-1
-            polygon:
-              - [0, 0]
-              - [100, 0]
-              - [900, 100]  # <- error
-        """,
+        site_yaml(
+            SITE,
+            """
+            cameras:
+              - id: cam-1
+                source: footage.avi
+                resolution: {width: 768, height: 576}
+            zones:
+              - id: quay-north
+                camera: cam-1
+                polygon:
+                  - [0, 0]
+                  - [100, 0]
+                  - [900, 100]  # <- error
+            """,
+        ),
         "zones.quay-north.polygon[2]",
         "corner [900, 100] lies outside the camera image (768x576)",
     ),
     (
         "an id with a space",
-        """
-        site: {id: test-site}
-        cameras:
-          - id: quay cam  # <- error
-            source: footage.avi
-        """,
+        site_yaml(
+            SITE,
+            """
+            cameras:
+              - id: quay cam  # <- error
+                source: footage.avi
+            """,
+        ),
         "cameras[0].id",
         "'quay cam' is not a valid id",
     ),
     (
         "a time zone that does not exist",
-        """
-        site:
-          id: test-site
-          timezone: Europe/Rotterdam  # <- error
-        cameras:
-          - {id: cam-1, source: footage.avi}
-        """,
+        site_yaml(
+            """
+            site:
+              id: test-site
+              timezone: Europe/Rotterdam  # <- error
+            """,
+            CAMERAS,
+        ),
         "site.timezone",
         "unknown time zone 'Europe/Rotterdam'",
     ),
