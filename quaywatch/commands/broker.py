@@ -7,18 +7,15 @@ import logging
 import sys
 from pathlib import Path
 
+from quaywatch.commands import site_option, subcommand
 from streams.broker.embedded import KAFKA_PORT
 
 DEFAULT_DATA_DIR = Path(".data")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "broker",
-        help="run the embedded Kafka broker on 127.0.0.1",
-        description="Start the embedded Kafka-protocol broker (Tansu) on 127.0.0.1, create the "
-        "project's topics, print the bootstrap address and run until SIGINT or SIGTERM. "
-        "Durable by default: topics live in S3 storage (nanio) under DATA_DIR/broker.",
+    parser = subcommand(
+        subparsers, "broker", run, help="run the embedded Kafka broker on 127.0.0.1"
     )
     parser.add_argument(
         "--memory", action="store_true", help="keep everything in memory; lost when stopped"
@@ -35,13 +32,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="port on 127.0.0.1; 0 picks a free one (default: the port of the site's "
         f"loopback bootstrap server, else {KAFKA_PORT})",
     )
-    parser.add_argument(
-        "--config", type=Path, metavar="SITE", help="site config: topic prefix and partitions"
-    )
-    parser.set_defaults(run=run)
+    site_option(parser, "site config: topic prefix and partitions", required=False)
 
 
 def run(args: argparse.Namespace) -> int:
+    """Start the embedded Kafka-protocol broker (Tansu) on 127.0.0.1, create the project's topics,
+    print the bootstrap address and run until SIGINT or SIGTERM. Durable by default: topics
+    live in S3 storage (nanio) under DATA_DIR/broker.
+    """
+
     from config.kafka import Kafka
     from config.loading import ConfigError, load_site
     from streams.broker.embedded import BrokerError, EmbeddedBroker

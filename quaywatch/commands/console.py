@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
+
+from quaywatch.commands import site_option, subcommand
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("console", help="serve the operator console web page")
-    parser.add_argument("--config", type=Path, required=True, metavar="SITE", help="site YAML")
+    parser = subcommand(subparsers, "console", run_console, help="serve the operator console")
+    site_option(parser)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     parser.add_argument(
         "--port", type=int, default=None, help="port (default: the site's metrics.console_port)"
@@ -20,7 +21,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=8 * 60,
         help="minutes a login lasts before it has to be repeated (480, one shift)",
     )
-    parser.set_defaults(run=run_console)
 
 
 def run_console(args: argparse.Namespace) -> int:

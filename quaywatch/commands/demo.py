@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from quaywatch.commands import site_option, subcommand
+
 DEMO_SITE = Path(__file__).resolve().parents[2] / "config" / "sites" / "demo.yaml"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("demo", help="run broker, worker, correlator and console")
-    parser.add_argument("--config", type=Path, default=DEMO_SITE, help="site YAML file")
-    parser.set_defaults(run=_run)
+    parser = subcommand(subparsers, "demo", _run, help="run broker, worker, correlator, console")
+    site_option(parser, required=False, default=DEMO_SITE)
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -6,20 +6,20 @@ import argparse
 import logging
 from pathlib import Path
 
+from quaywatch.commands import site_option, subcommand
+
 log = logging.getLogger(__name__)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
+    parser = subcommand(
+        subparsers,
         "tune",
+        run,
         help="run a config over footage: annotated video, figures, precision/recall",
-        description="Run the worker's detection path (motion gate, model, tracker, zone rules) "
-        "over recorded footage with no broker. Writes an annotated MP4, a contact sheet of key "
-        "frames and summary.json; with --labels (MOT Challenge gt.txt) also precision and "
-        "recall of events and detections. --compare runs several configs side by side.",
     )
     which = parser.add_mutually_exclusive_group(required=True)
-    which.add_argument("--config", type=Path, metavar="SITE", help="site YAML file")
+    site_option(which, required=False)
     which.add_argument(
         "--compare",
         type=Path,
@@ -41,10 +41,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--frames", type=int, default=None, metavar="N", help="only the first N frames of footage"
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run the worker's detection path (motion gate, model, tracker, zone rules) over recorded
+    footage with no broker. Writes an annotated MP4, a contact sheet of key frames and
+    summary.json; with --labels (MOT Challenge gt.txt) also precision and recall of events
+    and detections. --compare runs several configs side by side.
+    """
+
     from detectors.evaluation.labels import LabelsError
     from detectors.evaluation.run import TuneError
     from detectors.evaluation.session import tune

@@ -9,15 +9,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from quaywatch.commands import command_group, site_option, subcommand
+
 if TYPE_CHECKING:
     from quaywatch.console.users import UserStore
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("users", help="add or remove operator console users")
-    actions = parser.add_subparsers(dest="users_command", required=True, metavar="ACTION")
-
-    add = actions.add_parser("add", help="add a user; the password is asked for")
+    actions = command_group(subparsers, "users", help="add or remove operator console users")
+    add = subcommand(actions, "add", add_user, help="add a user; the password is asked for")
     add.add_argument("name", help="login name: lower-case letters, digits, _ . -")
     add.add_argument(
         "--role",
@@ -31,17 +31,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="read the password from the first line of standard input instead of a prompt",
     )
     _where(add)
-    add.set_defaults(run=add_user)
-
-    remove = actions.add_parser("remove", help="remove a user; their sessions end")
+    remove = subcommand(actions, "remove", remove_user, help="remove a user; their sessions end")
     remove.add_argument("name", help="login name")
     _where(remove)
-    remove.set_defaults(run=remove_user)
 
 
 def _where(parser: argparse.ArgumentParser) -> None:
     where = parser.add_mutually_exclusive_group(required=True)
-    where.add_argument("--config", type=Path, metavar="SITE", help="site YAML; uses its data_dir")
+    site_option(where, "site YAML; uses its data_dir", required=False)
     where.add_argument("--data-dir", type=Path, help="data directory, without a site file")
 
 

@@ -5,19 +5,15 @@ from __future__ import annotations
 import argparse
 import logging
 import signal
-from pathlib import Path
+
+from quaywatch.commands import site_option, subcommand
 
 log = logging.getLogger(__name__)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "worker",
-        help="watch cameras, publish access events",
-        description="Read the site's cameras, run the detector and zone rules, and publish "
-        "access events and camera health to Kafka (spooled to disk while it is away).",
-    )
-    parser.add_argument("--config", required=True, type=Path, help="site YAML file")
+    parser = subcommand(subparsers, "worker", run, help="watch cameras, publish access events")
+    site_option(parser)
     parser.add_argument(
         "--camera",
         action="append",
@@ -32,10 +28,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="SECONDS",
         help="stop each video file after this much media time (to replay a stretch)",
     )
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    """Read the site's cameras, run the detector and zone rules, and publish access events and
+    camera health to Kafka (spooled to disk while it is away).
+    """
+
     from config.loading import load_site
     from detectors.model import ModelError
     from streams.worker.worker import Worker

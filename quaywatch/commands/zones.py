@@ -6,20 +6,20 @@ import argparse
 import logging
 from pathlib import Path
 
+from quaywatch.commands import command_group, site_option, subcommand
+
 log = logging.getLogger(__name__)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("zones", help="check zone polygons and lines by eye")
-    actions = parser.add_subparsers(dest="zones_command", required=True, metavar="ACTION")
-    preview = actions.add_parser(
+    actions = command_group(subparsers, "zones", help="check zone polygons and lines by eye")
+    preview = subcommand(
+        actions,
         "preview",
+        run_preview,
         help="draw every zone and line of a camera on one of its frames, as PNG",
-        description="Read one frame of the camera (the first of a file, the next of a stream) "
-        "and draw every zone shaded and outlined, named with its rule, and every line with "
-        "arrows pointing the way that fires.",
     )
-    preview.add_argument("--config", required=True, type=Path, metavar="SITE")
+    site_option(preview)
     preview.add_argument("--camera", required=True, metavar="ID")
     preview.add_argument(
         "--frame", type=int, default=0, metavar="N", help="frame of a file to draw on (from 0)"
@@ -27,10 +27,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     preview.add_argument(
         "--out", type=Path, default=None, metavar="PNG", help="default: zones-ID.png"
     )
-    preview.set_defaults(run=run_preview)
 
 
 def run_preview(args: argparse.Namespace) -> int:
+    """Read one frame of the camera (the first of a file, the next of a stream) and draw every zone
+    shaded and outlined, named with its rule, and every line with arrows pointing the way
+    that fires.
+    """
+
     from detectors.preview import PreviewError, write_preview
     from ingest.sources import SourceError
 
