@@ -22,16 +22,16 @@ from kafka import KafkaConsumer, TopicPartition  # noqa: E402
 
 from config.kafka import Kafka  # noqa: E402
 from streams.broker.embedded import EmbeddedBroker  # noqa: E402
+from streams.chain import ChainedProducer  # noqa: E402
 from streams.correlator.loop import Correlator  # noqa: E402
-from streams.kafka import producer  # noqa: E402
-from streams.topics import create_topics  # noqa: E402
+from streams.topics import ACCESS, create_topics  # noqa: E402
 from tests.fixtures.port_story import port_night, produce, story_site  # noqa: E402
 
 
 def raw_consume(kafka: Kafka, total: int) -> float:
     """Records/s of a bare kafka-python consumer reading the access topic from the start."""
     reader = KafkaConsumer(bootstrap_servers=kafka.bootstrap_servers)
-    reader.assign([TopicPartition(kafka.topic("access"), p) for p in range(kafka.partitions)])
+    reader.assign([TopicPartition(kafka.topic(ACCESS), p) for p in range(kafka.partitions)])
     reader.seek_to_beginning()
     count, started = 0, time.perf_counter()
     while count < total:
@@ -54,8 +54,8 @@ def main() -> int:
     with EmbeddedBroker(data_dir=None, memory=True) as broker:
         kafka = Kafka(bootstrap_servers=[broker.bootstrap], topic_prefix="bench.")
         create_topics(kafka)
-        client = producer(kafka, linger_ms=20, batch_size=256 * 1024)
-        produce(client, kafka, access_events)
+        client = ChainedProducer(kafka, "bench", linger_ms=20, batch_size=256 * 1024)
+        produce(client, access_events)
         client.close()
 
         correlator = Correlator(story_site(kafka, args.blocks), kafka, group_id="bench")

@@ -27,24 +27,14 @@ from streams.audit.replay import compare, histories, replay_alerts  # noqa: E402
 from streams.audit.verify import check_chains  # noqa: E402
 from streams.broker.embedded import EmbeddedBroker  # noqa: E402
 from streams.chain import ChainedProducer  # noqa: E402
-from streams.kafka import producer  # noqa: E402
 from streams.terminal.events import ContainerEvent  # noqa: E402
-from streams.topics import create_topics  # noqa: E402
-from tests.fixtures.port_story import port_night, story_site  # noqa: E402
+from streams.topics import ACCESS, ALERTS, TERMINAL, create_topics  # noqa: E402
+from tests.fixtures.port_story import port_night, produce, story_site  # noqa: E402
 
 
 def publish(kafka: Kafka, events: list) -> None:
-    client = ChainedProducer(producer(kafka, linger_ms=20, batch_size=256 * 1024), "bench")
-    futures = []
-    for event in events:
-        if isinstance(event, ContainerEvent):
-            topic, key = "terminal", event.container_number
-        else:
-            topic, key = "access", event.zone_id
-        futures.append(client.send(kafka.topic(topic), key, event.stamped()))
-    client.flush()
-    for future in futures:
-        future.get(timeout=60)
+    client = ChainedProducer(kafka, "bench", linger_ms=20, batch_size=256 * 1024)
+    produce(client, events)
     client.close()
 
 
@@ -53,8 +43,8 @@ def raw_consume(kafka: Kafka, total: int) -> float:
     reader = KafkaConsumer(bootstrap_servers=kafka.bootstrap_servers)
     reader.assign(
         [
-            TopicPartition(kafka.topic(name), p)
-            for name in ("access", "terminal")
+            TopicPartition(kafka.topic(topic), p)
+            for topic in (ACCESS, TERMINAL)
             for p in range(kafka.partitions)
         ]
     )
@@ -87,7 +77,7 @@ def main() -> int:
         raw_per_s = raw_consume(kafka, len(events))
 
         started = time.perf_counter()
-        log = read_log(kafka, ["access", "terminal", "alerts"])
+        log = read_log(kafka, [ACCESS, TERMINAL, ALERTS])
         read_s = time.perf_counter() - started
         alerts = replay_alerts(site, log, window, progress=False)
         diff = compare({}, histories(alerts))

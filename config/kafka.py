@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 from pydantic import (
     Field,
@@ -16,6 +16,13 @@ from config.base import Strict
 
 SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+
+
+class NamedTopic(Protocol):
+    """What the site needs of a topic declaration (`streams.topics.Topic`) to name it."""
+
+    @property
+    def name(self) -> str: ...
 
 
 class Kafka(Strict):
@@ -96,5 +103,6 @@ class Kafka(Strict):
             )
         return mechanism
 
-    def topic(self, name: str) -> str:
-        return f"{self.topic_prefix}{name}"
+    def topic(self, topic: NamedTopic) -> str:
+        """The topic's full name on this cluster: the site's prefix, then the topic's name."""
+        return f"{self.topic_prefix}{topic.name}"

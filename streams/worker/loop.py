@@ -35,6 +35,7 @@ from streams.access import AccessEvent, BoundingBox
 from streams.camera_health import CameraHealth
 from streams.publisher import Publisher
 from streams.spool import SpoolFull
+from streams.topics import ACCESS, CAMERA_HEALTH
 from streams.worker.metrics import WorkerMetrics
 
 log = logging.getLogger(__name__)
@@ -287,7 +288,7 @@ class Worker:
         self.metrics.event_published(event)
         # A full spool is logged and counted by the publisher; the camera goes on watching.
         with contextlib.suppress(SpoolFull):
-            self.publisher.publish("access", zone.id, message)
+            self.publisher.publish(ACCESS, message)
 
     def report_health(self, observation: HealthObservation) -> None:
         log.info(
@@ -296,4 +297,4 @@ class Worker:
         self.metrics.camera_status(observation)
         message = camera_health(self.site.site.id, observation)
         with contextlib.suppress(SpoolFull):
-            self.publisher.publish("camera-health", observation.camera_id, message)
+            self.publisher.publish(CAMERA_HEALTH, message)

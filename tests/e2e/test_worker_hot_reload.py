@@ -12,6 +12,7 @@ import pytest
 
 from config.kafka import Kafka
 from config.loading import load_site
+from streams.topics import ACCESS
 from streams.worker.loop import Worker
 from tests.e2e.worker_support import read_topic
 
@@ -79,7 +80,7 @@ def test_moved_zone_changes_events_live_and_broken_config_is_refused(
         return worker.metrics.registry.get_sample_value(name, labels) or 0
 
     def access() -> list[dict]:
-        return read_topic(kafka_settings, "access", idle_s=1.5)
+        return read_topic(kafka_settings, ACCESS, idle_s=1.5)
 
     runner = threading.Thread(target=worker.run, daemon=True)
     runner.start()

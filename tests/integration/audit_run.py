@@ -9,7 +9,6 @@ publisher. All of it is chained and signed with a key made for the run.
 from __future__ import annotations
 
 import os
-import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -24,29 +23,30 @@ from detectors.events import AccessPhase
 from detectors.evidence import EvidenceStore
 from quaywatch.console.actions import ActionPublisher
 from streams.access import AccessEvent
-from streams.alerts import Alert
 from streams.audit.records import LoggedRecord, RecordedLog, TimeRange, read_log
 from streams.chain import ChainedProducer
 from streams.correlator.engine import alert_id_for
-from streams.correlator.loop import Correlator
 from streams.kafka import producer
 from streams.operator_actions import ActionKind, OperatorAction
 from streams.publisher import Publisher
 from streams.signing import KEY_ENV, generate_key
 from streams.terminal.events import ContainerActivity as Did
 from streams.terminal.publish import publish_feed_items
+from streams.topics import ACCESS, ALERTS, TOPICS
 from tests.fixtures.broker import fresh_topics
 from tests.fixtures.port_story import (
     STORY_START,
+    YARD_CONTAINERS,
     access_event,
     container_event,
-    container_number,
+    correlator_running,
     minutes,
     story_site,
+    story_yard,
 )
 
 NIGHT = STORY_START
-SELECTED, INSPECTED, RELEASED, FRESH, LATE, OLD = (container_number(n) for n in range(6))
+SELECTED, INSPECTED, RELEASED, FRESH, LATE, OLD = YARD_CONTAINERS
 # zone-B3's container was discharged 120 min before the people were seen: outside a 60 min
 # fresh-unload window (medium), inside a 180 min one (high). Nothing else depends on it.
 RECORDED_WINDOW = Correlation(grace_seconds=120, fresh_unload_minutes=60)
@@ -81,23 +81,6 @@ def site_with(kafka: Kafka, data_dir: Path, correlation: Correlation) -> SiteCon
     return story_site(kafka, correlation=correlation).model_copy(update={"data_dir": data_dir})
 
 
-def yard() -> list:
-    long_ago = NIGHT - timedelta(days=1)
-    return [
-        container_event(SELECTED, Did.discharged, long_ago, "B0"),
-        container_event(SELECTED, Did.selected_for_inspection, NIGHT - minutes(90)),
-        container_event(INSPECTED, Did.discharged, long_ago, "B1"),
-        container_event(INSPECTED, Did.selected_for_inspection, NIGHT - minutes(90)),
-        container_event(INSPECTED, Did.seal_removed, NIGHT - minutes(10)),
-        container_event(RELEASED, Did.discharged, NIGHT - minutes(60), "B2"),
-        container_event(RELEASED, Did.selected_for_scan, NIGHT - minutes(40)),
-        container_event(RELEASED, Did.released, NIGHT - minutes(20)),
-        container_event(FRESH, Did.discharged, NIGHT - minutes(120), "B3"),
-        container_event(LATE, Did.discharged, long_ago, "B4"),
-        container_event(OLD, Did.discharged, long_ago, "B5"),
-    ]
-
-
 def people(evidence: EvidenceStore) -> list[AccessEvent]:
     events = []
     for number, (incident, zone) in enumerate(INCIDENTS.items()):
@@ -121,9 +104,7 @@ def wait_for_alerts(kafka: Kafka, wanted: set[tuple[str, int]], timeout_s: float
     while time.monotonic() < deadline:
         seen = {
             (alert.alert_id, alert.revision)
-            for alert in (
-                Alert.from_bytes(r.value) for r in read_log(kafka, ["alerts"]).topic("alerts")
-            )
+            for _, alert in read_log(kafka, [ALERTS]).messages(ALERTS)
         }
         if wanted <= seen:
             return
@@ -138,27 +119,21 @@ def record_night(kafka: Kafka, data_dir: Path) -> RecordedRun:
     site = site_with(kafka, data_dir, RECORDED_WINDOW)
     snapshot_dir = data_dir / "snapshots"
     started = datetime.now(UTC) - timedelta(seconds=1)
-    feed = ChainedProducer(producer(kafka), "terminal")
-    publish_feed_items(feed, kafka, yard(), "dcsa")
+    feed = ChainedProducer(kafka, "terminal")
+    publish_feed_items(feed, story_yard(NIGHT), "dcsa")
     publisher = Publisher(kafka, data_dir / "spool", 1 << 24, client_id="worker-audit")
     for event in people(EvidenceStore(snapshot_dir)):
-        publisher.publish("access", event.zone_id, event)
+        publisher.publish(ACCESS, event)
     assert publisher.flush(timeout_s=30)
     publisher.close()
-    correlator = Correlator(site, group_id=f"{kafka.topic_prefix}correlator")
-    stop = threading.Event()
-    loop = threading.Thread(target=correlator.run, args=(stop,))
-    loop.start()
     try:
-        wait_for_alerts(kafka, {(alert_id_for(i), 1) for i in INCIDENTS})
-        # Customs news 30 s after the person in zone-B4 was seen: inside the grace period.
-        late = container_event(LATE, Did.selected_for_inspection, NIGHT + timedelta(seconds=35))
-        publish_feed_items(feed, kafka, [late], "dcsa")
-        wait_for_alerts(kafka, {(alert_id_for("late"), 2)})
+        with correlator_running(site):
+            wait_for_alerts(kafka, {(alert_id_for(i), 1) for i in INCIDENTS})
+            # Customs news 30 s after the person in zone-B4 was seen: inside the grace period.
+            late = container_event(LATE, Did.selected_for_inspection, NIGHT + timedelta(seconds=35))
+            publish_feed_items(feed, [late], "dcsa")
+            wait_for_alerts(kafka, {(alert_id_for("late"), 2)})
     finally:
-        stop.set()
-        loop.join(timeout=30)
-        correlator.close()
         feed.close()
     console = ActionPublisher(kafka)
     for incident, action in (("selected", ActionKind.escalate), ("late", ActionKind.acknowledge)):
@@ -189,10 +164,11 @@ def copy_log(broker_bootstrap: str, records: list[LoggedRecord]) -> Kafka:
     the change applied; offsets in the copy are positions in the list per partition.
     """
     kafka = fresh_topics(broker_bootstrap)
+    topics = {topic.name: topic for topic in TOPICS}
     client = producer(kafka)
     futures = [
         client.send(
-            kafka.topic(record.topic),
+            kafka.topic(topics[record.topic]),
             key=record.key,
             value=record.value,
             headers=list(record.headers),

@@ -3,50 +3,46 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 from datetime import timedelta
 from pathlib import Path
 
 import jsonschema
 import pytest
-from kafka import KafkaConsumer, TopicPartition
 
 from config.correlation import Correlation
 from config.kafka import Kafka
 from streams.alerts import Alert, Severity
+from streams.chain import ChainedProducer
 from streams.correlator.engine import alert_id_for
-from streams.correlator.loop import Correlator
-from streams.kafka import producer
+from streams.reader import TopicReader
 from streams.terminal.events import ContainerActivity as Did
+from streams.topics import ALERTS
 from tests.fixtures.port_story import (
     STORY_START,
+    YARD_CONTAINERS,
     access_event,
     container_event,
-    container_number,
-    minutes,
+    correlator_running,
     produce,
     story_site,
+    story_yard,
 )
 
 pytestmark = pytest.mark.integration
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "streams" / "schemas"
 NIGHT = STORY_START
-SELECTED, INSPECTED, RELEASED, FRESH, LATE, TOO_LATE = (container_number(n) for n in range(6))
+SELECTED, INSPECTED, RELEASED, FRESH, LATE, TOO_LATE = YARD_CONTAINERS
 
 
 def read_alerts(kafka: Kafka, expected_ids: set[str], timeout_s: float = 30) -> list[Alert]:
     """Every alert revision on the topic, once all expected alert ids have appeared."""
-    reader = KafkaConsumer(bootstrap_servers=kafka.bootstrap_servers)
-    partitions = [TopicPartition(kafka.topic("alerts"), p) for p in range(kafka.partitions)]
-    reader.assign(partitions)
-    reader.seek_to_beginning()
+    reader = TopicReader(kafka, [ALERTS]).wait_for_partitions()
     alerts: list[Alert] = []
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        for records in reader.poll(timeout_ms=200).values():
-            alerts += [Alert.from_bytes(r.value) for r in records]
+        alerts += [received.message() for received in reader.poll(timeout_ms=200)]
         if expected_ids <= {a.alert_id for a in alerts}:
             break
     reader.close()
@@ -63,20 +59,7 @@ def last_revisions(alerts: list[Alert]) -> dict[str, Alert]:
 
 def test_port_night_stories_end_in_the_right_alerts(kafka_settings: Kafka) -> None:
     site = story_site(kafka_settings, correlation=Correlation(grace_seconds=120))
-    long_ago = NIGHT - timedelta(days=1)
-    yard = [
-        container_event(SELECTED, Did.discharged, long_ago, "B0"),
-        container_event(SELECTED, Did.selected_for_inspection, NIGHT - minutes(90)),
-        container_event(INSPECTED, Did.discharged, long_ago, "B1"),
-        container_event(INSPECTED, Did.selected_for_inspection, NIGHT - minutes(90)),
-        container_event(INSPECTED, Did.seal_removed, NIGHT - minutes(10)),
-        container_event(RELEASED, Did.discharged, NIGHT - minutes(60), "B2"),
-        container_event(RELEASED, Did.selected_for_scan, NIGHT - minutes(40)),
-        container_event(RELEASED, Did.released, NIGHT - minutes(20)),
-        container_event(FRESH, Did.discharged, NIGHT - minutes(120), "B3"),
-        container_event(LATE, Did.discharged, long_ago, "B4"),
-        container_event(TOO_LATE, Did.discharged, long_ago, "B5"),
-    ]
+    yard = story_yard(NIGHT)
     people = {
         "selected": access_event("zone-B0", NIGHT, "selected", ["B0"]),
         "inspection": access_event("zone-B1", NIGHT, "inspection", ["B1"]),
@@ -86,32 +69,27 @@ def test_port_night_stories_end_in_the_right_alerts(kafka_settings: Kafka) -> No
         "too-late": access_event("zone-B5", NIGHT, "too-late", ["B5"]),
         "no-containers": access_event("zone-B6", NIGHT, "no-containers", []),
     }
-    client = producer(kafka_settings)
-    produce(client, kafka_settings, yard + list(people.values()))
-    correlator = Correlator(site, group_id=f"{kafka_settings.topic_prefix}correlator")
-    stop = threading.Event()
-    worker = threading.Thread(target=correlator.run, args=(stop,))
-    worker.start()
+    client = ChainedProducer(kafka_settings, "story")
+    produce(client, yard + list(people.values()))
     try:
-        first = read_alerts(kafka_settings, {alert_id_for(i) for i in people})
-        # Customs news about the two quiet blocks, reported after the person was seen:
-        # 30 s later (inside the 120 s grace period) and 200 s later (outside it).
-        produce(
-            client,
-            kafka_settings,
-            [
-                container_event(LATE, Did.selected_for_inspection, NIGHT + timedelta(seconds=30)),
-                container_event(
-                    TOO_LATE, Did.selected_for_inspection, NIGHT + timedelta(seconds=200)
-                ),
-            ],
-        )
-        time.sleep(2)  # several loop turns
-        alerts = read_alerts(kafka_settings, {alert_id_for(i) for i in people})
+        with correlator_running(site):
+            first = read_alerts(kafka_settings, {alert_id_for(i) for i in people})
+            # Customs news about the two quiet blocks, reported after the person was seen:
+            # 30 s later (inside the 120 s grace period) and 200 s later (outside it).
+            produce(
+                client,
+                [
+                    container_event(
+                        LATE, Did.selected_for_inspection, NIGHT + timedelta(seconds=30)
+                    ),
+                    container_event(
+                        TOO_LATE, Did.selected_for_inspection, NIGHT + timedelta(seconds=200)
+                    ),
+                ],
+            )
+            time.sleep(2)  # several loop turns
+            alerts = read_alerts(kafka_settings, {alert_id_for(i) for i in people})
     finally:
-        stop.set()
-        worker.join(timeout=30)
-        correlator.close()
         client.close()
 
     latest = last_revisions(alerts)
