@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,19 +26,11 @@ from streams.correlator.engine import alert_id_for
 from streams.operator_actions import ActionKind, OperatorAction
 from streams.signing import Signer, load_public_key
 from streams.topics import ACCESS, ALERTS, OPERATOR_ACTIONS, TERMINAL, Topic
-from tests.fixtures.broker import fresh_topics
-from tests.integration.audit_run import NIGHT, RecordedRun, copy_log, minutes, record_night
+from tests.integration.audit_run import NIGHT, RecordedRun, copy_log, minutes
 
 pytestmark = pytest.mark.integration
 
 Tamper = Callable[[list[LoggedRecord]], list[LoggedRecord]]
-
-
-@pytest.fixture(scope="module")
-def recorded(
-    broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[RecordedRun]:
-    yield record_night(fresh_topics(broker.bootstrap), tmp_path_factory.mktemp("night"))
 
 
 def verified(run: RecordedRun, kafka: Kafka, snapshot_dir: Path | None = None) -> Verdict:
