@@ -20,9 +20,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.support import night_size, raw_consume  # noqa: E402
 from config.kafka import Kafka  # noqa: E402
 from streams.broker.embedded import EmbeddedBroker  # noqa: E402
+from streams.chain import ChainedProducer  # noqa: E402
 from streams.correlator.loop import Correlator  # noqa: E402
-from streams.kafka import producer  # noqa: E402
-from streams.topics import create_topics  # noqa: E402
+from streams.topics import ACCESS, create_topics  # noqa: E402
 from tests.fixtures.port_story import port_night, produce, story_site  # noqa: E402
 
 
@@ -35,8 +35,8 @@ def main() -> int:
     with EmbeddedBroker(data_dir=None, memory=True) as broker:
         kafka = Kafka(bootstrap_servers=[broker.bootstrap], topic_prefix="bench.")
         create_topics(kafka)
-        client = producer(kafka, linger_ms=20, batch_size=256 * 1024)
-        produce(client, kafka, access_events)
+        client = ChainedProducer(kafka, "bench", linger_ms=20, batch_size=256 * 1024)
+        produce(client, access_events)
         client.close()
 
         correlator = Correlator(story_site(kafka, args.blocks), kafka, group_id="bench")
@@ -66,7 +66,7 @@ def main() -> int:
             if sample.name == "quaywatch_correlator_alerts_total"
         )
         correlator.close()
-        raw = raw_consume(kafka, ["access"], len(access_events), max_records=1000)
+        raw = raw_consume(kafka, [ACCESS], len(access_events), max_records=1000)
     print(
         json.dumps(
             {

@@ -25,21 +25,14 @@ from streams.audit.replay import compare, histories, replay_alerts  # noqa: E402
 from streams.audit.verify import check_chains  # noqa: E402
 from streams.broker.embedded import EmbeddedBroker  # noqa: E402
 from streams.chain import ChainedProducer  # noqa: E402
-from streams.kafka import producer  # noqa: E402
 from streams.terminal.events import ContainerEvent  # noqa: E402
-from streams.topics import create_topics  # noqa: E402
-from tests.fixtures.port_story import destination, port_night, story_site  # noqa: E402
+from streams.topics import ACCESS, ALERTS, TERMINAL, create_topics  # noqa: E402
+from tests.fixtures.port_story import port_night, produce, story_site  # noqa: E402
 
 
 def publish(kafka: Kafka, events: list) -> None:
-    client = ChainedProducer(producer(kafka, linger_ms=20, batch_size=256 * 1024), "bench")
-    futures = []
-    for event in events:
-        topic, key = destination(event)
-        futures.append(client.send(kafka.topic(topic), key, event.stamped()))
-    client.flush()
-    for future in futures:
-        future.get(timeout=60)
+    client = ChainedProducer(kafka, "bench", linger_ms=20, batch_size=256 * 1024)
+    produce(client, events)
     client.close()
 
 
@@ -56,10 +49,10 @@ def main() -> int:
         publish(kafka, events)
         window = TimeRange(started_at, datetime.now(UTC) + timedelta(seconds=1))
 
-        raw_per_s = raw_consume(kafka, ["access", "terminal"], len(events), max_records=5000)
+        raw_per_s = raw_consume(kafka, [ACCESS, TERMINAL], len(events), max_records=5000)
 
         started = time.perf_counter()
-        log = read_log(kafka, ["access", "terminal", "alerts"])
+        log = read_log(kafka, [ACCESS, TERMINAL, ALERTS])
         read_s = time.perf_counter() - started
         alerts = replay_alerts(site, log, window, progress=False)
         diff = compare({}, histories(alerts))

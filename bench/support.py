@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from kafka import KafkaConsumer, TopicPartition
 
 from config.kafka import Kafka
+from streams.topics import Topic
 
 
 def night_size(
@@ -23,11 +24,11 @@ def night_size(
     return parser.parse_args()
 
 
-def raw_consume(kafka: Kafka, topics: Sequence[str], total: int, max_records: int) -> float:
+def raw_consume(kafka: Kafka, topics: Sequence[Topic], total: int, max_records: int) -> float:
     """Records/s of a bare kafka-python consumer reading `topics` from the start."""
     reader = KafkaConsumer(bootstrap_servers=kafka.bootstrap_servers)
     reader.assign(
-        [TopicPartition(kafka.topic(name), p) for name in topics for p in range(kafka.partitions)]
+        [TopicPartition(kafka.topic(topic), p) for topic in topics for p in range(kafka.partitions)]
     )
     reader.seek_to_beginning()
     count, started = 0, time.perf_counter()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
 
@@ -18,6 +18,13 @@ TLS_FILES = ("ssl_cafile", "ssl_certfile", "ssl_keyfile")
 
 def _pem(holds: str) -> str:
     return f"{holds} (PEM), relative to the config file"
+
+
+class NamedTopic(Protocol):
+    """What the site needs of a topic declaration (`streams.topics.Topic`) to name it."""
+
+    @property
+    def name(self) -> str: ...
 
 
 class Kafka(Strict):
@@ -87,5 +94,6 @@ class Kafka(Strict):
             )
         return mechanism
 
-    def topic(self, name: str) -> str:
-        return f"{self.topic_prefix}{name}"
+    def topic(self, topic: NamedTopic) -> str:
+        """The topic's full name on this cluster: the site's prefix, then the topic's name."""
+        return f"{self.topic_prefix}{topic.name}"

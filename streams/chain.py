@@ -21,12 +21,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
-from kafka import KafkaProducer
 from kafka.partitioner.default import murmur2
 from kafka.producer.future import FutureRecordMetadata
 
-from streams.messages import Message
+from config.kafka import Kafka
+from streams.kafka import producer
+from streams.messages import M
 from streams.signing import Signer, signer_from_env
+from streams.topics import Topic
 
 PRODUCER_HEADER = "qw-producer"
 SEQUENCE_HEADER = "qw-seq"
@@ -153,22 +155,27 @@ class Chain:
 class ChainedProducer:
     """A KafkaProducer whose every record is chained: the one way quaywatch sends messages.
 
-    >>> chained = ChainedProducer(producer(site.kafka), "correlator")      # doctest: +SKIP
-    >>> chained.send(site.kafka.topic("alerts"), alert.alert_id, alert).get(timeout=30)
+    Records go to the topic's full name on the site's cluster, under the key the topic
+    declares for the message.
+
+    >>> chained = ChainedProducer(site.kafka, "correlator")                 # doctest: +SKIP
+    >>> chained.send(ALERTS, alert).get(timeout=30)
     """
 
-    def __init__(self, kafka_producer: KafkaProducer, producer_name: str) -> None:
-        self.producer = kafka_producer
+    def __init__(self, kafka: Kafka, producer_name: str, **producer_settings: object) -> None:
+        self.kafka = kafka
+        self.producer = producer(kafka, **producer_settings)
         self.chain = Chain(producer_name)
         self._partitions: dict[str, int] = {}
 
-    def send(self, topic: str, key: str, message: Message) -> FutureRecordMetadata:
-        key_bytes, value = key.encode(), message.to_bytes()
-        partition = partition_for(key_bytes, self._partition_count(topic))
-        with self.chain.next_link(topic, partition, key_bytes, value) as chain_headers:
+    def send(self, topic: Topic[M], message: M) -> FutureRecordMetadata:
+        name, value = self.kafka.topic(topic), message.to_bytes()
+        key = topic.key_of(message).encode()
+        partition = partition_for(key, self._partition_count(name))
+        with self.chain.next_link(name, partition, key, value) as chain_headers:
             future = self.producer.send(
-                topic,
-                key=key_bytes,
+                name,
+                key=key,
                 value=value,
                 headers=message.headers() + chain_headers,
                 partition=partition,

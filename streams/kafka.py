@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 
 from config.kafka import Kafka
+
+if TYPE_CHECKING:  # streams.topics creates topics with the admin client made here
+    from streams.topics import Topic
 
 # Tansu makes a group join wait half the session timeout; a short one keeps joins quick and is
 # still well above a healthy poll interval.
@@ -21,6 +25,19 @@ SESSION_TIMEOUT_MS = 6000
 # Readers ask the broker to answer empty fetches this quickly, so a fresh high-water mark
 # arrives within a few of them (kafka-python's default waits 500 ms).
 FETCH_MAX_WAIT_MS = 20
+
+# A reader that only tails topics, for days (the console), lets the broker hold an empty fetch
+# as long as kafka-python's default: news is still answered at once, and an idle reader costs
+# the broker two fetches a second rather than fifty.
+TAILING_READER: dict[str, object] = {"fetch_max_wait_ms": 500}
+
+# An audit reads whole logs: bigger fetches per partition mean fewer round trips.
+WHOLE_LOG_READER: dict[str, object] = {"max_partition_fetch_bytes": 8 << 20}
+
+# The correlator's alerts go out in bursts (a step's worth, then a flush) and list up to 25
+# containers each: with the default 16 KiB batches and one request in flight, every alert
+# would wait for its own round trip.
+BURST_PRODUCER: dict[str, object] = {"batch_size": 1 << 20}
 
 PRODUCER_DEFAULTS: dict[str, object] = {
     "acks": "all",
@@ -60,6 +77,16 @@ def answer_within(timeout_ms: int) -> dict[str, object]:
     }
 
 
+def send_answered_within(timeout_ms: int) -> dict[str, object]:
+    """Producer settings for a send that is acknowledged, or fails, within `timeout_ms` (an
+    operator's action): a broker that is away fails it within the timeout, not minutes."""
+    return {
+        **answer_within(timeout_ms),
+        "max_block_ms": timeout_ms,
+        "delivery_timeout_ms": timeout_ms + 100,
+    }
+
+
 def connection_settings(kafka: Kafka) -> dict[str, object]:
     """Connection settings every kafka-python client (producer, consumer, admin) takes."""
     settings: dict[str, object] = {
@@ -85,11 +112,11 @@ def producer(kafka: Kafka, **overrides: object) -> KafkaProducer:
 
 
 def consumer(
-    kafka: Kafka, group_id: str | None, topics: Iterable[str] = (), **overrides: object
+    kafka: Kafka, group_id: str | None, topics: Iterable[Topic[Any]] = (), **overrides: object
 ) -> KafkaConsumer:
     settings = {**CONSUMER_DEFAULTS, "group_id": group_id, **connection_settings(kafka)}
     settings.update(overrides)
-    return KafkaConsumer(*[kafka.topic(name) for name in topics], **settings)
+    return KafkaConsumer(*[kafka.topic(topic) for topic in topics], **settings)
 
 
 def admin(kafka: Kafka, **overrides: object) -> KafkaAdminClient:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import ClassVar, Self
+from typing import ClassVar, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -51,3 +51,7 @@ class Message(BaseModel):
     @classmethod
     def from_bytes(cls, raw: bytes) -> Self:
         return cls.model_validate_json(raw)
+
+
+# Any one message type, in signatures that keep it: `Topic[M].decode` returns that M.
+M = TypeVar("M", bound=Message)

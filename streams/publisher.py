@@ -35,9 +35,10 @@ from kafka.errors import KafkaError, KafkaTimeoutError
 from config.kafka import Kafka
 from streams.chain import PARTITION_HEADER, Chain, partition_for
 from streams.kafka import SPOOLING_PRODUCER_TIMEOUTS, producer
-from streams.messages import Message
+from streams.messages import M
 from streams.spool import Pending, Spool, SpoolError
 from streams.spool_format import SpoolRecord
+from streams.topics import Topic
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ class Publisher:
 
     >>> publisher = Publisher(site.kafka, data_dir / "spool", site.spool.max_bytes,
     ...                       client_id="worker-rtm")                       # doctest: +SKIP
-    >>> publisher.publish("access", zone.id, event)
+    >>> publisher.publish(ACCESS, event)
     >>> publisher.flush(timeout_s=10)
     True
     >>> publisher.close()
@@ -115,8 +116,8 @@ class Publisher:
     def counters(self) -> PublisherCounters:
         return self._counters
 
-    def publish(self, topic_name: str, key: str, message: Message) -> None:
-        """Queue `message` for topic `topic_name` (without prefix) under `key`, durably.
+    def publish(self, topic: Topic[M], message: M) -> None:
+        """Queue `message` for `topic`, under the key the topic declares, durably.
 
         Stamps published_at unless the message already has one. Returns once the event is on
         disk; raises SpoolFull when the spool is at its bound (the event is not kept).
@@ -125,14 +126,15 @@ class Publisher:
             raise PublisherClosed(f"publisher {self._client_id}: publish after close")
         if message.published_at is None:
             message = message.stamped()
-        topic, value = self._kafka.topic(topic_name), message.to_bytes()
+        key = topic.key_of(message)
+        name, value = self._kafka.topic(topic), message.to_bytes()
         # Chained when appended, not when sent: the headers are kept in the spool, so a record
         # sent again after a crash is the same record, and the chain survives the restart.
         # The partition comes from the configured count, as the broker may be away right now.
         partition = partition_for(key.encode(), self._kafka.partitions)
         try:
-            with self._chain.next_link(topic, partition, key.encode(), value) as chain_headers:
-                record = SpoolRecord(topic, key, value, (*message.headers(), *chain_headers))
+            with self._chain.next_link(name, partition, key.encode(), value) as chain_headers:
+                record = SpoolRecord(name, key, value, (*message.headers(), *chain_headers))
                 self._spool.append(record)
         except SpoolError as error:  # full, or the disk failed
             self._count(refused=1)

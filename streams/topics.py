@@ -1,17 +1,73 @@
-"""The project's Kafka topics, and creating them, prefixed, on a broker."""
+"""The project's Kafka topics, each declared once with its message type and key, and creating
+them, prefixed, on a broker.
+
+Everything that produces or consumes takes one of these declarations rather than a name: the
+declaration says which message type a topic's records hold (`ALERTS.decode(value)` is an
+`Alert`) and which field of the message its records are keyed by (`ACCESS.key_of(event)` is
+the zone id), so no module pairs a topic name with a message type or a key by hand.
+"""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from typing import Any, Generic
 
 from kafka.errors import TopicAlreadyExistsError, for_code
 
 from config.kafka import Kafka
+from streams.access import AccessEvent
+from streams.alerts import Alert
+from streams.camera_health import CameraHealth
+from streams.dead_letter import DeadLetter
 from streams.kafka import admin
+from streams.messages import M
+from streams.operator_actions import OperatorAction
+from streams.terminal.events import ContainerEvent
 
 log = logging.getLogger(__name__)
 
-TOPIC_NAMES = ("access", "camera-health", "terminal", "alerts", "operator-actions", "dead-letter")
+
+@dataclass(frozen=True)
+class Topic(Generic[M]):
+    """A topic: its name without the site's prefix (`Kafka.topic` gives the full one), the
+    message type its records hold, and the message field its records are keyed by."""
+
+    name: str
+    message_type: type[M]
+    key: str
+
+    def __post_init__(self) -> None:
+        if self.key not in self.message_type.model_fields:
+            raise ValueError(
+                f"topic {self.name}: {self.message_type.__name__} has no field {self.key!r} "
+                f"to key records by; its fields are {', '.join(self.message_type.model_fields)}"
+            )
+
+    def key_of(self, message: M) -> str:
+        """The key a record of `message` is sent under (which decides its partition)."""
+        return getattr(message, self.key)
+
+    def decode(self, value: bytes) -> M:
+        """The message a record's value holds; pydantic's ValidationError when it holds none."""
+        return self.message_type.from_bytes(value)
+
+
+ACCESS = Topic("access", AccessEvent, key="zone_id")
+CAMERA_HEALTH = Topic("camera-health", CameraHealth, key="camera_id")
+TERMINAL = Topic("terminal", ContainerEvent, key="container_number")
+ALERTS = Topic("alerts", Alert, key="alert_id")
+OPERATOR_ACTIONS = Topic("operator-actions", OperatorAction, key="alert_id")
+DEAD_LETTER = Topic("dead-letter", DeadLetter, key="source")
+
+TOPICS: tuple[Topic[Any], ...] = (
+    ACCESS,
+    CAMERA_HEALTH,
+    TERMINAL,
+    ALERTS,
+    OPERATOR_ACTIONS,
+    DEAD_LETTER,
+)
 
 
 class TopicCreationError(RuntimeError):
@@ -31,12 +87,12 @@ def create_topics(kafka: Kafka) -> None:
     try:
         response = client.create_topics(
             {
-                kafka.topic(name): {
+                kafka.topic(topic): {
                     "num_partitions": kafka.partitions,
                     "replication_factor": kafka.replication_factor,
                     "configs": topic_configs(kafka),
                 }
-                for name in TOPIC_NAMES
+                for topic in TOPICS
             },
             # Errors are per topic: one that exists must not hide a real failure on another.
             raise_errors=False,

@@ -3,4 +3,5 @@
 pytest_plugins = [
     "tests.fixtures.resources",
     "tests.fixtures.broker",
+    "tests.fixtures.audit",
 ]

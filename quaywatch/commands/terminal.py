@@ -29,15 +29,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_ingest(args: argparse.Namespace) -> int:
     from streams.chain import ChainedProducer
-    from streams.kafka import producer
     from streams.terminal.publish import publish_feed_items
 
     site = _site(args.config)
     text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
     items = _reader(site, args.format)(text)
-    client = ChainedProducer(producer(site.kafka), "terminal")
+    client = ChainedProducer(site.kafka, "terminal")
     try:
-        published = publish_feed_items(client, site.kafka, items, args.format)
+        published = publish_feed_items(client, items, args.format)
     finally:
         client.close()
     print(f"{published.container_events} container events, {published.rejected} rejected")
@@ -47,22 +46,19 @@ def run_ingest(args: argparse.Namespace) -> int:
 def run_serve(args: argparse.Namespace) -> int:
     from streams.chain import ChainedProducer
     from streams.health import BrokerProbe, serve_health
-    from streams.kafka import producer
     from streams.terminal.callback import callback_server
     from streams.terminal.metrics import TerminalMetrics
     from streams.terminal.publish import publish_feed_items
 
     site = _site(args.config)
-    client = ChainedProducer(producer(site.kafka), "terminal")
+    client = ChainedProducer(site.kafka, "terminal")
     read = _reader(site, "dcsa")
     port = site.terminal.callback_port if args.port is None else args.port
     metrics = TerminalMetrics()
     server = callback_server(
         args.host,
         port,
-        lambda body: metrics.published(
-            "dcsa", publish_feed_items(client, site.kafka, read(body), "dcsa")
-        ),
+        lambda body: metrics.published("dcsa", publish_feed_items(client, read(body), "dcsa")),
     )
     health = serve_health(
         metrics.registry, BrokerProbe(site.kafka), site.metrics.host, site.metrics.terminal_port

@@ -8,10 +8,9 @@ from kafka.errors import KafkaError
 
 from config.kafka import Kafka
 from streams.chain import ChainedProducer
-from streams.kafka import answer_within, producer
+from streams.kafka import send_answered_within
 from streams.operator_actions import OperatorAction
-
-TOPIC = "operator-actions"
+from streams.topics import OPERATOR_ACTIONS
 
 
 class ActionNotRecorded(RuntimeError):
@@ -31,7 +30,7 @@ class ActionPublisher:
     def publish(self, action: OperatorAction) -> OperatorAction:
         stamped = action.stamped()
         try:
-            future = self._client().send(self._kafka.topic(TOPIC), stamped.alert_id, stamped)
+            future = self._client().send(OPERATOR_ACTIONS, stamped)
             future.get(timeout=self._timeout_seconds)
         except KafkaError as error:
             raise ActionNotRecorded(
@@ -51,13 +50,9 @@ class ActionPublisher:
         # Created on first use, so a console started before the broker still serves pages.
         with self._lock:
             if self._producer is None:
-                milliseconds = int(self._timeout_seconds * 1000)
-                # A broker that is away fails the request within the timeout, not minutes.
-                client = producer(
+                self._producer = ChainedProducer(
                     self._kafka,
-                    **answer_within(milliseconds),
-                    max_block_ms=milliseconds,
-                    delivery_timeout_ms=milliseconds + 100,
+                    "console",
+                    **send_answered_within(int(self._timeout_seconds * 1000)),
                 )
-                self._producer = ChainedProducer(client, "console")
             return self._producer

@@ -1,4 +1,5 @@
-"""Runs a whole console (topic reader, action publisher, web app under uvicorn) for a site.
+"""Runs a whole console (its board following the topics, action publisher, web app under
+uvicorn) for a site.
 
 `quaywatch console` calls `serve`; a process that runs several parts (the demo) calls
 `ConsoleServer(site).start()`, reads `.url`, and calls `.stop()` on the way out.
@@ -13,20 +14,37 @@ from pathlib import Path
 
 import uvicorn
 
+from config.kafka import Kafka
 from config.site import SiteConfig
 from quaywatch.console.actions import ActionPublisher
 from quaywatch.console.app import ConsoleParts, create_app
 from quaywatch.console.auth import SessionStore
 from quaywatch.console.board import Board
-from quaywatch.console.reader import TopicReader
 from quaywatch.console.snapshots import SnapshotStore
 from quaywatch.console.users import UserStore, users_path
 from streams.health import BrokerProbe
+from streams.kafka import TAILING_READER
+from streams.reader import Follower
+from streams.topics import ALERTS, CAMERA_HEALTH, OPERATOR_ACTIONS
 
 log = logging.getLogger(__name__)
 
 DEFAULT_SESSION_SECONDS = 8 * 3600  # one control-room shift
 LOOPBACK = "127.0.0.1"
+
+
+def board_feed(kafka: Kafka, board: Board) -> Follower:
+    """The board follows the alerts, operator-actions and camera-health topics.
+
+    Every console reads every record of them itself (a follower is no consumer group: every
+    console must see every alert), from the beginning; the board makes that idempotent.
+    """
+    handlers = {
+        ALERTS: board.apply_alert,
+        OPERATOR_ACTIONS: board.apply_action,
+        CAMERA_HEALTH: board.apply_health,
+    }
+    return Follower(kafka, handlers, "console-reader", **TAILING_READER)
 
 
 class ConsoleServer:
@@ -41,7 +59,7 @@ class ConsoleServer:
     ) -> None:
         self.site = site
         self.board = Board()
-        self.reader = TopicReader(site.kafka, self.board)
+        self.reader = board_feed(site.kafka, self.board)
         self.parts = ConsoleParts(
             site=site,
             board=self.board,

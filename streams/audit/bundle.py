@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from streams.audit.records import LoggedRecord, RecordedLog, TimeRange
 from streams.audit.verify import Finding, Verdict, check_chains, check_references
 from streams.signing import Signer, fingerprint, is_valid, load_public_key, public_pem
+from streams.topics import TERMINAL
 
 FORMAT = "quaywatch-audit-bundle/1"
 RECORDS, MANIFEST, SIGNATURE, CONFIG = (
@@ -42,7 +43,7 @@ def bundle_records(log: RecordedLog, window: TimeRange) -> list[LoggedRecord]:
         record
         for record in log.all_records()
         if window.holds(record.timestamp_ms)
-        or (record.topic == "terminal" and record.timestamp_ms <= end_ms)
+        or (record.topic == TERMINAL.name and record.timestamp_ms <= end_ms)
     ]
 
 

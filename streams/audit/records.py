@@ -2,7 +2,7 @@
 
 Ranges are taken by the records' own timestamps after reading the partitions from their start,
 because `offsets_for_times` is not answered faithfully by every Kafka-protocol broker; whether
-everything is read comes from the fetch high-water marks (the correlator's `TopicReader`).
+everything is read comes from the fetch high-water marks (`streams.reader.TopicReader`).
 """
 
 from __future__ import annotations
@@ -11,19 +11,15 @@ import base64
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
 
 from config.kafka import Kafka
-from streams.correlator.reading import TopicReader
-from streams.kafka import FETCH_MAX_WAIT_MS, consumer
-
-AUDITED_TOPICS = (
-    "access",
-    "camera-health",
-    "terminal",
-    "alerts",
-    "operator-actions",
-    "dead-letter",
-)
+from streams.kafka import WHOLE_LOG_READER
+from streams.messages import M
+from streams.reader import Received, TopicReader
+from streams.topics import TOPICS, Topic
 
 
 @dataclass(frozen=True)
@@ -82,6 +78,19 @@ class LoggedRecord:
         }
 
     @classmethod
+    def of(cls, received: Received[Any]) -> LoggedRecord:
+        record = received.record
+        return cls(
+            topic=received.topic.name,
+            partition=record.partition,
+            offset=record.offset,
+            timestamp_ms=record.timestamp,
+            key=record.key,
+            value=record.value,
+            headers=tuple((name, value or b"") for name, value in record.headers),
+        )
+
+    @classmethod
     def from_json(cls, raw: dict) -> LoggedRecord:
         return cls(
             topic=raw["topic"],
@@ -105,11 +114,28 @@ class RecordedLog:
     records: dict[str, list[LoggedRecord]] = field(default_factory=dict)
     partial: bool = False
 
-    def topic(self, name: str) -> list[LoggedRecord]:
-        return self.records.get(name, [])
+    def topic(self, topic: Topic[Any]) -> list[LoggedRecord]:
+        return self.records.get(topic.name, [])
 
-    def in_range(self, name: str, window: TimeRange) -> list[LoggedRecord]:
-        return [record for record in self.topic(name) if window.holds(record.timestamp_ms)]
+    def in_range(self, topic: Topic[Any], window: TimeRange) -> list[LoggedRecord]:
+        return [record for record in self.topic(topic) if window.holds(record.timestamp_ms)]
+
+    def messages(
+        self, topic: Topic[M], window: TimeRange | None = None
+    ) -> list[tuple[LoggedRecord, M]]:
+        """Each record of `topic` (in `window`, if given) that holds a valid message, with it.
+
+        Records that hold none are left out: the chains show whether they were tampered with,
+        and the correlator skips or dead-letters them as well.
+        """
+        records = self.topic(topic) if window is None else self.in_range(topic, window)
+        messages = []
+        for record in records:
+            try:
+                messages.append((record, topic.decode(record.value)))
+            except ValidationError:
+                continue
+        return messages
 
     def all_records(self) -> list[LoggedRecord]:
         return [record for name in sorted(self.records) for record in self.records[name]]
@@ -126,30 +152,14 @@ class RecordedLog:
         return log
 
 
-def read_log(kafka: Kafka, topics: Sequence[str] = AUDITED_TOPICS) -> RecordedLog:
+def read_log(kafka: Kafka, topics: Sequence[Topic[Any]] = TOPICS) -> RecordedLog:
     """Every record of `topics` published before this call, from each partition's start."""
-    reader = TopicReader(
-        consumer(
-            kafka, None, fetch_max_wait_ms=FETCH_MAX_WAIT_MS, max_partition_fetch_bytes=8 << 20
-        ),
-        [kafka.topic(name) for name in topics],
-    )
+    reader = TopicReader(kafka, topics, **WHOLE_LOG_READER).wait_for_partitions()
     try:
-        raw = reader.read_new()
+        received = reader.read_new()
     finally:
         reader.close()
-    return RecordedLog.of(
-        LoggedRecord(
-            topic=record.topic.removeprefix(kafka.topic_prefix),
-            partition=record.partition,
-            offset=record.offset,
-            timestamp_ms=record.timestamp,
-            key=record.key,
-            value=record.value,
-            headers=tuple((name, value or b"") for name, value in record.headers),
-        )
-        for record in raw
-    )
+    return RecordedLog.of(LoggedRecord.of(each) for each in received)
 
 
 def _b64(data: bytes) -> str:

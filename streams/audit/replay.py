@@ -16,11 +16,10 @@ from pydantic import ValidationError
 from tqdm import tqdm
 
 from config.site import SiteConfig
-from streams.access import AccessEvent
 from streams.alerts import Alert, Severity
 from streams.audit.records import LoggedRecord, RecordedLog, TimeRange
 from streams.correlator.engine import CorrelationEngine, alert_id_for
-from streams.terminal.events import ContainerEvent
+from streams.topics import ACCESS, ALERTS, TERMINAL
 
 # Below this many inputs a progress bar is only noise.
 PROGRESS_FROM = 5000
@@ -116,8 +115,8 @@ def replay_alerts(
     news after it may revise alerts raised in it); the engine itself only counts news visible
     by the time it judges.
     """
-    inputs = [*log.topic("terminal"), *log.in_range("access", window)]
-    inputs.sort(key=lambda r: (r.timestamp_ms, r.topic != "terminal", r.partition, r.offset))
+    inputs = [*log.topic(TERMINAL), *log.in_range(ACCESS, window)]
+    inputs.sort(key=lambda r: (r.timestamp_ms, r.topic != TERMINAL.name, r.partition, r.offset))
     engine = CorrelationEngine.for_site(site)
     alerts: list[Alert] = []
     # None lets tqdm decide (shown on a terminal only); small replays never show one.
@@ -131,12 +130,12 @@ def replay_alerts(
 
 def _feed(engine: CorrelationEngine, record: LoggedRecord) -> list[Alert]:
     try:
-        if record.topic == "terminal":
-            engine.on_container_event(ContainerEvent.from_bytes(record.value))
+        if record.topic == TERMINAL.name:
+            engine.on_container_event(TERMINAL.decode(record.value))
             alerts = engine.revise()
             engine.settle()
             return alerts
-        return engine.on_access(AccessEvent.from_bytes(record.value)) + engine.revise()
+        return engine.on_access(ACCESS.decode(record.value)) + engine.revise()
     except ValidationError:
         return []  # the live correlator dead-letters or skips these too
 
@@ -144,21 +143,12 @@ def _feed(engine: CorrelationEngine, record: LoggedRecord) -> list[Alert]:
 def recorded_alerts(log: RecordedLog, window: TimeRange) -> list[Alert]:
     """Recorded revisions of the alerts for the access events in `window`, whenever published,
     and of any alert published in `window`."""
-    in_scope = set()
-    for record in log.in_range("access", window):
-        try:
-            in_scope.add(alert_id_for(AccessEvent.from_bytes(record.value).incident_id))
-        except ValidationError:
-            continue
-    alerts = []
-    for record in log.topic("alerts"):
-        try:
-            alert = Alert.from_bytes(record.value)
-        except ValidationError:
-            continue
-        if alert.alert_id in in_scope or window.holds(record.timestamp_ms):
-            alerts.append(alert)
-    return alerts
+    in_scope = {alert_id_for(event.incident_id) for _, event in log.messages(ACCESS, window)}
+    return [
+        alert
+        for record, alert in log.messages(ALERTS)
+        if alert.alert_id in in_scope or window.holds(record.timestamp_ms)
+    ]
 
 
 def replay(

@@ -11,14 +11,10 @@ import json
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
-from typing import TypeVar
-
-from pydantic import ValidationError
 
 from config.site import SiteConfig
-from streams.access import AccessEvent
 from streams.alerts import Alert
-from streams.audit.records import LoggedRecord, RecordedLog, TimeRange
+from streams.audit.records import RecordedLog, TimeRange
 from streams.audit.replay import recorded_alerts
 from streams.audit.timeline import (
     SEVERITY_COLOURS,
@@ -28,11 +24,10 @@ from streams.audit.timeline import (
     render_svg,
 )
 from streams.audit.verify import Verdict
-from streams.messages import Message
 from streams.operator_actions import OperatorAction
 from streams.terminal.events import ContainerActivity, ContainerEvent
+from streams.topics import ACCESS, OPERATOR_ACTIONS, TERMINAL
 
-M = TypeVar("M", bound=Message)
 PHASE_OF = {
     ContainerActivity.discharged: "discharged",
     ContainerActivity.selected_for_scan: "selected",
@@ -80,22 +75,12 @@ def _handled(action: OperatorAction) -> str:
     )
 
 
-def decoded(records: list[LoggedRecord], kind: type[M]) -> list[M]:
-    messages = []
-    for record in records:
-        try:
-            messages.append(kind.from_bytes(record.value))
-        except ValidationError:
-            continue
-    return messages
-
-
 def alert_rows(log: RecordedLog, window: TimeRange) -> list[AlertRow]:
     by_id: dict[str, dict[int, Alert]] = {}
     for alert in recorded_alerts(log, window):
         by_id.setdefault(alert.alert_id, {})[alert.revision] = alert
     actions: dict[str, list[OperatorAction]] = {}
-    for action in decoded(log.topic("operator-actions"), OperatorAction):
+    for _, action in log.messages(OPERATOR_ACTIONS):
         actions.setdefault(action.alert_id, []).append(action)
     rows = []
     for alert_id, revisions in by_id.items():
@@ -108,8 +93,8 @@ def alert_rows(log: RecordedLog, window: TimeRange) -> list[AlertRow]:
 def zone_timelines(
     site: SiteConfig, log: RecordedLog, window: TimeRange, rows: list[AlertRow]
 ) -> list[ZoneTimeline]:
-    access = decoded(log.in_range("access", window), AccessEvent)
-    containers = decoded(log.topic("terminal"), ContainerEvent)
+    access = [event for _, event in log.messages(ACCESS, window)]
+    containers = [event for _, event in log.messages(TERMINAL)]
     histories: dict[str, list[ContainerEvent]] = {}
     for event in containers:
         histories.setdefault(event.container_number, []).append(event)

@@ -12,20 +12,13 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from pydantic import ValidationError
 
-from streams.access import AccessEvent
-from streams.alerts import Alert
 from streams.audit.records import LoggedRecord, RecordedLog, TimeRange
 from streams.chain import GENESIS, ChainLink, body_sha256
-from streams.messages import Message
-from streams.operator_actions import OperatorAction
 from streams.signing import fingerprint, is_valid
-
-M = TypeVar("M", bound=Message)
+from streams.topics import ACCESS, ALERTS, OPERATOR_ACTIONS
 
 
 @dataclass(frozen=True)
@@ -242,18 +235,12 @@ def check_references(log: RecordedLog, window: TimeRange) -> tuple[list[Finding]
     findings: list[Finding] = []
     access_ids: set[str] = set()
     snapshots: set[str] = set()
-    for record in log.topic("access"):
-        event = _decode(AccessEvent, record)
-        if event is None:
-            continue
+    for record, event in log.messages(ACCESS):
         access_ids.add(event.event_id)
         if event.snapshot_sha256 and window.holds(record.timestamp_ms):
             snapshots.add(event.snapshot_sha256)
     revisions: set[tuple[str, int]] = set()
-    for record in log.topic("alerts"):
-        alert = _decode(Alert, record)
-        if alert is None:
-            continue
+    for record, alert in log.messages(ALERTS):
         revisions.add((alert.alert_id, alert.revision))
         if not window.holds(record.timestamp_ms):
             continue
@@ -270,9 +257,8 @@ def check_references(log: RecordedLog, window: TimeRange) -> tuple[list[Finding]
                     offset=record.offset,
                 )
             )
-    for record in log.in_range("operator-actions", window):
-        action = _decode(OperatorAction, record)
-        if action is not None and (action.alert_id, action.alert_revision) not in revisions:
+    for record, action in log.messages(OPERATOR_ACTIONS, window):
+        if (action.alert_id, action.alert_revision) not in revisions:
             findings.append(
                 Finding(
                     "action on an unknown alert",
@@ -283,13 +269,6 @@ def check_references(log: RecordedLog, window: TimeRange) -> tuple[list[Finding]
                 )
             )
     return findings, snapshots
-
-
-def _decode(kind: type[M], record: LoggedRecord) -> M | None:
-    try:
-        return kind.from_bytes(record.value)
-    except ValidationError:
-        return None
 
 
 def verify(

@@ -29,17 +29,16 @@ from streams.alerts import Alert
 from streams.chain import ChainedProducer
 from streams.correlator.engine import CorrelationEngine
 from streams.correlator.metrics import CorrelatorMetrics
-from streams.correlator.reading import TopicReader, lag
 from streams.dead_letter import DeadLetter
-from streams.kafka import FETCH_MAX_WAIT_MS, consumer, producer
+from streams.kafka import BURST_PRODUCER, consumer
 from streams.messages import utc_now
-from streams.terminal.events import ContainerEvent
+from streams.reader import TopicReader, lag
+from streams.topics import ACCESS, ALERTS, DEAD_LETTER, TERMINAL
 
 log = logging.getLogger(__name__)
 
 GROUP_ID = "quaywatch-correlator"
 DEAD_LETTER_SOURCE = "correlator"
-PRODUCE_BATCH_BYTES = 1 << 20
 
 
 @dataclass
@@ -63,17 +62,10 @@ class Correlator:
         self.metrics = metrics or CorrelatorMetrics()
         self.engine = CorrelationEngine.for_site(site)
         self.max_records = max_records
-        # Alerts go out in bursts (a step's worth, then a flush) and list up to 25 containers
-        # each: with the default 16 KiB batches and one request in flight, every alert would
-        # wait for its own round trip.
-        self.producer = ChainedProducer(
-            producer(self.kafka, batch_size=PRODUCE_BATCH_BYTES), "correlator"
-        )
-        self.knowledge = TopicReader(
-            consumer(self.kafka, None, fetch_max_wait_ms=FETCH_MAX_WAIT_MS),
-            [self.kafka.topic("alerts"), self.kafka.topic("terminal")],
-        )
-        self.access = consumer(self.kafka, group_id, ["access"])
+        self.producer = ChainedProducer(self.kafka, "correlator", **BURST_PRODUCER)
+        self.knowledge = TopicReader(self.kafka, [ALERTS, TERMINAL]).wait_for_partitions()
+        self.learn = {TERMINAL: self.engine.on_container_event, ALERTS: self.engine.on_published}
+        self.access = consumer(self.kafka, group_id, [ACCESS])
 
     def run(self, stop: threading.Event) -> None:
         self.catch_up()
@@ -96,26 +88,22 @@ class Correlator:
         self.observe(records, decoded)
 
     def catch_up(self) -> None:
-        for record in self.knowledge.read_new():
-            topic = record.topic.removeprefix(self.kafka.topic_prefix)
+        for received in self.knowledge.read_new():
+            topic = received.topic.name
             self.metrics.events_consumed.labels(topic).inc()
             try:
-                if topic == "terminal":
-                    self.engine.on_container_event(ContainerEvent.from_bytes(record.value))
-                else:
-                    self.engine.on_published(Alert.from_bytes(record.value))
+                self.learn[received.topic](received.message())
             except ValidationError as error:
                 # Not ours to dead-letter: every instance would, on every restart.
                 self.metrics.rejected.labels(topic).inc()
-                log.warning("%s offset %d unreadable: %s", record.topic, record.offset, error)
+                log.warning("%s unreadable: %s", received.where, error)
 
     def publish(self, alerts: Sequence[Alert], rejects: Sequence[DeadLetter]) -> None:
         futures = []
         for alert in alerts:
-            stamped = alert.stamped()
-            futures.append(self._send("alerts", alert.alert_id, stamped))
+            futures.append(self.producer.send(ALERTS, alert.stamped()))
         for reject in rejects:
-            futures.append(self._send("dead-letter", reject.source, reject))
+            futures.append(self.producer.send(DEAD_LETTER, reject))
         self.producer.flush()
         for future in futures:
             future.get(timeout=30)
@@ -146,8 +134,8 @@ class Correlator:
             log.warning("commit refused after a rebalance: %s", error)
 
     def observe(self, records: Mapping[TopicPartition, Sequence[ConsumerRecord]], decoded) -> None:
-        self.metrics.events_consumed.labels("access").inc(sum(len(r) for r in records.values()))
-        self.metrics.rejected.labels("access").inc(len(decoded.rejects))
+        self.metrics.events_consumed.labels(ACCESS.name).inc(sum(len(r) for r in records.values()))
+        self.metrics.rejected.labels(ACCESS.name).inc(len(decoded.rejects))
         for partition, behind in lag(self.access).items():
             self.metrics.consumer_lag.labels(str(partition)).set(behind)
         self.metrics.containers.set(len(self.engine.table))
@@ -158,16 +146,13 @@ class Correlator:
         self.knowledge.close()
         self.producer.close()
 
-    def _send(self, topic: str, key: str, message: Alert | DeadLetter):
-        return self.producer.send(self.kafka.topic(topic), key, message)
-
 
 def decode_access(records: Iterable[ConsumerRecord]) -> Decoded:
     """Access events in record order; unreadable records become dead letters."""
     decoded = Decoded()
     for record in records:
         try:
-            decoded.access_events.append(AccessEvent.from_bytes(record.value))
+            decoded.access_events.append(ACCESS.decode(record.value))
             partition = TopicPartition(record.topic, record.partition)
             decoded.positions.append((partition, record.offset))
         except ValidationError as error:

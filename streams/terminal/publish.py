@@ -6,13 +6,11 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from kafka import KafkaProducer
-
-from config.kafka import Kafka
 from streams.chain import ChainedProducer
 from streams.dead_letter import DeadLetter
 from streams.messages import utc_now
 from streams.terminal.events import ContainerEvent, FeedItem, Rejected
+from streams.topics import DEAD_LETTER, TERMINAL
 
 
 @dataclass(frozen=True)
@@ -35,29 +33,21 @@ def dead_letter_for(rejected: Rejected, source: str) -> DeadLetter:
 
 
 def publish_feed_items(
-    producer: ChainedProducer | KafkaProducer,
-    kafka: Kafka,
-    items: Iterable[FeedItem],
-    source: str,
+    producer: ChainedProducer, items: Iterable[FeedItem], source: str
 ) -> Published:
     """Send every item and wait until the broker has acknowledged all of them.
 
-    A long-running feed passes one ChainedProducer, so its messages form one chain; a bare
-    KafkaProducer gets a chain for this call alone.
+    A long-running feed passes the same producer every time, so its messages form one chain.
     """
-    if not isinstance(producer, ChainedProducer):
-        producer = ChainedProducer(producer, f"terminal-{source}")
     futures = []
     events = rejected = 0
     for item in items:
         if isinstance(item, ContainerEvent):
-            message, topic, key = item, "terminal", item.container_number
+            futures.append(producer.send(TERMINAL, item.stamped()))
             events += 1
         else:
-            message, topic, key = dead_letter_for(item, source), "dead-letter", source
+            futures.append(producer.send(DEAD_LETTER, dead_letter_for(item, source).stamped()))
             rejected += 1
-        stamped = message.stamped()
-        futures.append(producer.send(kafka.topic(topic), key, stamped))
     producer.flush()
     for future in futures:
         future.get(timeout=30)  # raises if the broker refused one

@@ -30,6 +30,7 @@ from streams.access import AccessEvent
 from streams.camera_health import CameraHealth
 from streams.publisher import Publisher
 from streams.spool import SpoolFull
+from streams.topics import ACCESS, CAMERA_HEALTH
 from streams.worker.metrics import WorkerMetrics
 
 log = logging.getLogger(__name__)
@@ -139,7 +140,7 @@ class CameraWorker:
             self.shared.metrics.event_published(event)
             # A full spool is logged and counted by the publisher; the camera goes on watching.
             with contextlib.suppress(SpoolFull):
-                self.shared.publisher.publish("access", event.zone_id, message)
+                self.shared.publisher.publish(ACCESS, message)
 
     def report_health(self, observation: HealthObservation) -> None:
         """Count and publish a change in what the camera delivers (called by the capture)."""
@@ -149,4 +150,4 @@ class CameraWorker:
         self.shared.metrics.camera_status(observation)
         message = CameraHealth.from_observation(self.site.site.id, observation)
         with contextlib.suppress(SpoolFull):
-            self.shared.publisher.publish("camera-health", observation.camera_id, message)
+            self.shared.publisher.publish(CAMERA_HEALTH, message)

@@ -4,7 +4,6 @@ and the alert table are drawn (checked in the page and in the screenshot's pixel
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,22 +12,13 @@ from playwright.sync_api import sync_playwright
 
 from streams.audit.report import write_report
 from streams.audit.verify import verify
-from streams.broker.embedded import EmbeddedBroker
 from streams.signing import load_public_key
-from tests.fixtures.broker import fresh_topics
-from tests.integration.audit_run import INCIDENTS, RecordedRun, record_night
+from tests.integration.audit_run import INCIDENTS, RecordedRun
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
-
-
-@pytest.fixture(scope="module")
-def recorded(
-    broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[RecordedRun]:
-    yield record_night(fresh_topics(broker.bootstrap), tmp_path_factory.mktemp("night"))
 
 
 def colour_share(png: bytes, rgb: tuple[int, int, int], tolerance: int = 12) -> float:

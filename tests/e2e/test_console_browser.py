@@ -20,7 +20,7 @@ from detectors.evidence import EvidenceStore
 from quaywatch.console.server import ConsoleServer
 from quaywatch.console.users import Role, UserStore, users_path
 from streams.alerts import Severity
-from streams.operator_actions import OperatorAction
+from streams.topics import ALERTS, OPERATOR_ACTIONS
 from tests.integration.test_console_topics import publish, read_topic
 from tests.unit.test_console_board import make_alert
 
@@ -103,7 +103,7 @@ def test_operator_acknowledges_a_live_alert_and_an_auditor_cannot(
         reason="person next to MSCU1234565: selected by customs, not yet inspected",
         snapshot_sha256=snapshot_sha256,
     )
-    publish(kafka_settings, "alerts", alert.alert_id, alert)
+    publish(kafka_settings, ALERTS, alert)
     row = operator.locator('li[data-alert-id="quay-north-7"]')
     expect(row).to_be_visible(timeout=20000)
     expect(row).to_have_attribute("data-state", "unacknowledged")
@@ -126,9 +126,7 @@ def test_operator_acknowledges_a_live_alert_and_an_auditor_cannot(
     expect(operator.locator("#action-result")).to_have_text("Recorded: acknowledged.")
     expect(row).to_have_attribute("data-state", "acknowledged", timeout=10000)
 
-    actions = [
-        OperatorAction.from_bytes(raw) for raw in read_topic(kafka_settings, "operator-actions")
-    ]
+    actions = read_topic(kafka_settings, OPERATOR_ACTIONS)
     assert [(a.alert_id, a.action, a.operator, a.reason) for a in actions] == [
         ("quay-north-7", "acknowledge", "olga", "guard sent to block Q3")
     ]
@@ -146,4 +144,4 @@ def test_operator_acknowledges_a_live_alert_and_an_auditor_cannot(
         headers={"content-type": "application/json"},
     )
     assert refused.status == 403
-    assert len(read_topic(kafka_settings, "operator-actions")) == 1
+    assert len(read_topic(kafka_settings, OPERATOR_ACTIONS)) == 1

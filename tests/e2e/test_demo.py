@@ -18,6 +18,7 @@ import yaml
 from config.kafka import Kafka
 from streams.broker.embedded import free_port
 from streams.kafka import consumer
+from streams.topics import ALERTS
 from tests.fixtures.resources import DEMO_SITE
 
 RUNNING = "Ctrl-C stops everything"  # the last line of the banner
@@ -56,7 +57,7 @@ def _wait_for_line(process: subprocess.Popen[str], marker: str, timeout_s: float
 
 
 def _first_critical_alert(kafka: Kafka, timeout_s: float) -> dict | None:
-    reader = consumer(kafka, None, ["alerts"], consumer_timeout_ms=1000)
+    reader = consumer(kafka, None, [ALERTS], consumer_timeout_ms=1000)
     deadline = time.monotonic() + timeout_s
     try:
         while time.monotonic() < deadline:

@@ -20,7 +20,7 @@ import pytest
 
 from config.kafka import Kafka
 from config.loading import load_site
-from streams.topics import create_topics
+from streams.topics import ACCESS, CAMERA_HEALTH, create_topics
 from streams.worker.worker import Worker
 from tests.e2e.worker_support import free_port, read_topic, schema
 from tests.fixtures.resources import DEMO_SITE
@@ -68,8 +68,8 @@ def demo_run(broker, tmp_path_factory, model_onnx_path, footage_path):
     return {
         "site": site,
         "exit_code": exit_code,
-        "access": read_topic(kafka, "access"),
-        "health": read_topic(kafka, "camera-health"),
+        "access": read_topic(kafka, ACCESS),
+        "health": read_topic(kafka, CAMERA_HEALTH),
         "metrics": metrics,
     }
 

@@ -11,6 +11,7 @@ import pytest
 
 from config.kafka import Kafka
 from config.loading import load_site
+from streams.topics import ACCESS
 from streams.worker.worker import Worker
 from tests.e2e.worker_support import frames_processed, read_topic, wait_for
 
@@ -67,7 +68,7 @@ def test_moved_zone_changes_events_live_and_broken_config_is_refused(
         return frames_processed(worker, "quay-cam-1")
 
     def access() -> list[dict]:
-        return read_topic(kafka_settings, "access", idle_s=1.5)
+        return read_topic(kafka_settings, ACCESS, idle_s=1.5)
 
     runner = threading.Thread(target=worker.run, daemon=True)
     runner.start()

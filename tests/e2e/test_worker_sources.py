@@ -18,6 +18,7 @@ from config.detector import Detector
 from config.kafka import Kafka
 from config.metrics import Metrics
 from config.site import SiteConfig, SiteInfo
+from streams.topics import CAMERA_HEALTH
 from streams.worker.worker import Worker
 from tests.e2e.worker_support import (
     MjpegCamera,
@@ -80,7 +81,7 @@ def test_camera_that_goes_away_is_offline_then_online_and_frames_flow_again(
         runner.join(timeout=60)
         worker.publisher.close()
     health = [
-        m for m in read_topic(kafka_settings, "camera-health") if m["camera_id"] == "gate-mjpeg"
+        m for m in read_topic(kafka_settings, CAMERA_HEALTH) if m["camera_id"] == "gate-mjpeg"
     ]
     for message in health:
         jsonschema.validate(message, schema("camera-health"))
@@ -117,7 +118,7 @@ def test_missing_and_non_video_files_are_reported_and_the_other_camera_keeps_run
     assert f"camera quay-cam-9: {not_a_video} is not a video OpenCV can decode" in errors
     # 5 s of media at 2 fps, every sampled frame analysed
     assert frames_processed(worker, "quay-cam-1") == 10
-    health = {m["camera_id"]: m for m in read_topic(kafka_settings, "camera-health")}
+    health = {m["camera_id"]: m for m in read_topic(kafka_settings, CAMERA_HEALTH)}
     assert health["quay-cam-8"]["status"] == "offline"
     assert "does not exist" in health["quay-cam-8"]["detail"]
     assert health["quay-cam-9"]["status"] == "offline"

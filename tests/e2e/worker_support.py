@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -16,14 +17,15 @@ import numpy as np
 from config.kafka import Kafka
 from streams.broker.embedded import free_port
 from streams.kafka import consumer
+from streams.topics import Topic
 from streams.worker.worker import Worker
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "streams" / "schemas"
 
 
-def read_topic(kafka: Kafka, topic_name: str, idle_s: float = 3.0) -> list[dict]:
+def read_topic(kafka: Kafka, topic: Topic[Any], idle_s: float = 3.0) -> list[dict]:
     """Every message on a topic from the beginning, once nothing new came for idle_s."""
-    reader = consumer(kafka, None, [topic_name], consumer_timeout_ms=int(idle_s * 1000))
+    reader = consumer(kafka, None, [topic], consumer_timeout_ms=int(idle_s * 1000))
     try:
         return [json.loads(record.value) for record in reader]
     finally:

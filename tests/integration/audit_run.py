@@ -24,7 +24,6 @@ from detectors.events import AccessPhase
 from detectors.evidence import EvidenceStore
 from quaywatch.console.actions import ActionPublisher
 from streams.access import AccessEvent
-from streams.alerts import Alert
 from streams.audit.records import LoggedRecord, RecordedLog, TimeRange, read_log
 from streams.chain import ChainedProducer
 from streams.correlator.engine import alert_id_for
@@ -34,6 +33,7 @@ from streams.publisher import Publisher
 from streams.signing import KEY_ENV, generate_key
 from streams.terminal.events import ContainerActivity as Did
 from streams.terminal.publish import publish_feed_items
+from streams.topics import ACCESS, ALERTS, TOPICS
 from tests.fixtures.broker import fresh_topics
 from tests.fixtures.port_story import (
     LATE,
@@ -104,9 +104,7 @@ def wait_for_alerts(kafka: Kafka, wanted: set[tuple[str, int]], timeout_s: float
     while time.monotonic() < deadline:
         seen = {
             (alert.alert_id, alert.revision)
-            for alert in (
-                Alert.from_bytes(r.value) for r in read_log(kafka, ["alerts"]).topic("alerts")
-            )
+            for _, alert in read_log(kafka, [ALERTS]).messages(ALERTS)
         }
         if wanted <= seen:
             return
@@ -121,18 +119,18 @@ def record_night(kafka: Kafka, data_dir: Path) -> RecordedRun:
     site = site_with(kafka, data_dir, RECORDED_WINDOW)
     snapshot_dir = data_dir / "snapshots"
     started = datetime.now(UTC) - timedelta(seconds=1)
-    feed = ChainedProducer(producer(kafka), "terminal")
-    publish_feed_items(feed, kafka, night_yard(), "dcsa")
+    feed = ChainedProducer(kafka, "terminal")
+    publish_feed_items(feed, night_yard(), "dcsa")
     publisher = Publisher(kafka, data_dir / "spool", 1 << 24, client_id="worker-audit")
     for event in people(EvidenceStore(snapshot_dir)):
-        publisher.publish("access", event.zone_id, event)
+        publisher.publish(ACCESS, event)
     assert publisher.flush(timeout_s=30)
     publisher.close()
     with closing(feed), correlating(site):
         wait_for_alerts(kafka, {(alert_id_for(i), 1) for i in INCIDENTS})
         # Customs news 30 s after the person in zone-B4 was seen: inside the grace period.
         late = container_event(LATE, Did.selected_for_inspection, NIGHT + timedelta(seconds=35))
-        publish_feed_items(feed, kafka, [late], "dcsa")
+        publish_feed_items(feed, [late], "dcsa")
         wait_for_alerts(kafka, {(alert_id_for("late"), 2)})
     console = ActionPublisher(kafka)
     for incident, action in (("selected", ActionKind.escalate), ("late", ActionKind.acknowledge)):
@@ -163,10 +161,11 @@ def copy_log(broker_bootstrap: str, records: list[LoggedRecord]) -> Kafka:
     the change applied; offsets in the copy are positions in the list per partition.
     """
     kafka = fresh_topics(broker_bootstrap)
+    topics = {topic.name: topic for topic in TOPICS}
     client = producer(kafka)
     futures = [
         client.send(
-            kafka.topic(record.topic),
+            kafka.topic(topics[record.topic]),
             key=record.key,
             value=record.value,
             headers=list(record.headers),

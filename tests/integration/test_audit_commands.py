@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import json
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,26 +12,16 @@ import yaml
 
 from quaywatch.cli import main
 from streams.audit.bundle import verify_bundle
-from streams.broker.embedded import EmbeddedBroker
 from streams.correlator.engine import alert_id_for
 from streams.signing import KEY_ENV
-from tests.fixtures.broker import fresh_topics
 from tests.integration.audit_run import (
     INCIDENTS,
     LONGER_WINDOW,
     RECORDED_WINDOW,
     RecordedRun,
-    record_night,
 )
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def recorded(
-    broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[RecordedRun]:
-    yield record_night(fresh_topics(broker.bootstrap), tmp_path_factory.mktemp("night"))
 
 
 def site_file(run: RecordedRun, path: Path, longer: bool = False) -> Path:

@@ -2,33 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from streams.alerts import Severity
 from streams.audit.replay import histories, recorded_alerts, replay
-from streams.broker.embedded import EmbeddedBroker
 from streams.correlator.engine import alert_id_for
-from tests.fixtures.broker import fresh_topics
 from tests.integration.audit_run import (
     FRESH_INCIDENTS,
     INCIDENTS,
     LONGER_WINDOW,
     RecordedRun,
-    record_night,
     site_with,
 )
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def recorded(
-    broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[RecordedRun]:
-    yield record_night(fresh_topics(broker.bootstrap), tmp_path_factory.mktemp("night"))
 
 
 def test_the_recorded_night_has_the_alerts_the_story_implies(recorded: RecordedRun) -> None:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -24,19 +25,12 @@ from streams.chain import Chain, ChainLink, body_sha256
 from streams.correlator.engine import alert_id_for
 from streams.operator_actions import ActionKind, OperatorAction
 from streams.signing import Signer, load_public_key
-from tests.fixtures.broker import fresh_topics
-from tests.integration.audit_run import NIGHT, RecordedRun, copy_log, minutes, record_night
+from streams.topics import ACCESS, ALERTS, OPERATOR_ACTIONS, TERMINAL, Topic
+from tests.integration.audit_run import NIGHT, RecordedRun, copy_log, minutes
 
 pytestmark = pytest.mark.integration
 
 Tamper = Callable[[list[LoggedRecord]], list[LoggedRecord]]
-
-
-@pytest.fixture(scope="module")
-def recorded(
-    broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[RecordedRun]:
-    yield record_night(fresh_topics(broker.bootstrap), tmp_path_factory.mktemp("night"))
 
 
 def verified(run: RecordedRun, kafka: Kafka, snapshot_dir: Path | None = None) -> Verdict:
@@ -44,7 +38,7 @@ def verified(run: RecordedRun, kafka: Kafka, snapshot_dir: Path | None = None) -
     return verify(read_log(kafka), run.window, snapshot_dir or run.snapshot_dir, public_key)
 
 
-def partition_of(run: RecordedRun, topic: str, least: int = 3) -> list[LoggedRecord]:
+def partition_of(run: RecordedRun, topic: Topic[Any], least: int = 3) -> list[LoggedRecord]:
     """The records of the busiest partition of a topic (at least `least` of them)."""
     by_partition: dict[int, list[LoggedRecord]] = {}
     for record in run.log.topic(topic):
@@ -54,12 +48,12 @@ def partition_of(run: RecordedRun, topic: str, least: int = 3) -> list[LoggedRec
     return busiest
 
 
-def tampered(run: RecordedRun, broker: EmbeddedBroker, topic: str, change: Tamper) -> Kafka:
+def tampered(run: RecordedRun, broker: EmbeddedBroker, topic: Topic[Any], change: Tamper) -> Kafka:
     target = partition_of(run, topic)
     records = [
         record
         for record in run.log.all_records()
-        if (record.topic, record.partition) != (topic, target[0].partition)
+        if (record.topic, record.partition) != (topic.name, target[0].partition)
     ]
     return copy_log(broker.bootstrap, records + change(list(target)))
 
@@ -80,7 +74,7 @@ def test_an_untouched_log_verifies_clean(recorded: RecordedRun) -> None:
 
 def test_an_untouched_copy_verifies_clean(recorded: RecordedRun, broker: EmbeddedBroker) -> None:
     # The copying itself must not be what the other tests detect.
-    copy = tampered(recorded, broker, "access", lambda records: records)
+    copy = tampered(recorded, broker, ACCESS, lambda records: records)
     assert verified(recorded, copy).clean
 
 
@@ -93,8 +87,8 @@ def test_a_modified_alert_body_is_found_at_its_offset(
         records[1] = _with_value(records[1], json.dumps(body, sort_keys=True).encode())
         return records
 
-    copy = tampered(recorded, broker, "alerts", downgrade)
-    target = partition_of(recorded, "alerts")
+    copy = tampered(recorded, broker, ALERTS, downgrade)
+    target = partition_of(recorded, ALERTS)
 
     assert first_broken(verified(recorded, copy)) == (
         "body hash mismatch",
@@ -105,8 +99,8 @@ def test_a_modified_alert_body_is_found_at_its_offset(
 def test_a_deleted_access_event_is_found_as_a_sequence_gap(
     recorded: RecordedRun, broker: EmbeddedBroker
 ) -> None:
-    copy = tampered(recorded, broker, "access", lambda records: records[:1] + records[2:])
-    target = partition_of(recorded, "access")
+    copy = tampered(recorded, broker, ACCESS, lambda records: records[:1] + records[2:])
+    target = partition_of(recorded, ACCESS)
     verdict = verified(recorded, copy)
 
     assert first_broken(verdict) == ("sequence gap", f"access/{target[0].partition}@1")
@@ -120,8 +114,8 @@ def test_a_reordered_pair_of_terminal_events_is_found(
         records[1], records[2] = records[2], records[1]
         return records
 
-    copy = tampered(recorded, broker, "terminal", swap)
-    target = partition_of(recorded, "terminal")
+    copy = tampered(recorded, broker, TERMINAL, swap)
+    target = partition_of(recorded, TERMINAL)
     verdict = verified(recorded, copy)
 
     assert first_broken(verdict) == ("reordered", f"terminal/{target[0].partition}@1")
@@ -153,8 +147,8 @@ def test_an_inserted_forged_access_event_is_found_where_it_was_put(
         )
         return [records[0], forged, *records[1:]]
 
-    copy = tampered(recorded, broker, "access", insert)
-    target = partition_of(recorded, "access")
+    copy = tampered(recorded, broker, ACCESS, insert)
+    target = partition_of(recorded, ACCESS)
 
     assert first_broken(verified(recorded, copy)) == (
         "signature missing",
@@ -188,11 +182,11 @@ def test_a_forged_operator_action_is_found(recorded: RecordedRun, broker: Embedd
         role="operator",
         console_id="console-1",
     ).stamped()
-    genuine = recorded.log.topic("operator-actions")[0]
+    genuine = recorded.log.topic(OPERATOR_ACTIONS)[0]
     key, value = action.alert_id.encode(), action.to_bytes()
-    with forger.next_link("operator-actions", genuine.partition, key, value) as headers:
+    with forger.next_link(OPERATOR_ACTIONS.name, genuine.partition, key, value) as headers:
         forged = LoggedRecord(
-            "operator-actions",
+            OPERATOR_ACTIONS.name,
             genuine.partition,
             0,
             genuine.timestamp_ms + 1,
@@ -202,7 +196,7 @@ def test_a_forged_operator_action_is_found(recorded: RecordedRun, broker: Embedd
         )
     copy = copy_log(broker.bootstrap, [*recorded.log.all_records(), forged])
     forged_offset = sum(
-        1 for r in recorded.log.topic("operator-actions") if r.partition == genuine.partition
+        1 for r in recorded.log.topic(OPERATOR_ACTIONS) if r.partition == genuine.partition
     )
 
     assert first_broken(verified(recorded, copy)) == (

@@ -19,13 +19,13 @@ import streams.broker.embedded
 from config.kafka import Kafka
 from streams.broker.embedded import BrokerError, EmbeddedBroker, free_port
 from streams.kafka import consumer, producer
-from streams.topics import TOPIC_NAMES, create_topics
+from streams.topics import ACCESS, ALERTS, TOPICS, Topic, create_topics
 from tests.fixtures.broker import fresh_topics
 
 pytestmark = pytest.mark.integration
 
 
-def _produce(kafka: Kafka, values: list[bytes], topic: str = "access") -> None:
+def _produce(kafka: Kafka, values: list[bytes], topic: Topic = ACCESS) -> None:
     """Publish with acks=all and wait for every acknowledgement."""
     client = producer(kafka, acks="all")
     try:
@@ -54,7 +54,7 @@ def _consume(client: KafkaConsumer, expected: int, timeout_s: float = 30.0) -> l
 
 
 def _consume_in_group(kafka: Kafka, group: str, expected: int) -> list[bytes]:
-    client = consumer(kafka, group, ["access"])
+    client = consumer(kafka, group, [ACCESS])
     try:
         values = _consume(client, expected)
         client.commit()
@@ -140,13 +140,13 @@ def test_create_topics_gives_every_topic_the_configured_partitions(
 ) -> None:
     kafka = fresh_topics(broker.bootstrap, partitions=5)
     create_topics(kafka)  # a second run finds them all and changes nothing
-    for name in TOPIC_NAMES:
-        assert _partitions(kafka, kafka.topic(name)) == {0, 1, 2, 3, 4}, name
+    for topic in TOPICS:
+        assert _partitions(kafka, kafka.topic(topic)) == {0, 1, 2, 3, 4}, topic.name
 
 
 def test_kafka_settings_fixture_prefixes_topics_per_test(kafka_settings: Kafka) -> None:
     assert kafka_settings.topic_prefix.startswith("t")
-    assert _partitions(kafka_settings, kafka_settings.topic("alerts")) == {0, 1, 2}
+    assert _partitions(kafka_settings, kafka_settings.topic(ALERTS)) == {0, 1, 2}
 
 
 def test_start_refuses_a_port_in_use(taken_port: int) -> None:

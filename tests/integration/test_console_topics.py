@@ -11,7 +11,6 @@ from pathlib import Path
 import httpx
 import pytest
 from argon2 import PasswordHasher
-from kafka import KafkaConsumer, TopicPartition
 
 from config.cameras import Camera
 from config.kafka import Kafka
@@ -21,9 +20,10 @@ from quaywatch.console.server import ConsoleServer
 from quaywatch.console.users import Role, UserStore, users_path
 from streams.alerts import Severity
 from streams.camera_health import CameraHealth
-from streams.kafka import connection_settings, producer
-from streams.messages import Message
-from streams.operator_actions import OperatorAction
+from streams.kafka import producer
+from streams.messages import M
+from streams.reader import TopicReader
+from streams.topics import ALERTS, CAMERA_HEALTH, OPERATOR_ACTIONS, Topic
 from tests.unit.test_console_board import make_alert
 
 pytestmark = pytest.mark.integration
@@ -31,12 +31,13 @@ pytestmark = pytest.mark.integration
 PASSWORD = "long enough password"
 
 
-def publish(kafka: Kafka, topic: str, key: str, message: Message) -> None:
+def publish(kafka: Kafka, topic: Topic[M], message: M) -> None:
+    """Put one message on the topic unchained, as a producer outside the console would."""
     client = producer(kafka)
     try:
         client.send(
             kafka.topic(topic),
-            key=key.encode(),
+            key=topic.key_of(message).encode(),
             value=message.stamped().to_bytes(),
             headers=message.headers(),
         ).get(timeout=10)
@@ -44,17 +45,11 @@ def publish(kafka: Kafka, topic: str, key: str, message: Message) -> None:
         client.close()
 
 
-def read_topic(kafka: Kafka, topic: str) -> list[bytes]:
-    """Every record on the topic now (read from the beginning, as the console does)."""
-    reader = KafkaConsumer(**connection_settings(kafka), consumer_timeout_ms=1500)
+def read_topic(kafka: Kafka, topic: Topic[M]) -> list[M]:
+    """Every message on the topic now (read from the beginning, as the console does)."""
+    reader = TopicReader(kafka, [topic]).wait_for_partitions()
     try:
-        partitions = [
-            TopicPartition(kafka.topic(topic), p)
-            for p in reader.partitions_for_topic(kafka.topic(topic))
-        ]
-        reader.assign(partitions)
-        reader.seek_to_beginning(*partitions)
-        return [record.value for record in reader]
+        return [received.message() for received in reader.read_new()]
     finally:
         reader.close()
 
@@ -108,17 +103,14 @@ def test_alerts_revisions_and_actions_flow_through_the_topics_to_every_console(
     consoles: list[ConsoleServer], kafka_settings: Kafka
 ) -> None:
     here, there = (logged_in(server, Role.operator) for server in consoles)
-    publish(kafka_settings, "alerts", "a-1", make_alert("a-1", Severity.medium))
-    publish(kafka_settings, "alerts", "a-2", make_alert("a-2", Severity.high))
+    publish(kafka_settings, ALERTS, make_alert("a-1", Severity.medium))
+    publish(kafka_settings, ALERTS, make_alert("a-2", Severity.high))
     wait_for("both alerts", lambda: len(alerts(here)) == 2)
     assert [a["alert_id"] for a in alerts(here)] == ["a-2", "a-1"]
 
     late_news = "container MSCU1234565 selected by customs, not inspected"
     publish(
-        kafka_settings,
-        "alerts",
-        "a-1",
-        make_alert("a-1", Severity.critical, revision=2, reason=late_news),
+        kafka_settings, ALERTS, make_alert("a-1", Severity.critical, revision=2, reason=late_news)
     )
     wait_for("the upgrade", lambda: alerts(here)[0]["alert_id"] == "a-1")
     upgraded = alerts(here)[0]
@@ -133,9 +125,7 @@ def test_alerts_revisions_and_actions_flow_through_the_topics_to_every_console(
     assert response.status_code == 201, response.text
 
     # Answered only after the broker confirmed it: it is on the topic now.
-    actions = [
-        OperatorAction.from_bytes(raw) for raw in read_topic(kafka_settings, "operator-actions")
-    ]
+    actions = read_topic(kafka_settings, OPERATOR_ACTIONS)
     assert [(a.alert_id, a.action, a.operator, a.reason, a.alert_revision) for a in actions] == [
         ("a-1", "acknowledge", "operator", "guard sent to Q3", 2)
     ]
@@ -174,7 +164,7 @@ def test_the_live_stream_pushes_a_new_alert_and_counts_its_client(
     with operator.stream("GET", "/api/stream") as stream:
         assert stream.headers["content-type"].startswith("text/event-stream")
         assert "quaywatch_console_connected_clients 1.0" in engineer.get("/metrics").text
-        publish(kafka_settings, "alerts", "pushed", make_alert("pushed", Severity.critical))
+        publish(kafka_settings, ALERTS, make_alert("pushed", Severity.critical))
         deadline = time.monotonic() + 20
         pushed = None
         for line in stream.iter_lines():
@@ -203,7 +193,7 @@ def test_camera_health_reaches_the_camera_panel_of_every_role(
         status=CameraStatus.blacked_out,
         detail="picture dark and uniform: lens covered?",
     )
-    publish(kafka_settings, "camera-health", "cam-quay", covered)
+    publish(kafka_settings, CAMERA_HEALTH, covered)
     for role in Role:
         client = logged_in(consoles[1], role)
         cameras = wait_for("the health report", lambda c=client: c.get("/api/cameras").json())

@@ -10,20 +10,21 @@ import time
 import urllib.request
 from pathlib import Path
 from threading import Thread
+from typing import Any
 
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
-from kafka import KafkaConsumer, TopicPartition
 
 from config.kafka import Kafka
-from streams.dead_letter import DeadLetter
-from streams.kafka import producer
+from streams.chain import ChainedProducer
+from streams.reader import TopicReader
 from streams.terminal.callback import callback_server
 from streams.terminal.coarri import read_coarri
 from streams.terminal.dcsa import read_dcsa
-from streams.terminal.events import ContainerEvent, Rejected
+from streams.terminal.events import Rejected
 from streams.terminal.publish import publish_feed_items
+from streams.topics import DEAD_LETTER, TERMINAL, Topic
 from tests.fixtures.port_story import story_site
 from tests.unit.test_terminal_adapters import COARRI, dcsa3, dcsa_discharge
 from tests.unit.test_terminal_malformed import damaged_coarri, damaged_dcsa_event
@@ -34,15 +35,12 @@ REPO = Path(__file__).resolve().parents[2]
 SCHEMAS = REPO / "streams" / "schemas"
 
 
-def read_topic(kafka: Kafka, name: str, count: int, timeout_s: float = 20) -> list[bytes]:
-    reader = KafkaConsumer(bootstrap_servers=kafka.bootstrap_servers)
-    reader.assign([TopicPartition(kafka.topic(name), p) for p in range(kafka.partitions)])
-    reader.seek_to_beginning()
+def read_topic(kafka: Kafka, topic: Topic[Any], count: int, timeout_s: float = 20) -> list[bytes]:
+    reader = TopicReader(kafka, [topic]).wait_for_partitions()
     values: list[bytes] = []
     deadline = time.monotonic() + timeout_s
     while len(values) < count and time.monotonic() < deadline:
-        for records in reader.poll(timeout_ms=200).values():
-            values += [r.value for r in records]
+        values += [received.record.value for received in reader.poll(timeout_ms=200)]
     reader.close()
     return values
 
@@ -68,22 +66,20 @@ def test_ingest_command_puts_events_on_terminal_and_rejects_on_dead_letter(
     assert dcsa.returncode == 0 and coarri.returncode == 0, dcsa.stderr + coarri.stderr
     assert b"1 container events, 1 rejected" in dcsa.stdout
     assert b"2 container events, 1 rejected" in coarri.stdout
-    events = [ContainerEvent.from_bytes(v) for v in read_topic(kafka_settings, "terminal", 3)]
+    events = [TERMINAL.decode(v) for v in read_topic(kafka_settings, TERMINAL, 3)]
     assert sorted(e.container_number for e in events) == ["CSQU3054383"] * 2 + ["TOLU4734787"]
-    letters = [DeadLetter.from_bytes(v) for v in read_topic(kafka_settings, "dead-letter", 2)]
+    letters = [DEAD_LETTER.decode(v) for v in read_topic(kafka_settings, DEAD_LETTER, 2)]
     assert sorted(d.source for d in letters) == ["coarri", "dcsa"]
-    for value in read_topic(kafka_settings, "terminal", 3):
+    for value in read_topic(kafka_settings, TERMINAL, 3):
         validator("container-event").validate(json.loads(value))
-    for value in read_topic(kafka_settings, "dead-letter", 2):
+    for value in read_topic(kafka_settings, DEAD_LETTER, 2):
         validator("dead-letter").validate(json.loads(value))
 
 
 def test_dcsa_callback_answers_after_the_broker_has_the_events(kafka_settings: Kafka) -> None:
-    client = producer(kafka_settings)
+    client = ChainedProducer(kafka_settings, "terminal")
     server = callback_server(
-        "127.0.0.1",
-        0,
-        lambda body: publish_feed_items(client, kafka_settings, read_dcsa(body), "dcsa"),
+        "127.0.0.1", 0, lambda body: publish_feed_items(client, read_dcsa(body), "dcsa")
     )
     Thread(target=server.serve_forever, daemon=True).start()
     try:
@@ -96,9 +92,9 @@ def test_dcsa_callback_answers_after_the_broker_has_the_events(kafka_settings: K
         server.shutdown()
         client.close()
     assert answer == {"accepted": 1, "rejected": 1}
-    [event] = [ContainerEvent.from_bytes(v) for v in read_topic(kafka_settings, "terminal", 1)]
+    [event] = [TERMINAL.decode(v) for v in read_topic(kafka_settings, TERMINAL, 1)]
     assert event.activity == "selected_for_inspection"
-    [letter] = [DeadLetter.from_bytes(v) for v in read_topic(kafka_settings, "dead-letter", 1)]
+    [letter] = [DEAD_LETTER.decode(v) for v in read_topic(kafka_settings, DEAD_LETTER, 1)]
     assert "required" in letter.reason and letter.raw
 
 
@@ -113,13 +109,11 @@ def test_generated_malformed_feeds_reach_dead_letter_each_with_its_reason(
 ) -> None:
     items = read_dcsa(json.dumps(dcsa_events)) + read_coarri(edi)
     rejects = [i for i in items if isinstance(i, Rejected)]
-    client = producer(kafka_settings)
+    client = ChainedProducer(kafka_settings, "terminal-generated")
     try:
-        publish_feed_items(client, kafka_settings, items, "generated")
+        publish_feed_items(client, items, "generated")
     finally:
         client.close()
-    letters = [
-        DeadLetter.from_bytes(v) for v in read_topic(kafka_settings, "dead-letter", 10**6, 2)
-    ]
+    letters = [DEAD_LETTER.decode(v) for v in read_topic(kafka_settings, DEAD_LETTER, 10**6, 2)]
     published = {(d.reason, d.raw) for d in letters if d.source == "generated"}
     assert {(r.reason, r.raw) for r in rejects} <= published

@@ -11,15 +11,15 @@ from pathlib import Path
 
 import pytest
 import yaml
-from kafka import KafkaConsumer, TopicPartition
 
 from config.correlation import Correlation
 from config.kafka import Kafka
 from streams.access import AccessEvent
-from streams.alerts import Alert
 from streams.broker.embedded import EmbeddedBroker
+from streams.chain import ChainedProducer
 from streams.correlator.engine import CorrelationEngine
-from streams.kafka import producer
+from streams.reader import TopicReader
+from streams.topics import ALERTS
 from tests.fixtures.broker import fresh_topics
 from tests.fixtures.port_story import port_night, produce, story_site
 
@@ -64,20 +64,17 @@ def start_correlator(config: Path, log: Path) -> subprocess.Popen[bytes]:
 def final_alerts(kafka: Kafka, quiet_s: float = 3.0, timeout_s: float = 120) -> FinalAlerts:
     """(last revision, its severity) per alert id, once every incident has one and none moved
     for `quiet_s`; whatever is there at the timeout otherwise (the comparison then fails)."""
-    reader = KafkaConsumer(bootstrap_servers=kafka.bootstrap_servers)
-    reader.assign([TopicPartition(kafka.topic("alerts"), p) for p in range(kafka.partitions)])
-    reader.seek_to_beginning()
+    reader = TopicReader(kafka, [ALERTS]).wait_for_partitions()
     latest: FinalAlerts = {}
     expected = EPISODES
     last_change = time.monotonic()
     deadline = last_change + timeout_s
     while time.monotonic() < deadline:
-        for records in reader.poll(timeout_ms=200).values():
-            for record in records:
-                alert = Alert.from_bytes(record.value)
-                if alert.revision > latest.get(alert.alert_id, (0, ""))[0]:
-                    latest[alert.alert_id] = (alert.revision, alert.severity.value)
-                    last_change = time.monotonic()
+        for received in reader.poll(timeout_ms=200):
+            alert = received.message()
+            if alert.revision > latest.get(alert.alert_id, (0, ""))[0]:
+                latest[alert.alert_id] = (alert.revision, alert.severity.value)
+                last_change = time.monotonic()
         if expected <= latest.keys() and time.monotonic() - last_change > quiet_s:
             break
     reader.close()
@@ -97,8 +94,8 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 def uninterrupted(broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory) -> FinalAlerts:
     kafka = fresh_topics(broker.bootstrap)
     directory = tmp_path_factory.mktemp("uninterrupted")
-    client = producer(kafka)
-    produce(client, kafka, NIGHT)
+    client = ChainedProducer(kafka, "story")
+    produce(client, NIGHT)
     client.close()
     process = start_correlator(site_file(directory, kafka), directory / "correlator.log")
     try:
@@ -126,13 +123,13 @@ def test_correlator_killed_again_and_again_ends_with_the_same_alerts(
 ) -> None:
     kafka = fresh_topics(broker.bootstrap)
     config, log = site_file(tmp_path, kafka), tmp_path / "correlator.log"
-    client = producer(kafka)
+    client = ChainedProducer(kafka, "story")
     chunks = [NIGHT[i : i + len(NIGHT) // 6 + 1] for i in range(0, len(NIGHT), len(NIGHT) // 6 + 1)]
     process = start_correlator(config, log)
     kills = 0
     try:
         for number, chunk in enumerate(chunks):
-            produce(client, kafka, chunk)
+            produce(client, chunk)
             time.sleep(1.5 if number % 2 else 4.5)  # sometimes mid-join, sometimes mid-work
             if number % 2 == 1:
                 os.kill(process.pid, signal.SIGKILL)
@@ -152,8 +149,8 @@ def test_two_correlators_together_raise_the_same_alerts_as_one(
 ) -> None:
     kafka = fresh_topics(broker.bootstrap)
     config = site_file(tmp_path, kafka)
-    client = producer(kafka)
-    produce(client, kafka, NIGHT)
+    client = ChainedProducer(kafka, "story")
+    produce(client, NIGHT)
     client.close()
     pair = [start_correlator(config, tmp_path / f"correlator-{n}.log") for n in (1, 2)]
     try:

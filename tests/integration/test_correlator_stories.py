@@ -10,14 +10,15 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from kafka import KafkaConsumer, TopicPartition
 
 from config.correlation import Correlation
 from config.kafka import Kafka
 from streams.alerts import Alert, Severity
+from streams.chain import ChainedProducer
 from streams.correlator.engine import alert_id_for
-from streams.kafka import producer
+from streams.reader import TopicReader
 from streams.terminal.events import ContainerActivity as Did
+from streams.topics import ALERTS
 from tests.fixtures.port_story import (
     LATE,
     OLD,
@@ -38,15 +39,11 @@ NIGHT = STORY_START
 
 def read_alerts(kafka: Kafka, expected_ids: set[str], timeout_s: float = 30) -> list[Alert]:
     """Every alert revision on the topic, once all expected alert ids have appeared."""
-    reader = KafkaConsumer(bootstrap_servers=kafka.bootstrap_servers)
-    partitions = [TopicPartition(kafka.topic("alerts"), p) for p in range(kafka.partitions)]
-    reader.assign(partitions)
-    reader.seek_to_beginning()
+    reader = TopicReader(kafka, [ALERTS]).wait_for_partitions()
     alerts: list[Alert] = []
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        for records in reader.poll(timeout_ms=200).values():
-            alerts += [Alert.from_bytes(r.value) for r in records]
+        alerts += [received.message() for received in reader.poll(timeout_ms=200)]
         if expected_ids <= {a.alert_id for a in alerts}:
             break
     reader.close()
@@ -72,15 +69,14 @@ def test_port_night_stories_end_in_the_right_alerts(kafka_settings: Kafka) -> No
         "too-late": access_event("zone-B5", NIGHT, "too-late", ["B5"]),
         "no-containers": access_event("zone-B6", NIGHT, "no-containers", []),
     }
-    client = producer(kafka_settings)
-    produce(client, kafka_settings, night_yard() + list(people.values()))
+    client = ChainedProducer(kafka_settings, "story")
+    produce(client, night_yard() + list(people.values()))
     with closing(client), correlating(site):
         first = read_alerts(kafka_settings, {alert_id_for(i) for i in people})
         # Customs news about the two quiet blocks, reported after the person was seen:
         # 30 s later (inside the 120 s grace period) and 200 s later (outside it).
         produce(
             client,
-            kafka_settings,
             [
                 container_event(LATE, Did.selected_for_inspection, NIGHT + timedelta(seconds=30)),
                 container_event(OLD, Did.selected_for_inspection, NIGHT + timedelta(seconds=200)),

@@ -15,6 +15,7 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 import streams.kafka
 from config.kafka import Kafka
 from streams.kafka import connection_settings
+from streams.topics import ACCESS
 
 REPO = Path(__file__).resolve().parents[2]
 SECURE = {
@@ -57,7 +58,7 @@ def built(monkeypatch: pytest.MonkeyPatch) -> dict[str, dict[str, object]]:
         )
     kafka = Kafka(**SECURE)
     streams.kafka.producer(kafka, client_id="p")
-    streams.kafka.consumer(kafka, "group", ["access"])
+    streams.kafka.consumer(kafka, "group", [ACCESS])
     streams.kafka.admin(kafka, request_timeout_ms=2000)
     return received
 
