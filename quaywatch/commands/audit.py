@@ -7,40 +7,43 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
+from quaywatch.commands import Run, command_group, site_option, subcommand
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("audit", help="replay, verify, report and export event logs")
-    actions = parser.add_subparsers(dest="audit_action", required=True, metavar="ACTION")
+    actions = command_group(
+        subparsers, "audit", help="replay, verify, report and export event logs"
+    )
 
-    def ranged(name: str, help_text: str) -> argparse.ArgumentParser:
-        sub = actions.add_parser(name, help=help_text)
-        sub.add_argument("--config", type=Path, required=True, help="site YAML file in force")
+    def ranged(name: str, run: Run, help_text: str) -> argparse.ArgumentParser:
+        sub = subcommand(actions, name, run, help=help_text)
+        site_option(sub, "site YAML file in force")
         sub.add_argument("--from", dest="start", type=_moment, required=True, help="ISO time")
         sub.add_argument("--to", dest="end", type=_moment, required=True, help="ISO time")
         return sub
 
-    replay = ranged("replay", "replay a range through the correlator; exit 1 if it differs")
+    replay = ranged(
+        "replay", run_replay, "replay a range through the correlator; exit 1 if it differs"
+    )
     replay.add_argument("--with", dest="other", type=Path, help="replay with this config instead")
     replay.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
-    replay.set_defaults(run=run_replay)
-    verify = ranged("verify", "check chains, snapshots and references; exit 1 if broken")
+    verify = ranged(
+        "verify", run_verify, "check chains, snapshots and references; exit 1 if broken"
+    )
     verify.add_argument("--public-key", type=Path, help="PEM public key of the site")
-    verify.set_defaults(run=run_verify)
-    report = ranged("report", "write report.html, alerts.csv and report.json")
+    report = ranged("report", run_report, "write report.html, alerts.csv and report.json")
     report.add_argument("--out", type=Path, required=True, help="directory")
     report.add_argument("--public-key", type=Path, help="PEM public key of the site")
-    report.set_defaults(run=run_report)
-    export = ranged("export", "write a signed bundle of the range")
+    export = ranged("export", run_export, "write a signed bundle of the range")
     export.add_argument("--out", type=Path, required=True, help="bundle file (.zip)")
     export.add_argument("--key", type=Path, help="private key (default: $QUAYWATCH_SIGNING_KEY)")
-    export.set_defaults(run=run_export)
-    check = actions.add_parser("verify-bundle", help="check a bundle; exit 1 if broken")
+    check = subcommand(
+        actions, "verify-bundle", run_verify_bundle, help="check a bundle; exit 1 if broken"
+    )
     check.add_argument("bundle", type=Path)
     check.add_argument("--public-key", type=Path, help="trusted PEM public key of the site")
-    check.set_defaults(run=run_verify_bundle)
-    keygen = actions.add_parser("keygen", help="make the site signing key (and KEY.pub)")
+    keygen = subcommand(actions, "keygen", run_keygen, help="make the site signing key, KEY.pub")
     keygen.add_argument("--out", type=Path, required=True, help="private key file to create")
-    keygen.set_defaults(run=run_keygen)
 
 
 def _moment(text: str) -> datetime:

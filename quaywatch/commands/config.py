@@ -7,17 +7,16 @@ import json
 import sys
 from pathlib import Path
 
+from quaywatch.commands import command_group, subcommand
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("config", help="check site config files, print their schema")
-    actions = parser.add_subparsers(dest="config_command", required=True, metavar="ACTION")
-
-    check = actions.add_parser("check", help="validate site YAML files; exit 1 on any error")
+    actions = command_group(subparsers, "config", help="check site config files, print the schema")
+    check = subcommand(
+        actions, "check", check_files, help="validate site YAML files; exit 1 on any error"
+    )
     check.add_argument("files", nargs="+", type=Path, metavar="FILE", help="site YAML file")
-    check.set_defaults(run=check_files)
-
-    schema = actions.add_parser("schema", help="print the JSON Schema of a site config")
-    schema.set_defaults(run=print_schema)
+    subcommand(actions, "schema", print_schema, help="print the JSON Schema of a site config")
 
 
 def check_files(args: argparse.Namespace) -> int:

@@ -6,19 +6,19 @@ import argparse
 import logging
 import signal
 import threading
-from pathlib import Path
+
+from quaywatch.commands import site_option, subcommand
 
 log = logging.getLogger(__name__)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("correlate", help="run a correlator instance")
-    parser.add_argument("--config", type=Path, required=True, help="site YAML file")
+    parser = subcommand(subparsers, "correlate", run, help="run a correlator instance")
+    site_option(parser)
     parser.add_argument("--group-id", default=None, help="consumer group (default: per site)")
     parser.add_argument(
         "--metrics-port", type=int, default=None, help="default: metrics.correlator_port; 0 off"
     )
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -6,17 +6,18 @@ import argparse
 from pathlib import Path
 
 from config.resources import ResourceError, ensure_footage, ensure_models
+from quaywatch.commands import command_group, subcommand
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("resources", help="fetch the default model and demo footage")
-    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
-    fetch = actions.add_parser("fetch", help="fetch into the data directory, checking SHA-256")
+    actions = command_group(subparsers, "resources", help="fetch the default model, demo footage")
+    fetch = subcommand(actions, "fetch", _fetch, help="fetch into the data directory")
     fetch.add_argument("--data-dir", type=Path, default=Path(".data"), help="default: .data")
-    fetch.set_defaults(run=_fetch)
 
 
 def _fetch(args: argparse.Namespace) -> int:
+    """Fetch the default model and the demo footage into the data directory, each checked
+    against its pinned SHA-256; a file already there with the right hash is kept."""
     try:
         paths = [*ensure_models(args.data_dir), ensure_footage(args.data_dir)]
     except ResourceError as error:

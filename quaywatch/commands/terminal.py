@@ -7,24 +7,22 @@ import logging
 import sys
 from pathlib import Path
 
+from config.terminal import FeedFormat
+from quaywatch.commands import command_group, site_option, subcommand
+
 log = logging.getLogger(__name__)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("terminal", help="ingest container events from terminal feeds")
-    actions = parser.add_subparsers(dest="terminal_command", required=True, metavar="ACTION")
-
-    ingest = actions.add_parser("ingest", help="read a DCSA or COARRI file (or stdin) once")
-    ingest.add_argument("--config", type=Path, required=True, help="site YAML file")
-    ingest.add_argument("--format", choices=["dcsa", "coarri"], required=True)
+    actions = command_group(subparsers, "terminal", help="container events from terminal feeds")
+    ingest = subcommand(actions, "ingest", run_ingest, help="read a DCSA or COARRI file once")
+    site_option(ingest)
+    ingest.add_argument("--format", type=FeedFormat, choices=list(FeedFormat), required=True)
     ingest.add_argument("file", metavar="FILE", help="input file, or - for stdin")
-    ingest.set_defaults(run=run_ingest)
-
-    serve = actions.add_parser("serve", help="HTTP endpoint for DCSA event callbacks")
-    serve.add_argument("--config", type=Path, required=True, help="site YAML file")
+    serve = subcommand(actions, "serve", run_serve, help="HTTP endpoint for DCSA event callbacks")
+    site_option(serve)
     serve.add_argument("--host", default="0.0.0.0", help="address to listen on")
     serve.add_argument("--port", type=int, help="port (default: terminal.callback_port)")
-    serve.set_defaults(run=run_serve)
 
 
 def run_ingest(args: argparse.Namespace) -> int:
@@ -52,13 +50,15 @@ def run_serve(args: argparse.Namespace) -> int:
 
     site = _site(args.config)
     client = ChainedProducer(site.kafka, "terminal")
-    read = _reader(site, "dcsa")
+    read = _reader(site, FeedFormat.dcsa)
     port = site.terminal.callback_port if args.port is None else args.port
     metrics = TerminalMetrics()
     server = callback_server(
         args.host,
         port,
-        lambda body: metrics.published("dcsa", publish_feed_items(client, read(body), "dcsa")),
+        lambda body: metrics.published(
+            FeedFormat.dcsa, publish_feed_items(client, read(body), FeedFormat.dcsa)
+        ),
     )
     health = serve_health(
         metrics.registry, BrokerProbe(site.kafka), site.metrics.host, site.metrics.terminal_port
@@ -82,10 +82,10 @@ def _site(path: Path):
     return load_site(path)
 
 
-def _reader(site, feed_format: str):
+def _reader(site, feed_format: FeedFormat):
     from streams.terminal.coarri import read_coarri
     from streams.terminal.dcsa import read_dcsa
 
-    if feed_format == "dcsa":
+    if feed_format is FeedFormat.dcsa:
         return lambda text: read_dcsa(text, site.terminal.yard_areas, site.terminal.facility_code)
     return lambda text: read_coarri(text, site.terminal.yard_areas, site.site.timezone)

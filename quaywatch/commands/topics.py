@@ -6,7 +6,8 @@ import argparse
 import logging
 import sys
 import time
-from pathlib import Path
+
+from quaywatch.commands import command_group, site_option, subcommand
 
 log = logging.getLogger(__name__)
 
@@ -14,16 +15,10 @@ RETRY_SECONDS = 3.0
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("topics", help="create the project's Kafka topics")
-    actions = parser.add_subparsers(dest="topics_command", required=True, metavar="ACTION")
-    create = actions.add_parser(
-        "create",
-        help="create missing topics with the site's partitions, replication and retention",
-        description="Create every quaywatch topic that does not exist yet, with kafka.partitions, "
-        "kafka.replication_factor and kafka.retention_hours of the site config, over the "
-        "site's Kafka security settings. Existing topics are left as they are.",
-    )
-    create.add_argument("--config", type=Path, required=True, metavar="SITE", help="site YAML")
+    actions = command_group(subparsers, "topics", help="create the project's Kafka topics")
+    create_help = "create missing topics with the site's partitions, replication and retention"
+    create = subcommand(actions, "create", run_create, help=create_help)
+    site_option(create)
     create.add_argument(
         "--wait",
         type=float,
@@ -31,10 +26,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="SECONDS",
         help="keep retrying this long while the cluster is still starting (120)",
     )
-    create.set_defaults(run=run_create)
 
 
 def run_create(args: argparse.Namespace) -> int:
+    """Create every quaywatch topic that does not exist yet, with kafka.partitions,
+    kafka.replication_factor and kafka.retention_hours of the site config, over the site's
+    Kafka security settings. Existing topics are left as they are.
+    """
     from kafka.errors import KafkaError
 
     from config.loading import load_site

@@ -13,12 +13,8 @@ log = logging.getLogger(__name__)
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     actions = command_group(subparsers, "zones", help="check zone polygons and lines by eye")
-    preview = subcommand(
-        actions,
-        "preview",
-        run_preview,
-        help="draw every zone and line of a camera on one of its frames, as PNG",
-    )
+    preview_help = "draw every zone and line of a camera on one of its frames, as PNG"
+    preview = subcommand(actions, "preview", run_preview, help=preview_help)
     site_option(preview)
     preview.add_argument("--camera", required=True, metavar="ID")
     preview.add_argument(

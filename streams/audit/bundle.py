@@ -23,7 +23,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from streams.audit.records import LoggedRecord, RecordedLog, TimeRange
-from streams.audit.verify import Finding, Verdict, check_chains, check_references
+from streams.audit.verify import Finding, IntegrityVerdict, check_chains, check_references
 from streams.signing import Signer, fingerprint, is_valid, load_public_key, public_pem
 from streams.topics import TERMINAL
 
@@ -87,7 +87,7 @@ def export_bundle(
 
 @dataclass
 class BundleCheck:
-    verdict: Verdict
+    verdict: IntegrityVerdict
     key_fingerprint: str
     trusted_key: bool
     window: TimeRange | None
@@ -110,7 +110,9 @@ def verify_bundle(path: Path, trusted_key: Ed25519PublicKey | None = None) -> Bu
         names = set(bundle.namelist())
         missing = {MANIFEST, SIGNATURE} - names
         if missing:
-            verdict = Verdict([Finding("not a bundle", str(path), f"no {', '.join(missing)}")])
+            verdict = IntegrityVerdict(
+                [Finding("not a bundle", str(path), f"no {', '.join(missing)}")]
+            )
             return BundleCheck(verdict, "-", trusted_key is not None, None)
         manifest_bytes = bundle.read(MANIFEST)
         manifest = json.loads(manifest_bytes)
@@ -148,7 +150,7 @@ def verify_bundle(path: Path, trusted_key: Ed25519PublicKey | None = None) -> Bu
     for sha256 in manifest["snapshots_referenced"]:
         if f"snapshots/{sha256}.jpg" not in listed:
             findings.append(Finding("snapshot missing", f"{path}:snapshots/{sha256}.jpg", "absent"))
-    verdict = Verdict(
+    verdict = IntegrityVerdict(
         findings=findings,
         records_checked=len(records),
         snapshots_checked=sum(1 for n in listed if n.startswith("snapshots/")),

@@ -23,7 +23,7 @@ from streams.audit.timeline import (
     ZoneTimeline,
     render_svg,
 )
-from streams.audit.verify import Verdict
+from streams.audit.verify import IntegrityVerdict
 from streams.operator_actions import OperatorAction
 from streams.terminal.events import ContainerActivity, ContainerEvent
 from streams.topics import ACCESS, OPERATOR_ACTIONS, TERMINAL
@@ -146,7 +146,7 @@ def write_report(
     site: SiteConfig,
     log: RecordedLog,
     window: TimeRange,
-    verdict: Verdict,
+    verdict: IntegrityVerdict,
     snapshot_dir: Path,
     out_dir: Path,
 ) -> Path:
@@ -185,7 +185,7 @@ def _html(
     window: TimeRange,
     rows: list[AlertRow],
     timelines: list[ZoneTimeline],
-    verdict: Verdict,
+    verdict: IntegrityVerdict,
     snapshot_dir: Path,
 ) -> str:
     state = "intact" if verdict.clean else "broken"

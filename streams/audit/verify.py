@@ -37,7 +37,9 @@ class Finding:
 
 
 @dataclass
-class Verdict:
+class IntegrityVerdict:
+    """What `audit verify` found: the findings, what it checked, and whether it is INTACT."""
+
     findings: list[Finding] = field(default_factory=list)
     records_checked: int = 0
     snapshots_checked: int = 0
@@ -276,7 +278,7 @@ def verify(
     window: TimeRange,
     snapshot_dir: Path | None,
     public_key: Ed25519PublicKey | None,
-) -> Verdict:
+) -> IntegrityVerdict:
     findings = check_chains(log, window, public_key)
     reference_findings, snapshots = check_references(log, window)
     findings += reference_findings
@@ -285,7 +287,7 @@ def verify(
         snapshot_findings, snapshot_count = check_snapshots(snapshot_dir, snapshots)
         findings += snapshot_findings
     findings.sort(key=lambda f: (not f.tampering, f.where.split("@")[0], f.offset))
-    return Verdict(
+    return IntegrityVerdict(
         findings=findings,
         records_checked=log.size,
         snapshots_checked=snapshot_count,

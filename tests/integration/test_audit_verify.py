@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from config.kafka import Kafka
 from streams.audit.records import LoggedRecord, read_log
-from streams.audit.verify import Verdict, verify
+from streams.audit.verify import IntegrityVerdict, verify
 from streams.broker.embedded import EmbeddedBroker
 from streams.chain import Chain, ChainLink, body_sha256
 from streams.correlator.engine import alert_id_for
@@ -33,7 +33,7 @@ pytestmark = pytest.mark.integration
 Tamper = Callable[[list[LoggedRecord]], list[LoggedRecord]]
 
 
-def verified(run: RecordedRun, kafka: Kafka, snapshot_dir: Path | None = None) -> Verdict:
+def verified(run: RecordedRun, kafka: Kafka, snapshot_dir: Path | None = None) -> IntegrityVerdict:
     public_key = load_public_key(run.key_path.read_bytes(), str(run.key_path))
     return verify(read_log(kafka), run.window, snapshot_dir or run.snapshot_dir, public_key)
 
@@ -58,7 +58,7 @@ def tampered(run: RecordedRun, broker: EmbeddedBroker, topic: Topic[Any], change
     return copy_log(broker.bootstrap, records + change(list(target)))
 
 
-def first_broken(verdict: Verdict) -> tuple[str, str]:
+def first_broken(verdict: IntegrityVerdict) -> tuple[str, str]:
     assert not verdict.clean, verdict.render()
     return verdict.broken[0].kind, verdict.broken[0].where
 
