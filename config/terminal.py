@@ -33,8 +33,8 @@ class TerminalFeeds(Strict):
         default="",
         max_length=20,
         title="Facility",
-        description="SMDG facility code of this terminal; events of other facilities are "
-        "ignored when set",
+        description="SMDG facility code of this terminal; when set, DCSA events of other "
+        "facilities, or that name none, are rejected to dead-letter",
     )
     yard_areas: list[YardArea] = Field(
         default_factory=list,

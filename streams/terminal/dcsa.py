@@ -20,6 +20,7 @@ from config.terminal import YardArea
 from streams.terminal.container_numbers import checked_container_number
 from streams.terminal.dcsa_schema import ACTIVITIES, CLASSIFIERS, V3_ONLY, equipment_event_error
 from streams.terminal.events import ContainerEvent, FeedError, FeedItem, FeedSource, Rejected, judge
+from streams.terminal.json_items import JsonArray, JsonLimitError, loads_bounded, split_array
 from streams.terminal.yard import yard_block_of
 
 
@@ -40,31 +41,52 @@ def read_dcsa(
 
 
 def split_events(text: str) -> list[tuple[object, str, str]]:
-    """(parsed event or Rejected, raw text, location) for a JSON array, object or lines."""
-    stripped = text.strip()
+    """(parsed event or Rejected, raw text, location) for a JSON array, object or lines.
+
+    An array is split into its items before any is parsed, so each is judged on its own: one
+    that is too deep, too large or not JSON is rejected at its index and the others are read.
+    """
+    stripped = text.strip().lstrip("\ufeff")
     if not stripped:
         return [(Rejected("empty input: expected DCSA events as JSON", text), text, "")]
+    if stripped.startswith("["):
+        return _array_events(split_array(stripped))
     try:
-        whole = json.loads(stripped)
-    except (ValueError, RecursionError):
-        whole = None
-        one_document = False
-    else:
-        one_document = True
-    if one_document and isinstance(whole, list):
-        return [(event, _raw_json(event), f"item {index}") for index, event in enumerate(whole)]
-    if one_document:
-        return [(whole, stripped, "item 0")]
+        return [(loads_bounded(stripped), stripped, "item 0")]
+    except JsonLimitError as error:
+        return [(Rejected(f"not read: the event {error}", stripped, "item 0"), stripped, "item 0")]
+    except ValueError:
+        pass  # not one document: one event per line
     parsed: list[tuple[object, str, str]] = []
     for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            parsed.append((json.loads(line), line, f"line {number}"))
-        except (ValueError, RecursionError) as error:
-            reason = f"not JSON: {error}"
-            parsed.append((Rejected(reason, line, f"line {number}"), line, f"line {number}"))
+        if line.strip():
+            parsed.append(_parsed(line, f"line {number}"))
     return parsed
+
+
+def _array_events(array: JsonArray) -> list[tuple[object, str, str]]:
+    parsed = [_parsed(item.raw, f"item {item.index}", item.depth, True) for item in array.items]
+    end = f"item {len(array.items)}"
+    if not array.closed:
+        reason = "the JSON array is not closed: the input was cut short after the items above"
+        parsed.append((Rejected(reason, "", end), "", end))
+    elif array.trailing:
+        reason = "text after the end of the JSON array"
+        parsed.append((Rejected(reason, array.trailing, end), array.trailing, end))
+    return parsed
+
+
+def _parsed(
+    raw: str, location: str, depth: int | None = None, canonical: bool = False
+) -> tuple[object, str, str]:
+    try:
+        event = loads_bounded(raw, depth)
+    except JsonLimitError as error:
+        return Rejected(f"not read: the event {error}", raw, location), raw, location
+    except ValueError as error:
+        return Rejected(f"not JSON: {error}", raw, location), raw, location
+    # An array item keeps its canonical text, which names the event when it has no eventID.
+    return event, _raw_json(event) if canonical else raw, location
 
 
 def convert(
@@ -112,7 +134,12 @@ def _container_event(
     if not isinstance(location, Mapping):
         raise DcsaError("eventLocation must be a JSON object")
     event_facility = _optional_text(location, "facilityCode")
-    if facility_code and event_facility and event_facility != facility_code:
+    if facility_code and not event_facility:
+        # A site that names its terminal takes only events that say they happened there.
+        raise DcsaError(
+            f"no eventLocation.facilityCode: this site takes events of facility {facility_code}"
+        )
+    if facility_code and event_facility != facility_code:
         raise DcsaError(f"facility {event_facility} is not this terminal ({facility_code})")
     yard_position = _optional_text(location, "locationName")
     source_event_id = fields.get("eventID") or hashlib.sha256(raw.encode()).hexdigest()
