@@ -5,28 +5,36 @@ container came off the vessel. Per container: EQD+CN (number, size-type), DTM+40
 discharge time, format 203 CCYYMMDDHHMM) and LOC+147 (stowage cell, kept as the position).
 EDIFACT times carry no offset; they are read in the site's time zone.
 
-An unreadable interchange is one reject; a message with a bad header is one reject; a bad
-container group is one reject, and the other containers of the message still go through.
+An interchange without a readable UNB is one reject. Each UNH..UNT message is read on its own:
+one cut short or with a segment pydifact cannot read is one reject naming the message and the
+segment, and the other messages still go through; a bad container group is one reject, and the
+other containers of its message still go through.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from zoneinfo import ZoneInfo
 
-from pydifact.exceptions import MissingImplementationWarning
+from pydifact.control import Characters
 from pydifact.segmentcollection import Interchange
 from pydifact.segments import Segment
 from pydifact.serializer import Serializer
 
 from config.terminal import YardArea
 from streams.terminal.container_numbers import checked_container_number
+from streams.terminal.edifact import (
+    EdifactError,
+    RawMessage,
+    parse_segments,
+    read_header,
+    split_interchange,
+)
 from streams.terminal.events import (
     Classifier,
     ContainerActivity,
@@ -82,71 +90,67 @@ def read_coarri(
     """Every container of every discharge report in `text`, as ContainerEvent or Rejected."""
     zone = ZoneInfo(timezone)
     try:
-        with warnings.catch_warnings():
-            # pydifact warns for each service segment it has no directory for; that is fine.
-            warnings.simplefilter("ignore", MissingImplementationWarning)
-            # Empty segments are its other warning; what matters about them becomes a reject.
-            warnings.simplefilter("ignore", SyntaxWarning)
-            interchange = Interchange.from_str(text)
-            messages = _messages(interchange.segments)
-            reading = Reading(
-                reference=f"{interchange.sender}:{interchange.control_reference}",
-                recorded_at=_interchange_time(interchange, zone),
-                zone=zone,
-                yard_areas=yard_areas,
-            )
-    except Exception as error:  # pydifact raises IndexError, AssertionError... on broken syntax
-        return [Rejected(f"EDIFACT unreadable: {type(error).__name__}: {error}", text)]
-    if not messages:
+        interchange = split_interchange(text)
+        header = read_header(interchange)
+        reading = Reading(
+            reference=f"{header.sender}:{header.control_reference}",
+            recorded_at=_interchange_time(header, zone),
+            zone=zone,
+            yard_areas=yard_areas,
+        )
+    except EdifactError as error:
+        return [Rejected(f"EDIFACT unreadable: {error}", text, error.location)]
+    if not interchange.messages:
         return [Rejected("EDIFACT interchange holds no UNH message", text)]
     items: list[FeedItem] = []
-    for message in messages:
+    for raw_message in interchange.messages:
+        message = _message(raw_message, interchange.characters)
+        if isinstance(message, Rejected):
+            items.append(message)
+            continue
         location = f"message {message.reference}"
         try:
             groups = _discharge_groups(message)
         except CoarriError as error:
-            raw = _serialize(message.segments + [message.trailer])
+            raw = "".join(raw_message.segments)
             items.append(Rejected(f"COARRI {location}: {error}", raw, location))
             continue
         for number, group in enumerate(groups, start=1):
             where = f"{location} container {number}"
             build = partial(_container_event, group, message, reading)
-            items.append(judge(build, _serialize(group.segments), where, f"COARRI {where}: "))
+            raw = _serialize(group.segments, interchange.characters)
+            items.append(judge(build, raw, where, f"COARRI {where}: "))
     return items
 
 
-def _messages(segments: Sequence[Segment]) -> list[CoarriMessage]:
-    messages: list[CoarriMessage] = []
-    current: list[Segment] | None = None
-    for segment in segments:
-        if segment.tag == "UNH":
-            if current is not None:
-                raise CoarriError("a UNH starts before the previous message's UNT")
-            current = [segment]
-        elif segment.tag == "UNT":
-            if current is None:
-                raise CoarriError("a UNT without its UNH")
-            header = current[0]
-            messages.append(
-                CoarriMessage(
-                    reference=_text(header.elements, 0),
-                    identifier=_component(header.elements, 1),
-                    segments=current,
-                    trailer=segment,
-                )
-            )
-            current = None
-        elif current is not None:
-            current.append(segment)
-    if current is not None:
-        raise CoarriError("the last UNH message has no UNT")
-    return messages
+def _message(raw: RawMessage, characters: Characters) -> CoarriMessage | Rejected:
+    """One message parsed on its own, or a Rejected naming it and the segment where it broke."""
+    name = f"message #{raw.number}"  # until its UNH has given its reference number
+    try:
+        [unh] = parse_segments(raw.segments[:1], characters)
+        name = f"message {_text(unh.elements, 0) or '#' + str(raw.number)}"
+        if raw.cut_short:
+            raise EdifactError(raw.cut_short, f"segment {len(raw.segments)}")
+        segments = [unh, *parse_segments(raw.segments[1:], characters, first=2)]
+    except EdifactError as error:
+        # That a message is a stump says more than what pydifact makes of the stump.
+        failure = (
+            EdifactError(raw.cut_short, f"segment {len(raw.segments)}") if raw.cut_short else error
+        )
+        location = f"{name} {failure.location}"
+        return Rejected(f"COARRI {location}: {failure}", "".join(raw.segments), location)
+    return CoarriMessage(
+        reference=_text(unh.elements, 0),
+        identifier=_component(unh.elements, 1),
+        segments=segments[:-1],
+        trailer=segments[-1],
+    )
 
 
 def _interchange_time(interchange: Interchange, zone: ZoneInfo) -> datetime:
     moment = interchange.timestamp
     if not isinstance(moment, datetime):
-        raise CoarriError("UNB has no preparation date and time")
+        raise EdifactError("UNB has no preparation date and time", "UNB")
     return moment.replace(tzinfo=zone).astimezone(UTC)
 
 
@@ -176,9 +180,9 @@ def _discharge_groups(message: CoarriMessage) -> list[ContainerGroup]:
     return groups
 
 
-def _serialize(segments: list[Segment]) -> str:
+def _serialize(segments: list[Segment], characters: Characters) -> str:
     try:
-        return Serializer().serialize(segments, with_una_header=False)
+        return Serializer(characters).serialize(segments, with_una_header=False)
     except Exception:  # the raw text is evidence only; a segment pydifact cannot write is shown
         return "".join(repr(segment) for segment in segments)
 
