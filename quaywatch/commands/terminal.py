@@ -30,7 +30,9 @@ def run_ingest(args: argparse.Namespace) -> int:
     from streams.terminal.publish import publish_feed_items
 
     site = _site(args.config)
-    text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
+    text = _input_text(args.file)
+    if text is None:
+        return 2
     items = _reader(site, args.format)(text)
     client = ChainedProducer(site.kafka, "terminal")
     try:
@@ -39,6 +41,21 @@ def run_ingest(args: argparse.Namespace) -> int:
         client.close()
     print(f"{published.container_events} container events, {published.rejected} rejected")
     return 0
+
+
+def _input_text(file: str) -> str | None:
+    """The feed's text, or None once one line on stderr has said why the input cannot be read."""
+    from streams.terminal.feed_text import NotText, feed_text
+
+    name = "stdin" if file == "-" else file
+    try:
+        return feed_text(sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes())
+    except OSError as error:
+        print(f"quaywatch terminal ingest: cannot read {name}: {error.strerror}", file=sys.stderr)
+    except NotText as error:
+        reason = f"{error}; expected a DCSA JSON or COARRI EDIFACT text file"
+        print(f"quaywatch terminal ingest: {name} refused, {reason}", file=sys.stderr)
+    return None
 
 
 def run_serve(args: argparse.Namespace) -> int:

@@ -1,0 +1,23 @@
+"""Feed input as text: UTF-8 without NUL bytes, or refused with where it stops being text.
+
+DCSA JSON and EDIFACT are text; a file that is not (an image, an archive, a UTF-16 export) is
+refused whole with one reason, not read as a mojibake of rejects.
+"""
+
+from __future__ import annotations
+
+
+class NotText(ValueError):
+    """Input that is not UTF-8 text; the message says which byte and where."""
+
+
+def feed_text(data: bytes) -> str:
+    """`data` decoded as UTF-8 (a byte order mark is dropped), or NotText saying why not."""
+    nul = data.find(b"\0")
+    if nul >= 0:
+        raise NotText(f"not text: a NUL byte at offset {nul}")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        byte = data[error.start]
+        raise NotText(f"not text: byte 0x{byte:02x} at offset {error.start} is not UTF-8") from None
