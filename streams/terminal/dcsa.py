@@ -51,17 +51,18 @@ def split_events(text: str) -> list[tuple[object, str, str]]:
         return [(Rejected("empty input: expected DCSA events as JSON", text), text, "")]
     if stripped.startswith("["):
         return _array_events(split_array(stripped))
+    lines = [(number, line) for number, line in enumerate(text.splitlines(), 1) if line.strip()]
     try:
         return [(loads_bounded(stripped), stripped, "item 0")]
     except JsonLimitError as error:
-        return [(Rejected(f"not read: the event {error}", stripped, "item 0"), stripped, "item 0")]
+        if len(lines) == 1:
+            return [
+                (Rejected(f"not read: the event {error}", stripped, "item 0"), stripped, "item 0")
+            ]
     except ValueError:
-        pass  # not one document: one event per line
-    parsed: list[tuple[object, str, str]] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if line.strip():
-            parsed.append(_parsed(line, f"line {number}"))
-    return parsed
+        pass
+    # Not one document within the limits: one event per line.
+    return [_parsed(line, f"line {number}") for number, line in lines]
 
 
 def _array_events(array: JsonArray) -> list[tuple[object, str, str]]:

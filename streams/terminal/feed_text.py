@@ -6,6 +6,8 @@ refused whole with one reason, not read as a mojibake of rejects.
 
 from __future__ import annotations
 
+import codecs
+
 
 class NotText(ValueError):
     """Input that is not UTF-8 text; the message says which byte and where."""
@@ -13,6 +15,8 @@ class NotText(ValueError):
 
 def feed_text(data: bytes) -> str:
     """`data` decoded as UTF-8 (a byte order mark is dropped), or NotText saying why not."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise NotText("not text in UTF-8: it starts with a UTF-16 byte order mark")
     nul = data.find(b"\0")
     if nul >= 0:
         raise NotText(f"not text: a NUL byte at offset {nul}")

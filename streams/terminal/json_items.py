@@ -64,9 +64,11 @@ def split_array(text: str) -> JsonArray:
         elif len(stack) == 1 and token == "]":
             _append_last(items, text[item_start : match.start()], depth)
             return JsonArray(items, closed=True, trailing=text[match.end() :].strip())
-        elif len(stack) > 1 and token in _CLOSER:
-            # A mismatched closer still closes the innermost bracket; json.loads rejects the item.
-            stack.pop()
+        elif len(stack) > 1 and token in _CLOSER and _CLOSER[token] in stack[1:]:
+            # A mismatched closer closes up to its own opener, as a lenient reader would; the
+            # item stays broken for json.loads to reject, and its neighbours keep their bounds.
+            while stack.pop() != _CLOSER[token]:
+                pass
     _append_last(items, text[item_start:], depth)
     return JsonArray(items, closed=False, trailing="")
 
