@@ -186,7 +186,8 @@ def test_coarri_with_an_impossible_preparation_date_names_the_unb() -> None:
     ("data", "reason"),
     [
         (b'[{"a": 1}]\0', "NUL byte at offset 10"),
-        (b"\x89PNG\r\n\x1a\n", "byte 0x89 at offset 0 is not UTF-8"),
+        (b"\x89PNG\r\n\x1a\n\0", "byte 0x89 at offset 0 is not UTF-8"),
+        (b"[]\0\xff", "NUL byte at offset 2"),
         ("[]".encode("utf-16"), "UTF-16 byte order mark"),
         (b"\xfe\xff\x00[\x00]", "UTF-16 byte order mark"),
     ],
