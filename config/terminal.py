@@ -1,12 +1,16 @@
-"""Terminal and customs feeds: formats, the facility, yard positions to yard blocks."""
+"""Terminal and customs feeds: formats, the facility, yard positions to yard blocks, and the
+DCSA callback endpoint (where it listens, its limits, each subscription's secret)."""
 
 from __future__ import annotations
 
 from enum import StrEnum
+from pathlib import Path
+from typing import Self
+from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from config.base import Identifier, NonEmptyText, Port, Strict
+from config.base import Identifier, NonEmptyText, Period, Port, Strict
 
 
 class FeedFormat(StrEnum):
@@ -24,6 +28,37 @@ class YardArea(Strict):
         description="Shell pattern over yard positions, e.g. 'Q3*' for positions in block Q3",
     )
     yard_block: Identifier = Field(title="Yard block", description="Block these positions are in")
+
+
+class CallbackSubscription(Strict):
+    """A DCSA event subscription: its id and where its shared secret is kept (never here)."""
+
+    id: UUID = Field(
+        title="Subscription id",
+        description="subscriptionID the publisher issued; callbacks carry it as Subscription-ID",
+    )
+    secret_env: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        title="Secret variable",
+        description="Environment variable holding the subscription's secret (Base64, as sent "
+        "in the subscription)",
+    )
+    secret_file: Path | None = Field(
+        default=None,
+        title="Secret file",
+        description="File holding the subscription's secret (Base64, as sent in the "
+        "subscription), relative to the config file",
+    )
+
+    @model_validator(mode="after")
+    def _one_secret_source(self) -> Self:
+        if (self.secret_env is None) == (self.secret_file is None):
+            raise ValueError(
+                f"subscription {self.id}: name exactly one of secret_env or secret_file, "
+                "where its shared secret is kept"
+            )
+        return self
 
 
 class TerminalFeeds(Strict):
@@ -46,3 +81,51 @@ class TerminalFeeds(Strict):
         title="Callback port",
         description="Port of the HTTP endpoint that takes DCSA event callbacks",
     )
+    callback_host: NonEmptyText = Field(
+        default="127.0.0.1",
+        title="Callback address",
+        description="Address the DCSA callback endpoint listens on; 0.0.0.0 in a container, "
+        "so the terminal's systems reach it",
+    )
+    callback_path: str = Field(
+        default="/dcsa/tnt/v2/events",
+        pattern=r"^/[A-Za-z0-9._~/-]*$",
+        max_length=200,
+        title="Callback path",
+        description="The one path that takes callbacks (the subscription's callbackUrl); "
+        "every other path answers 404",
+    )
+    callback_max_body_bytes: int = Field(
+        default=16 * 1024 * 1024,
+        ge=1024,
+        le=256 * 1024 * 1024,
+        title="Largest callback",
+        description="Bytes a callback body may have; a longer one answers 413",
+    )
+    callback_read_timeout_seconds: Period = Field(
+        default=30,
+        le=600,
+        title="Callback read timeout",
+        description="Seconds a sender has to deliver a whole request (head and body) from "
+        "the moment it connects or was last answered; a slower one is disconnected",
+    )
+    callback_max_connections: int = Field(
+        default=1000,
+        ge=1,
+        le=100_000,
+        title="Callback connections",
+        description="Connections the endpoint serves at once; beyond that it answers 503",
+    )
+    subscriptions: list[CallbackSubscription] = Field(
+        default_factory=list,
+        title="DCSA subscriptions",
+        description="The subscriptions whose callbacks are accepted, each with where its "
+        "shared secret is; a callback of any other subscription answers 401",
+    )
+
+    @model_validator(mode="after")
+    def _subscriptions_once(self) -> Self:
+        ids = [str(subscription.id) for subscription in self.subscriptions]
+        if twice := sorted({i for i in ids if ids.count(i) > 1}):
+            raise ValueError(f"subscriptions: {', '.join(twice)} listed twice; list each once")
+        return self
