@@ -55,8 +55,8 @@ class CallbackSubscription(Strict):
     def _one_secret_source(self) -> Self:
         if (self.secret_env is None) == (self.secret_file is None):
             raise ValueError(
-                f"subscription {self.id}: name exactly one of secret_env or secret_file, "
-                "where its shared secret is kept"
+                "name exactly one of secret_env or secret_file: the variable or the file that "
+                "holds the subscription's secret"
             )
         return self
 

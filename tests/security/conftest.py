@@ -1,0 +1,100 @@
+"""One real `quaywatch terminal serve` per test module, on the session broker, and the checks
+every attack test makes: what reached the topics, what the process counted, how big it grew."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+from stdnum import iso6346
+
+from config.kafka import Kafka
+from streams.broker.embedded import EmbeddedBroker
+from streams.reader import TopicReader
+from streams.topics import TERMINAL
+from tests.fixtures.broker import fresh_topics
+from tests.integration.dcsa_callbacks import CallbackEndpoint, start_callback_endpoint
+from tests.integration.quaywatch_processes import get
+from tests.unit.test_terminal_adapters import dcsa_discharge
+
+pytestmark = pytest.mark.integration
+
+_serials = itertools.count(100001)
+
+
+def new_container_number() -> str:
+    """A container number no other post of the session uses, with its right check digit."""
+    prefix = f"QWTU{next(_serials):06d}"
+    return prefix + iso6346.calc_check_digit(prefix)
+
+
+def discharge_batch(container_number: str) -> bytes:
+    """A DCSA callback body: the discharge of `container_number`."""
+    return json.dumps(
+        [dcsa_discharge(equipmentReference=container_number, eventID=container_number)]
+    ).encode()
+
+
+@dataclass
+class Target:
+    endpoint: CallbackEndpoint
+    kafka: Kafka
+
+    def published_until(self, container_number: str, timeout_s: float = 30) -> list[str]:
+        """Container numbers on `terminal`, from the start until `container_number` shows up:
+        anything published before it was acknowledged before it, so is readable by then."""
+        reader = TopicReader(self.kafka, [TERMINAL]).wait_for_partitions()
+        seen: list[str] = []
+        deadline = time.monotonic() + timeout_s
+        try:
+            while container_number not in seen and time.monotonic() < deadline:
+                seen += [
+                    TERMINAL.decode(r.record.value).container_number
+                    for r in reader.poll(timeout_ms=200)
+                ]
+            seen += [
+                TERMINAL.decode(r.record.value).container_number
+                for r in reader.poll(timeout_ms=200)
+            ]
+        finally:
+            reader.close()
+        assert container_number in seen, f"{container_number} never reached the topic: {seen}"
+        return seen
+
+    def refusals(self) -> dict[str, float]:
+        """quaywatch_terminal_callbacks_refused_total by reason, from the process's /metrics."""
+        status, text = get(f"{self.endpoint.process.url}/metrics")
+        assert status == 200, text
+        return {
+            sample.labels["reason"]: sample.value
+            for family in text_string_to_metric_families(text)
+            if family.name == "quaywatch_terminal_callbacks_refused"
+            for sample in family.samples
+            if sample.name.endswith("_total")
+        }
+
+    def rss_bytes(self) -> int:
+        """Resident memory of the endpoint process, from /proc/PID/status."""
+        status = Path(f"/proc/{self.endpoint.process.popen.pid}/status").read_text()
+        [line] = [line for line in status.splitlines() if line.startswith("VmRSS:")]
+        return int(line.split()[1]) * 1024
+
+
+@pytest.fixture(scope="module")
+def target(
+    broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Target]:
+    """The endpoint of a fresh site; a module sets `ENDPOINT_SETTINGS` for its terminal section."""
+    kafka = fresh_topics(broker.bootstrap)
+    settings = getattr(request.module, "ENDPOINT_SETTINGS", {})
+    endpoint = start_callback_endpoint(tmp_path_factory.mktemp("endpoint"), kafka, **settings)
+    try:
+        yield Target(endpoint, kafka)
+    finally:
+        endpoint.process.stop()
