@@ -5,6 +5,8 @@ Only the site's callback path answers: HEAD (DCSA checks a callback URL before s
 and POST. A POST is refused before anything is published unless it names a subscription of the
 site and carries its `Notification-Signature` over the exact body (401); its declared or read
 length must be within the limit (400, 413), and it must arrive within the read deadline.
+The bodies being read or judged at any one time hold at most BODIES_AT_ONCE times the limit
+between them; a body that would take more answers 503, and the sender delivers it again.
 
 The answer comes only after the broker acknowledged every event and dead letter, so a 200
 means nothing is lost; a broker failure answers 503 and the sender delivers again (event ids
@@ -18,7 +20,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from http import HTTPStatus
 from uuid import UUID
@@ -27,6 +30,7 @@ import uvicorn
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from kafka.errors import KafkaError
+from prometheus_client import Gauge
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
@@ -45,6 +49,7 @@ from streams.terminal.signature import (
 
 log = logging.getLogger(__name__)
 
+BODIES_AT_ONCE = 4  # the memory of callback bodies: at most this many of the largest at once
 LISTEN_BACKLOG = 2048  # connections the kernel queues before accept, as uvicorn's default
 MAX_HEAD_BYTES = 64 * 1024  # request line and headers; a DCSA callback needs a few hundred
 _DIGITS = re.compile(r"[0-9]{1,20}")
@@ -80,9 +85,41 @@ class BodyRefused(Exception):
         self.reason = reason
 
 
-async def read_body(request: Request, max_bytes: int) -> bytes:
+class BodyBudget:
+    """Bytes of callback bodies held at once, over all connections, and the gauge showing it."""
+
+    def __init__(self, limit: int, gauge: Gauge) -> None:
+        self.limit = limit
+        self.held = 0
+        self._gauge = gauge
+
+    @contextmanager
+    def holding(self) -> Iterator[Callable[[int], None]]:
+        """`add(n)` for each n bytes read; all are given back when the block ends."""
+        held = 0
+
+        def add(size: int) -> None:
+            nonlocal held
+            if self.held + size > self.limit:
+                raise BodyRefused(
+                    HTTPStatus.SERVICE_UNAVAILABLE,
+                    "busy",
+                    f"the endpoint holds {self.held} bytes of other callbacks; deliver again",
+                )
+            self.held += size
+            held += size
+            self._gauge.set(self.held)
+
+        try:
+            yield add
+        finally:
+            self.held -= held
+            self._gauge.set(self.held)
+
+
+async def read_body(request: Request, max_bytes: int, hold: Callable[[int], None]) -> bytes:
     """The body, refused by its declared length before reading, or as soon as it grows too long
-    (a chunked body declares none)."""
+    (a chunked body declares none); `hold` is told of every chunk read."""
     declared = request.headers.get("content-length")
     if declared is not None:
         if not _DIGITS.fullmatch(declared):
@@ -98,17 +135,20 @@ async def read_body(request: Request, max_bytes: int) -> bytes:
                 f"Content-Length {declared} is over this endpoint's {max_bytes} bytes; "
                 "send the events in smaller batches",
             )
-    body = bytearray()
+    chunks: list[bytes] = []
+    size = 0
     async for chunk in request.stream():
-        body += chunk
-        if len(body) > max_bytes:
+        hold(len(chunk))
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > max_bytes:
             raise BodyRefused(
                 HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
                 "too_large",
                 f"the body is over this endpoint's {max_bytes} bytes; "
                 "send the events in smaller batches",
             )
-    return bytes(body)
+    return b"".join(chunks)
 
 
 class ArrivalOrder:
@@ -148,6 +188,7 @@ def callback_app(
     returns once the broker acknowledged them."""
     app = FastAPI(title="quaywatch DCSA callbacks", docs_url=None, redoc_url=None, openapi_url=None)
     order = ArrivalOrder()
+    budget = BodyBudget(BODIES_AT_ONCE * limits.max_body_bytes, metrics.callback_body_bytes)
 
     @app.head(limits.path)
     def callback_url_check() -> Response:
@@ -155,11 +196,15 @@ def callback_app(
 
     @app.post(limits.path)
     async def take_callback(request: Request) -> Response:
+        with budget.holding() as hold:
+            return await judge_and_publish(request, hold)
+
+    async def judge_and_publish(request: Request, hold: Callable[[int], None]) -> Response:
         try:
             claim = keys.claim(
                 request.headers.get(SUBSCRIPTION_HEADER), request.headers.get(SIGNATURE_HEADER)
             )
-            body = await read_body(request, limits.max_body_bytes)
+            body = await read_body(request, limits.max_body_bytes, hold)
             claim.verify(body)
         except Refused as refused:
             metrics.refused(refused.reason)

@@ -22,8 +22,11 @@ class TerminalMetrics(ProcessMetrics):
         self.callbacks_refused = self.counter(
             "callbacks_refused",
             "DCSA callbacks refused before anything was published, by reason (unsigned, "
-            "bad_signature, unknown_subscription, bad_length, too_large, slow)",
+            "bad_signature, unknown_subscription, bad_length, too_large, busy, slow)",
             ["reason"],
+        )
+        self.callback_body_bytes = self.gauge(
+            "callback_body_bytes", "Bytes of DCSA callback bodies being read or judged now"
         )
         # A silent feed looks exactly like a quiet terminal in the counters; the time of the
         # last event lets an alert rule say "nothing from the terminal for N minutes".

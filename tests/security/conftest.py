@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import socket
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,10 +18,11 @@ from stdnum import iso6346
 from config.kafka import Kafka
 from streams.broker.embedded import EmbeddedBroker
 from streams.reader import TopicReader
+from streams.terminal.signature import SIGNATURE_HEADER, SUBSCRIPTION_HEADER
 from streams.topics import TERMINAL
 from tests.fixtures.broker import fresh_topics
 from tests.integration.dcsa_callbacks import CallbackEndpoint, start_callback_endpoint
-from tests.integration.quaywatch_processes import get
+from tests.integration.quaywatch_processes import LOOPBACK, get
 from tests.unit.test_terminal_adapters import dcsa_discharge
 
 pytestmark = pytest.mark.integration
@@ -67,23 +69,57 @@ class Target:
         assert container_number in seen, f"{container_number} never reached the topic: {seen}"
         return seen
 
-    def refusals(self) -> dict[str, float]:
-        """quaywatch_terminal_callbacks_refused_total by reason, from the process's /metrics."""
+    def metric(self, name: str) -> dict[tuple[str, ...], float]:
+        """The samples of one metric on the process's /metrics, by their label values."""
         status, text = get(f"{self.endpoint.process.url}/metrics")
         assert status == 200, text
         return {
-            sample.labels["reason"]: sample.value
+            tuple(sample.labels.values()): sample.value
             for family in text_string_to_metric_families(text)
-            if family.name == "quaywatch_terminal_callbacks_refused"
             for sample in family.samples
-            if sample.name.endswith("_total")
+            if sample.name == name
         }
+
+    def refusals(self) -> dict[str, float]:
+        """quaywatch_terminal_callbacks_refused_total by reason."""
+        refused = self.metric("quaywatch_terminal_callbacks_refused_total")
+        return {reason: value for (reason,), value in refused.items()}
 
     def rss_bytes(self) -> int:
         """Resident memory of the endpoint process, from /proc/PID/status."""
         status = Path(f"/proc/{self.endpoint.process.popen.pid}/status").read_text()
         [line] = [line for line in status.splitlines() if line.startswith("VmRSS:")]
         return int(line.split()[1]) * 1024
+
+
+def connect(target: Target) -> socket.socket:
+    return socket.create_connection((LOOPBACK, target.endpoint.port), timeout=10)
+
+
+def head(target: Target, *headers: str) -> bytes:
+    lines = [f"POST {target.endpoint.path} HTTP/1.1", f"Host: {LOOPBACK}", *headers, "", ""]
+    return "\r\n".join(lines).encode()
+
+
+def signed_head(target: Target, body: bytes, *headers: str) -> bytes:
+    signed = target.endpoint.signed_headers(body)
+    return head(
+        target,
+        f"{SUBSCRIPTION_HEADER}: {signed[SUBSCRIPTION_HEADER]}",
+        f"{SIGNATURE_HEADER}: {signed[SIGNATURE_HEADER]}",
+        *headers,
+    )
+
+
+def status_of(connection: socket.socket) -> int:
+    """The status code the endpoint answers on this connection."""
+    answer = b""
+    while b"\r\n" not in answer:
+        received = connection.recv(4096)
+        if not received:
+            raise AssertionError(f"the endpoint closed the connection after {answer!r}")
+        answer += received
+    return int(answer.split(b" ", 2)[1])
 
 
 @pytest.fixture(scope="module")

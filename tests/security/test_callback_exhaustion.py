@@ -10,45 +10,20 @@ import threading
 import time
 from collections.abc import Iterator
 
-from streams.terminal.signature import SIGNATURE_HEADER, SUBSCRIPTION_HEADER
-from tests.integration.quaywatch_processes import LOOPBACK
-from tests.security.conftest import Target, discharge_batch, new_container_number
+from tests.security.conftest import (
+    Target,
+    connect,
+    discharge_batch,
+    new_container_number,
+    signed_head,
+    status_of,
+)
 
 READ_TIMEOUT_S = 3
 ENDPOINT_SETTINGS = {"callback_read_timeout_seconds": READ_TIMEOUT_S}
 MAX_BODY_BYTES = 16 * 1024 * 1024  # the site default
 PUBLISHER_ANSWER_S = 2.0
 RSS_BOUND = 256 * 1024 * 1024  # an idle endpoint holds about 100 MiB
-
-
-def connect(target: Target) -> socket.socket:
-    return socket.create_connection((LOOPBACK, target.endpoint.port), timeout=10)
-
-
-def head(target: Target, *headers: str) -> bytes:
-    lines = [f"POST {target.endpoint.path} HTTP/1.1", f"Host: {LOOPBACK}", *headers, "", ""]
-    return "\r\n".join(lines).encode()
-
-
-def signed_head(target: Target, body: bytes, *headers: str) -> bytes:
-    signed = target.endpoint.signed_headers(body)
-    return head(
-        target,
-        f"{SUBSCRIPTION_HEADER}: {signed[SUBSCRIPTION_HEADER]}",
-        f"{SIGNATURE_HEADER}: {signed[SIGNATURE_HEADER]}",
-        *headers,
-    )
-
-
-def status_of(connection: socket.socket) -> int:
-    """The status code the endpoint answers on this connection."""
-    answer = b""
-    while b"\r\n" not in answer:
-        received = connection.recv(4096)
-        if not received:
-            raise AssertionError(f"the endpoint closed the connection after {answer!r}")
-        answer += received
-    return int(answer.split(b" ", 2)[1])
 
 
 def test_a_negative_content_length_is_refused(target: Target) -> None:
