@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Self
 from uuid import UUID
 
-from pydantic import Field, model_validator
+from pydantic import Field, PositiveInt, model_validator
 
 from config.base import Identifier, NonEmptyText, Period, Port, Strict
 
@@ -41,14 +41,12 @@ class CallbackSubscription(Strict):
         default=None,
         pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
         title="Secret variable",
-        description="Environment variable holding the subscription's secret (Base64, as sent "
-        "in the subscription)",
+        description="Environment variable with the secret (Base64, as sent when subscribing)",
     )
     secret_file: Path | None = Field(
         default=None,
         title="Secret file",
-        description="File holding the subscription's secret (Base64, as sent in the "
-        "subscription), relative to the config file",
+        description="File with the secret (Base64 as subscribed), relative to the config file",
     )
 
     @model_validator(mode="after")
@@ -84,8 +82,7 @@ class TerminalFeeds(Strict):
     callback_host: NonEmptyText = Field(
         default="127.0.0.1",
         title="Callback address",
-        description="Address the DCSA callback endpoint listens on; 0.0.0.0 in a container, "
-        "so the terminal's systems reach it",
+        description="Address the callback endpoint listens on; 0.0.0.0 where others call it",
     )
     callback_path: str = Field(
         default="/dcsa/tnt/v2/events",
@@ -109,9 +106,8 @@ class TerminalFeeds(Strict):
         description="Seconds a sender has to deliver a whole request (head and body) from "
         "the moment it connects or was last answered; a slower one is disconnected",
     )
-    callback_max_connections: int = Field(
+    callback_max_connections: PositiveInt = Field(
         default=1000,
-        ge=1,
         le=100_000,
         title="Callback connections",
         description="Connections the endpoint serves at once; beyond that it answers 503",

@@ -268,8 +268,16 @@ class CallbackServer:
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
+    @property
+    def started(self) -> bool:
+        return self._server.started
+
+    def stop(self) -> None:
+        """Ask a server serving on another thread to finish (a signal does it on the main one)."""
+        self._server.should_exit = True
+
     def serve(self) -> None:
-        """Serve on this thread until SIGINT or SIGTERM."""
+        """Serve on this thread until SIGINT or SIGTERM, or stop()."""
         try:
             self._server.run(sockets=[self._socket])
         except KeyboardInterrupt:

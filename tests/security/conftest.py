@@ -28,6 +28,8 @@ from tests.unit.test_terminal_adapters import dcsa_discharge
 pytestmark = pytest.mark.integration
 
 _serials = itertools.count(100001)
+# What the endpoint may grow to under attack; idle it holds about 100 MiB.
+RSS_BOUND = 256 * 1024 * 1024
 
 
 def new_container_number() -> str:

@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 
 from tests.security.conftest import (
+    RSS_BOUND,
     Target,
     connect,
     discharge_batch,
@@ -23,7 +24,6 @@ READ_TIMEOUT_S = 3
 ENDPOINT_SETTINGS = {"callback_read_timeout_seconds": READ_TIMEOUT_S}
 MAX_BODY_BYTES = 16 * 1024 * 1024  # the site default
 PUBLISHER_ANSWER_S = 2.0
-RSS_BOUND = 256 * 1024 * 1024  # an idle endpoint holds about 100 MiB
 
 
 def test_a_negative_content_length_is_refused(target: Target) -> None:

@@ -8,6 +8,7 @@ import time
 
 from streams.terminal.callback import BODIES_AT_ONCE
 from tests.security.conftest import (
+    RSS_BOUND,
     Target,
     connect,
     discharge_batch,
@@ -18,7 +19,6 @@ from tests.security.conftest import (
 
 MAX_BODY_BYTES = 1024 * 1024
 ENDPOINT_SETTINGS = {"callback_max_body_bytes": MAX_BODY_BYTES}
-RSS_BOUND = 256 * 1024 * 1024
 HELD = "quaywatch_terminal_callback_body_bytes"
 
 
