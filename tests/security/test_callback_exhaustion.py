@@ -100,18 +100,23 @@ def test_slow_senders_and_a_crowd_of_connections_do_not_hold_up_the_publisher(
 ) -> None:
     before = target.refusals().get("slow", 0)
     body = discharge_batch(new_container_number())
-    slow = [connect(target) for _ in range(20)]
+    head = signed_head(target, body, f"Content-Length: {len(body)}")
+    slow_heads = [connect(target) for _ in range(10)]
+    slow_bodies = [connect(target) for _ in range(10)]
+    slow = slow_heads + slow_bodies
     crowd = [connect(target) for _ in range(500)]
     stop = threading.Event()
-    trickler = threading.Thread(
-        target=trickle,
-        args=(slow, signed_head(target, body, f"Content-Length: {len(body)}") + body, stop),
-        daemon=True,
-    )
+    tricklers = [
+        threading.Thread(target=trickle, args=(slow_heads, head + body, stop), daemon=True),
+        threading.Thread(target=trickle, args=(slow_bodies, body, stop), daemon=True),
+    ]
     try:
+        for connection in slow_bodies:
+            connection.sendall(head)
         for connection in crowd:
             connection.sendall(f"POST {target.endpoint.path} HTTP/1.1\r\n".encode())
-        trickler.start()
+        for trickler in tricklers:
+            trickler.start()
         rss = [target.rss_bytes()]
         for status, seconds in publisher_answer_times(target, READ_TIMEOUT_S + 2):
             assert status == 200 and seconds < PUBLISHER_ANSWER_S, (status, seconds)
@@ -123,6 +128,7 @@ def test_slow_senders_and_a_crowd_of_connections_do_not_hold_up_the_publisher(
         assert target.refusals()["slow"] >= before + len(slow) + len(crowd)
     finally:
         stop.set()
-        trickler.join(5)
+        for trickler in tricklers:
+            trickler.join(5)
         for connection in slow + crowd:
             connection.close()
