@@ -5,12 +5,17 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Self
+from typing import Annotated, Self
 from uuid import UUID
 
 from pydantic import Field, PositiveInt, model_validator
 
-from config.base import Identifier, NonEmptyText, Period, Port, Strict
+from config.base import Identifier, NonEmptyText, Port, Strict
+
+# The path part of a URL, as a subscription's callbackUrl has it.
+UrlPath = Annotated[str, Field(pattern=r"^/[A-Za-z0-9._~/-]*$", max_length=200)]
+# Seconds a sender may take over one request: long for a slow link, short of a siege.
+ReadTimeout = Annotated[float, Field(gt=0, le=600)]
 
 
 class FeedFormat(StrEnum):
@@ -84,10 +89,8 @@ class TerminalFeeds(Strict):
         title="Callback address",
         description="Address the callback endpoint listens on; 0.0.0.0 where others call it",
     )
-    callback_path: str = Field(
+    callback_path: UrlPath = Field(
         default="/dcsa/tnt/v2/events",
-        pattern=r"^/[A-Za-z0-9._~/-]*$",
-        max_length=200,
         title="Callback path",
         description="The one path that takes callbacks (the subscription's callbackUrl); "
         "every other path answers 404",
@@ -99,9 +102,8 @@ class TerminalFeeds(Strict):
         title="Largest callback",
         description="Bytes a callback body may have; a longer one answers 413",
     )
-    callback_read_timeout_seconds: Period = Field(
+    callback_read_timeout_seconds: ReadTimeout = Field(
         default=30,
-        le=600,
         title="Callback read timeout",
         description="Seconds a sender has to deliver a whole request (head and body) from "
         "the moment it connects or was last answered; a slower one is disconnected",

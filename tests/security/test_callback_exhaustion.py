@@ -1,6 +1,7 @@
-"""Wearing the DCSA callback endpoint down: lying about lengths, bodies over the limit, senders
-that trickle a byte a second, a crowd of connections. The endpoint refuses each early and
-stays small, and the genuine publisher is answered in time throughout."""
+"""Wearing the DCSA callback endpoint down: lying about lengths, bodies over the limit, many
+large bodies at once, senders that trickle a byte a second, a crowd of connections. The
+endpoint refuses each early and stays small, and the genuine publisher is answered in time
+throughout."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 
+from streams.terminal.callback import BODIES_AT_ONCE
 from tests.security.conftest import (
     RSS_BOUND,
     Target,
@@ -20,9 +22,13 @@ from tests.security.conftest import (
     status_of,
 )
 
-READ_TIMEOUT_S = 3
-ENDPOINT_SETTINGS = {"callback_read_timeout_seconds": READ_TIMEOUT_S}
-MAX_BODY_BYTES = 16 * 1024 * 1024  # the site default
+READ_TIMEOUT_S = 4
+MAX_BODY_BYTES = 1024 * 1024
+ENDPOINT_SETTINGS = {
+    "callback_read_timeout_seconds": READ_TIMEOUT_S,
+    "callback_max_body_bytes": MAX_BODY_BYTES,
+}
+HELD = "quaywatch_terminal_callback_body_bytes"
 PUBLISHER_ANSWER_S = 2.0
 
 
@@ -48,7 +54,7 @@ def test_a_20_mb_content_length_is_refused_before_its_body_is_sent(target: Targe
 
 
 def test_a_chunked_body_over_the_limit_is_refused_while_it_is_read(target: Target) -> None:
-    chunk = b"[" + b" " * (1024 * 1024 - 2) + b"]"
+    chunk = b"[" + b" " * (64 * 1024 - 2) + b"]"
     with connect(target) as connection:
         connection.sendall(signed_head(target, b"", "Transfer-Encoding: chunked"))
 
@@ -74,6 +80,38 @@ def test_a_chunked_signed_body_within_the_limit_is_published(target: Target) -> 
     answer = target.endpoint.request("POST", parts, target.endpoint.signed_headers(body))
     assert answer.status == 200, answer.body
     assert container in target.published_until(container)
+
+
+def wait_until_held(target: Target, least: int, most: int) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if least <= target.metric(HELD)[()] <= most:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"the endpoint holds {target.metric(HELD)[()]:.0f} bytes of bodies")
+
+
+def test_bodies_past_the_memory_budget_are_refused_and_the_budget_is_given_back(
+    target: Target,
+) -> None:
+    almost_whole = MAX_BODY_BYTES - 10
+    head = signed_head(target, b"", f"Content-Length: {MAX_BODY_BYTES}")
+    holders = [connect(target) for _ in range(BODIES_AT_ONCE)]
+    before = target.refusals().get("busy", 0)
+    try:
+        for connection in holders:
+            connection.sendall(head + b" " * almost_whole)
+        wait_until_held(target, BODIES_AT_ONCE * almost_whole, BODIES_AT_ONCE * MAX_BODY_BYTES)
+        with connect(target) as one_more:
+            one_more.sendall(head + b" " * 65536)
+            assert status_of(one_more) == 503
+        assert target.refusals()["busy"] == before + 1
+        assert target.rss_bytes() < RSS_BOUND
+    finally:
+        for connection in holders:
+            connection.close()
+    wait_until_held(target, 0, 0)
+    assert target.endpoint.post_signed(discharge_batch(new_container_number())).status == 200
 
 
 def trickle(connections: list[socket.socket], request: bytes, stop: threading.Event) -> None:
