@@ -157,9 +157,7 @@ class ArrivalOrder:
     def __init__(self) -> None:
         self._last: dict[UUID, Turn] = {}
 
-    def ticket(
-        self, subscription_id: UUID
-    ) -> tuple[asyncio.Future[None] | None, asyncio.Future[None]]:
+    def ticket(self, subscription_id: UUID) -> tuple[Turn | None, Turn]:
         """The turn before this one (None: none pending) and this one, to be set when done."""
         mine: Turn = asyncio.get_running_loop().create_future()
         previous = self._last.get(subscription_id)
