@@ -63,7 +63,7 @@ def load_site(path: Path | str) -> SiteConfig:
 
 
 def resolve_paths(site: SiteConfig, base: Path) -> SiteConfig:
-    """Make data_dir, file camera sources, model and TLS files absolute against `base`."""
+    """Make data_dir, file camera sources, model, TLS and secret files absolute against `base`."""
 
     def absolute(value: Path | str) -> Path:
         candidate = Path(value).expanduser()
@@ -83,12 +83,19 @@ def resolve_paths(site: SiteConfig, base: Path) -> SiteConfig:
         for name in TLS_FILES
         if (value := getattr(site.kafka, name)) is not None
     }
+    subscriptions = [
+        subscription
+        if subscription.secret_file is None
+        else subscription.model_copy(update={"secret_file": absolute(subscription.secret_file)})
+        for subscription in site.terminal.subscriptions
+    ]
     return site.model_copy(
         update={
             "data_dir": absolute(site.data_dir),
             "cameras": cameras,
             "detector": detector,
             "kafka": site.kafka.model_copy(update=tls),
+            "terminal": site.terminal.model_copy(update={"subscriptions": subscriptions}),
         }
     )
 

@@ -1,12 +1,21 @@
-"""Terminal and customs feeds: formats, the facility, yard positions to yard blocks."""
+"""Terminal and customs feeds: formats, the facility, yard positions to yard blocks, and the
+DCSA callback endpoint (where it listens, its limits, each subscription's secret)."""
 
 from __future__ import annotations
 
 from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Self
+from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, PositiveInt, model_validator
 
 from config.base import Identifier, NonEmptyText, Port, Strict
+
+# The path part of a URL, as a subscription's callbackUrl has it.
+UrlPath = Annotated[str, Field(pattern=r"^/[A-Za-z0-9._~/-]*$", max_length=200)]
+# Seconds a sender may take over one request: long for a slow link, short of a siege.
+ReadTimeout = Annotated[float, Field(gt=0, le=600)]
 
 
 class FeedFormat(StrEnum):
@@ -24,6 +33,35 @@ class YardArea(Strict):
         description="Shell pattern over yard positions, e.g. 'Q3*' for positions in block Q3",
     )
     yard_block: Identifier = Field(title="Yard block", description="Block these positions are in")
+
+
+class CallbackSubscription(Strict):
+    """A DCSA event subscription: its id and where its shared secret is kept (never here)."""
+
+    id: UUID = Field(
+        title="Subscription id",
+        description="subscriptionID the publisher issued; callbacks carry it as Subscription-ID",
+    )
+    secret_env: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        title="Secret variable",
+        description="Environment variable with the secret (Base64, as sent when subscribing)",
+    )
+    secret_file: Path | None = Field(
+        default=None,
+        title="Secret file",
+        description="File with the secret (Base64 as subscribed), relative to the config file",
+    )
+
+    @model_validator(mode="after")
+    def _one_secret_source(self) -> Self:
+        if (self.secret_env is None) == (self.secret_file is None):
+            raise ValueError(
+                "name exactly one of secret_env or secret_file: the variable or the file that "
+                "holds the subscription's secret"
+            )
+        return self
 
 
 class TerminalFeeds(Strict):
@@ -46,3 +84,46 @@ class TerminalFeeds(Strict):
         title="Callback port",
         description="Port of the HTTP endpoint that takes DCSA event callbacks",
     )
+    callback_host: NonEmptyText = Field(
+        default="127.0.0.1",
+        title="Callback address",
+        description="Address the callback endpoint listens on; 0.0.0.0 where others call it",
+    )
+    callback_path: UrlPath = Field(
+        default="/dcsa/tnt/v2/events",
+        title="Callback path",
+        description="The one path that takes callbacks (the subscription's callbackUrl); "
+        "every other path answers 404",
+    )
+    callback_max_body_bytes: int = Field(
+        default=16 * 1024 * 1024,
+        ge=1024,
+        le=256 * 1024 * 1024,
+        title="Largest callback",
+        description="Bytes a callback body may have; a longer one answers 413",
+    )
+    callback_read_timeout_seconds: ReadTimeout = Field(
+        default=30,
+        title="Callback read timeout",
+        description="Seconds a sender has to deliver a whole request (head and body) from "
+        "the moment it connects or was last answered; a slower one is disconnected",
+    )
+    callback_max_connections: PositiveInt = Field(
+        default=1000,
+        le=100_000,
+        title="Callback connections",
+        description="Connections the endpoint serves at once; beyond that it answers 503",
+    )
+    subscriptions: list[CallbackSubscription] = Field(
+        default_factory=list,
+        title="DCSA subscriptions",
+        description="The subscriptions whose callbacks are accepted, each with where its "
+        "shared secret is; a callback of any other subscription answers 401",
+    )
+
+    @model_validator(mode="after")
+    def _subscriptions_once(self) -> Self:
+        ids = [str(subscription.id) for subscription in self.subscriptions]
+        if twice := sorted({i for i in ids if ids.count(i) > 1}):
+            raise ValueError(f"subscriptions: {', '.join(twice)} listed twice; list each once")
+        return self

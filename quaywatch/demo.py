@@ -1,7 +1,9 @@
 """The whole system on one machine: broker, camera worker, terminal feed, correlator, console.
 
 Each part runs as its own `quaywatch` process, exactly as in production, so the demo shows
-the real wiring; this module only starts them in order, watches them and stops them.
+the real wiring; this module only starts them in order, watches them and stops them. The
+terminal scenario reaches the `terminal` topic as a terminal's would: a DCSA callback to the
+endpoint, signed with a subscription secret the demo makes at every start.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,12 +24,14 @@ from config.site import SiteConfig
 from quaywatch.console.users import Role, UserStore, users_path
 from streams.broker.embedded import EmbeddedBroker, die_with_parent
 from streams.signing import KEY_ENV, generate_key
+from streams.terminal.signature import SIGNATURE_HEADER, SUBSCRIPTION_HEADER, new_secret, sign
 from streams.topics import create_topics
 
 log = logging.getLogger(__name__)
 
 DEMO_USER = "operator"
 STOP_TIMEOUT_S = 15.0
+FEED_START_TIMEOUT_S = 60.0
 SCENARIO = Path(__file__).resolve().parents[1] / "config" / "sites" / "demo-terminal.jsonl"
 
 
@@ -66,6 +72,55 @@ def ensure_signing_key(site: SiteConfig) -> Path:
     return path
 
 
+@dataclass(frozen=True)
+class FeedSubscription:
+    id: str
+    secret: str
+
+
+def make_feed_secret(site: SiteConfig) -> FeedSubscription:
+    """A fresh secret for the site's first subscription kept in a variable, set in this
+    process's environment, so that the terminal endpoint the demo starts inherits it."""
+    for subscription in site.terminal.subscriptions:
+        if subscription.secret_env is not None:
+            os.environ[subscription.secret_env] = secret = new_secret()
+            return FeedSubscription(str(subscription.id), secret)
+    raise SystemExit(
+        "the demo signs its terminal scenario itself: terminal.subscriptions needs a "
+        "subscription with secret_env"
+    )
+
+
+def callback_url(site: SiteConfig) -> str:
+    return f"http://127.0.0.1:{site.terminal.callback_port}{site.terminal.callback_path}"
+
+
+def post_scenario(site: SiteConfig, subscription: FeedSubscription, endpoint: Part) -> str:
+    """The scenario as one signed DCSA callback, once the endpoint answers; its answer."""
+    body = SCENARIO.read_bytes()
+    headers = {
+        SUBSCRIPTION_HEADER: subscription.id,
+        SIGNATURE_HEADER: sign(body, subscription.secret),
+    }
+    deadline = time.monotonic() + FEED_START_TIMEOUT_S
+    while True:
+        request = urllib.request.Request(callback_url(site), body, headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                return answer.read().decode()
+        except urllib.error.HTTPError as refused:
+            raise SystemExit(
+                f"the terminal endpoint refused the demo scenario: {refused.code} "
+                f"{refused.read().decode(errors='replace')}"
+            ) from None
+        except OSError:
+            if endpoint.process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(
+                    f"the terminal endpoint did not answer on {callback_url(site)}"
+                ) from None
+            time.sleep(0.5)
+
+
 def run_demo(config_path: Path, site: SiteConfig) -> int:
     config = str(config_path)
     stopping = False
@@ -84,12 +139,9 @@ def run_demo(config_path: Path, site: SiteConfig) -> int:
         create_topics(site.kafka)
         password = ensure_demo_login(site)
         os.environ[KEY_ENV] = str(ensure_signing_key(site))  # inherited by every part
-        feed = subprocess.run(
-            _quaywatch("terminal", "ingest", "--config", config, "--format", "dcsa", str(SCENARIO)),
-            check=True,
-        )
-        log.info("terminal scenario played (%s)", feed.returncode)
+        subscription = make_feed_secret(site)
         for name, arguments in (
+            ("terminal", ("terminal", "serve", "--config", config)),
             ("correlator", ("correlate", "--config", config)),
             ("worker", ("worker", "--config", config)),
             ("console", ("console", "--config", config, "--host", "127.0.0.1")),
@@ -100,11 +152,16 @@ def run_demo(config_path: Path, site: SiteConfig) -> int:
                 _quaywatch(*arguments), start_new_session=True, preexec_fn=die_with_parent
             )
             parts.append(Part(name, process))
+            if name == "terminal":
+                answer = post_scenario(site, subscription, parts[-1])
+                log.info("terminal scenario played: %s", answer)
         url = f"http://127.0.0.1:{site.metrics.console_port}/"
         print(
             f"\nquaywatch demo is running\n"
             f"  broker       {broker.bootstrap} (embedded, in memory)\n"
             f"  worker       camera {', '.join(c.id for c in site.cameras)} on recorded footage\n"
+            f"  terminal     {callback_url(site)} (DCSA callbacks of subscription "
+            f"{subscription.id}, signed)\n"
             f"  correlator   site {site.site.id}\n"
             f"  console      {url}\n"
             f"  login        {DEMO_USER} / {password}\n"

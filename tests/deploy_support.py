@@ -35,6 +35,15 @@ def health_port(parsed: argparse.Namespace, site: SiteConfig) -> int | None:
     return None
 
 
+def listen_host(parsed: argparse.Namespace, site: SiteConfig) -> str | None:
+    """The address the console or the callback endpoint listens on (None: neither)."""
+    if parsed.command == "console":
+        return parsed.host
+    if parsed.command == "terminal" and parsed.terminal_command == "serve":
+        return parsed.host if parsed.host is not None else site.terminal.callback_host
+    return None
+
+
 def served_ports(parsed: argparse.Namespace, site: SiteConfig) -> set[int]:
     """Every port the process listens on."""
     ports = {health_port(parsed, site)} - {None}

@@ -21,7 +21,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ingest.add_argument("file", metavar="FILE", help="input file, or - for stdin")
     serve = subcommand(actions, "serve", run_serve, help="HTTP endpoint for DCSA event callbacks")
     site_option(serve)
-    serve.add_argument("--host", default="0.0.0.0", help="address to listen on")
+    serve.add_argument(
+        "--host",
+        help="address to listen on (default: the site's terminal.callback_host, 127.0.0.1 "
+        "unless the site says otherwise)",
+    )
     serve.add_argument("--port", type=int, help="port (default: terminal.callback_port)")
 
 
@@ -59,34 +63,56 @@ def _input_text(file: str) -> str | None:
 
 
 def run_serve(args: argparse.Namespace) -> int:
+    """Take DCSA Track & Trace callbacks on the site's callback path and publish their events.
+
+    A POST must name one of the site's terminal.subscriptions in Subscription-ID and carry
+    Notification-Signature: sha256=<HMAC-SHA256 of the body under that subscription's
+    secret>; anything else answers 401 and publishes nothing. Each secret is read at start
+    from the variable or file the site names for it. Listens on terminal.callback_host
+    (127.0.0.1 unless the site or --host says otherwise) and terminal.callback_port.
+    """
     from streams.chain import ChainedProducer
     from streams.health import BrokerProbe, serve_health
-    from streams.terminal.callback import callback_server
+    from streams.terminal.callback import CallbackLimits, CallbackServer, callback_app
     from streams.terminal.metrics import TerminalMetrics
     from streams.terminal.publish import publish_feed_items
+    from streams.terminal.signature import SecretError, SubscriptionKeys
 
     site = _site(args.config)
-    client = ChainedProducer(site.kafka, "terminal")
-    read = _reader(site, FeedFormat.dcsa)
-    port = site.terminal.callback_port if args.port is None else args.port
+    try:
+        keys = SubscriptionKeys.from_subscriptions(site.terminal.subscriptions)
+    except SecretError as error:
+        print(f"quaywatch terminal serve: {args.config}: {error}", file=sys.stderr)
+        return 2
+    if not keys:
+        log.warning("no terminal.subscriptions in %s: every callback will be refused", args.config)
+    limits = CallbackLimits.of(site.terminal)
     metrics = TerminalMetrics()
-    server = callback_server(
-        args.host,
-        port,
-        lambda body: metrics.published(
-            FeedFormat.dcsa, publish_feed_items(client, read(body), FeedFormat.dcsa)
+    client = ChainedProducer(site.kafka, "terminal")
+    app = callback_app(
+        keys,
+        _reader(site, FeedFormat.dcsa),
+        lambda items: metrics.published(
+            FeedFormat.dcsa, publish_feed_items(client, items, FeedFormat.dcsa)
         ),
+        metrics,
+        limits,
     )
+    host = site.terminal.callback_host if args.host is None else args.host
+    port = site.terminal.callback_port if args.port is None else args.port
+    try:
+        server = CallbackServer(app, host, port, limits, on_slow=lambda: metrics.refused("slow"))
+    except OSError as error:
+        client.close()
+        print(f"quaywatch terminal serve: {error}", file=sys.stderr)
+        return 1
     health = serve_health(
         metrics.registry, BrokerProbe(site.kafka), site.metrics.host, site.metrics.terminal_port
     )
-    log.info("DCSA callbacks on http://%s:%d/", args.host, server.server_address[1])
+    print(f"quaywatch terminal serve: DCSA callbacks on {server.url}{limits.path}", flush=True)
     try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+        server.serve()
     finally:
-        server.server_close()
         client.close()
         if health is not None:
             health.stop()

@@ -8,7 +8,6 @@ uvicorn) for a site.
 from __future__ import annotations
 
 import logging
-import socket
 import threading
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from quaywatch.console.snapshots import SnapshotStore
 from quaywatch.console.users import UserStore, users_path
 from streams.health import BrokerProbe
 from streams.kafka import TAILING_READER
+from streams.listening import listening_socket
 from streams.reader import Follower
 from streams.topics import ALERTS, CAMERA_HEALTH, OPERATOR_ACTIONS
 
@@ -71,17 +71,8 @@ class ConsoleServer:
         )
         self.parts.metrics.watch_board(self.board)
         self.app = create_app(self.parts)
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         port = site.metrics.console_port if port is None else port
-        try:
-            self._socket.bind((host, port))
-        except OSError as error:
-            self._socket.close()
-            raise OSError(
-                f"console: cannot listen on {host}:{port}: {error.strerror}; "
-                "pick another with --port (0 for any free port)"
-            ) from error
+        self._socket = listening_socket(host, port, "console")
         self.host, self.port = self._socket.getsockname()[:2]
         self._server = uvicorn.Server(
             uvicorn.Config(

@@ -19,11 +19,23 @@ class TerminalMetrics(ProcessMetrics):
         self.rejected = self.counter(
             "rejected", "Feed items sent to the dead-letter topic, by feed format", ["format"]
         )
+        self.callbacks_refused = self.counter(
+            "callbacks_refused",
+            "DCSA callbacks refused before anything was published, by reason (unsigned, "
+            "bad_signature, unknown_subscription, bad_length, too_large, busy, slow)",
+            ["reason"],
+        )
+        self.callback_body_bytes = self.gauge(
+            "callback_body_bytes", "Bytes of DCSA callback bodies being read or judged now"
+        )
         # A silent feed looks exactly like a quiet terminal in the counters; the time of the
         # last event lets an alert rule say "nothing from the terminal for N minutes".
         self.last_event = self.gauge(
             "last_event_timestamp_seconds", "Unix time the last container event was published"
         )
+
+    def refused(self, reason: str) -> None:
+        self.callbacks_refused.labels(reason).inc()
 
     def published(self, feed_format: str, published: Published) -> Published:
         self.container_events.labels(feed_format).inc(published.container_events)

@@ -31,6 +31,7 @@ def _demo_site_on_free_ports(tmp_path: Path, data_dir: Path) -> Path:
     site["data_dir"] = str(data_dir)
     site["cameras"][0]["source"] = str(data_dir / "footage" / "vtest.avi")
     site["kafka"]["bootstrap_servers"] = [f"127.0.0.1:{free_port()}"]
+    site["terminal"]["callback_port"] = free_port()
     site["metrics"] = {
         "worker_port": free_port(),
         "correlator_port": free_port(),

@@ -26,9 +26,13 @@ LOOPBACK = "127.0.0.1"
 
 
 def write_site(
-    directory: Path, kafka: Kafka, camera_source: Path | None = None, model: Path | None = None
+    directory: Path,
+    kafka: Kafka,
+    camera_source: Path | None = None,
+    model: Path | None = None,
+    terminal: dict[str, object] | None = None,
 ) -> Path:
-    """A site on loopback with a free port for every endpoint."""
+    """A site on loopback with a free port for every endpoint; `terminal` adds to its section."""
     site: dict[str, object] = {
         "site": {"id": "health-test"},
         "data_dir": str(directory / "data"),
@@ -53,7 +57,7 @@ def write_site(
             "topic_prefix": kafka.topic_prefix,
             "partitions": kafka.partitions,
         },
-        "terminal": {"callback_port": free_port()},
+        "terminal": {"callback_port": free_port(), **(terminal or {})},
         "metrics": {
             "host": LOOPBACK,
             "worker_port": free_port(),
@@ -93,9 +97,17 @@ class Process:
                 self.popen.wait(5)
 
 
-def start(name: str, args: list[str], port: int, directory: Path, stdin: str = "") -> Process:
+def start(
+    name: str,
+    args: list[str],
+    port: int,
+    directory: Path,
+    stdin: str = "",
+    env: dict[str, str] | None = None,
+) -> Process:
+    """`quaywatch ARGS` with its output in DIRECTORY/NAME.log; `env` adds to the environment."""
     log = directory / f"{name}.log"
-    env = {**os.environ, "YOLO_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "YOLO_OFFLINE": "1", "PYTHONUNBUFFERED": "1", **(env or {})}
     with log.open("wb") as sink:
         popen = subprocess.Popen(
             [sys.executable, "-m", "quaywatch", *args],
@@ -120,7 +132,7 @@ def start_services(site_path: Path, directory: Path) -> dict[str, Process]:
         "correlator": start("correlator", ["correlate", *config], ports.correlator_port, directory),
         "terminal": start(
             "terminal",
-            ["terminal", "serve", *config, "--host", LOOPBACK],
+            ["terminal", "serve", *config],
             ports.terminal_port,
             directory,
         ),

@@ -7,9 +7,7 @@ import json
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
-from threading import Thread
 from typing import Any
 
 import pytest
@@ -19,13 +17,13 @@ from hypothesis import HealthCheck, given, settings
 from config.kafka import Kafka
 from streams.chain import ChainedProducer
 from streams.reader import TopicReader
-from streams.terminal.callback import callback_server
 from streams.terminal.coarri import read_coarri
 from streams.terminal.dcsa import read_dcsa
 from streams.terminal.events import Rejected
 from streams.terminal.publish import publish_feed_items
 from streams.topics import DEAD_LETTER, TERMINAL, Topic
 from tests.fixtures.port_story import story_site
+from tests.integration.dcsa_callbacks import start_callback_endpoint
 from tests.unit.test_terminal_adapters import COARRI, dcsa3, dcsa_discharge
 from tests.unit.test_terminal_malformed import damaged_coarri, damaged_dcsa_event
 
@@ -76,21 +74,17 @@ def test_ingest_command_puts_events_on_terminal_and_rejects_on_dead_letter(
         validator("dead-letter").validate(json.loads(value))
 
 
-def test_dcsa_callback_answers_after_the_broker_has_the_events(kafka_settings: Kafka) -> None:
-    client = ChainedProducer(kafka_settings, "terminal")
-    server = callback_server(
-        "127.0.0.1", 0, lambda body: publish_feed_items(client, read_dcsa(body), "dcsa")
-    )
-    Thread(target=server.serve_forever, daemon=True).start()
+def test_dcsa_callback_answers_after_the_broker_has_the_events(
+    kafka_settings: Kafka, tmp_path: Path
+) -> None:
+    endpoint = start_callback_endpoint(tmp_path, kafka_settings)
     try:
         body = json.dumps([dcsa3("CUSI"), {"metadata": {}, "payload": {}}]).encode()
-        url = f"http://127.0.0.1:{server.server_address[1]}/"
-        request = urllib.request.Request(url, data=body, method="POST")
-        with urllib.request.urlopen(request, timeout=20) as response:
-            answer = json.loads(response.read())
+        answer = endpoint.post_signed(body)
     finally:
-        server.shutdown()
-        client.close()
+        endpoint.process.stop()
+    assert answer.status == 200, answer.body
+    answer = answer.json()
     assert answer == {"accepted": 1, "rejected": 1}
     [event] = [TERMINAL.decode(v) for v in read_topic(kafka_settings, TERMINAL, 1)]
     assert event.activity == "selected_for_inspection"

@@ -18,7 +18,7 @@ import yaml
 
 from config.loading import load_site
 from config.site import SiteConfig
-from tests.deploy_support import health_port, parse_quaywatch, served_ports
+from tests.deploy_support import health_port, listen_host, parse_quaywatch, served_ports
 
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE_DIR = REPO / "deploy" / "compose"
@@ -127,9 +127,22 @@ def test_every_quaywatch_command_parses_and_reads_the_mounted_site(
         assert model_dir in mounts(service), f"{name}: {site.detector.model} is not mounted"
         assert service["environment"][site.kafka.sasl_password_env] == "test-only-password"
         if parsed.command in ("console", "terminal"):
-            assert parsed.host == "0.0.0.0", f"{name}: must listen beyond the container"
+            assert listen_host(parsed, site) == "0.0.0.0", f"{name}: must listen beyond it"
     assert commands == {"topics", "worker", "correlate", "terminal", "console"}
     assert site.metrics.host == "0.0.0.0"
+
+
+def test_the_callback_endpoint_gets_each_subscription_secret_from_a_compose_secret(
+    services: dict[str, dict], site: SiteConfig
+) -> None:
+    terminal = services["terminal"]
+    mounted = {f"/run/secrets/{secret['source']}" for secret in terminal["secrets"]}
+    assert site.terminal.subscriptions
+    for subscription in site.terminal.subscriptions:
+        assert subscription.secret_env is None, "compose hands secrets over as files"
+        assert str(subscription.secret_file) in mounted, subscription.id
+    for name, service in quaywatch_services(services).items():
+        assert name == "terminal" or "secrets" not in service, f"{name}: needs no DCSA secret"
 
 
 def test_every_camera_is_watched_by_exactly_one_worker(

@@ -10,7 +10,7 @@ import yaml
 
 from config.loading import load_site
 from config.site import SiteConfig
-from tests.deploy_support import health_port, parse_quaywatch
+from tests.deploy_support import health_port, listen_host, parse_quaywatch
 
 REPO = Path(__file__).resolve().parents[2]
 MANIFESTS = REPO / "deploy" / "kubernetes"
@@ -107,6 +107,22 @@ def test_containers_run_parsable_commands_on_the_mounted_site(
                 assert str(Path(site.detector.model).parent) in mounted, where
                 assert str(site.data_dir) in mounted, where
     assert len(images) == 1, f"one quaywatch image for every process, got {images}"
+
+
+def test_the_callback_endpoint_listens_beyond_the_pod_with_each_subscription_secret(
+    objects: list[dict], site: SiteConfig
+) -> None:
+    [container] = of_kind(objects, "Deployment")["terminal"]["spec"]["template"]["spec"][
+        "containers"
+    ]
+    parsed = parse_quaywatch(container["args"])
+    assert listen_host(parsed, site) == "0.0.0.0"
+    env = {e["name"]: e for e in container.get("env", [])}
+    secrets = of_kind(objects, "Secret")
+    assert site.terminal.subscriptions
+    for subscription in site.terminal.subscriptions:
+        reference = env[subscription.secret_env]["valueFrom"]["secretKeyRef"]
+        assert reference["key"] in secrets[reference["name"]]["stringData"], subscription.id
 
 
 def test_probes_ask_the_real_healthz_on_the_process_port(
