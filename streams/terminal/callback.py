@@ -37,6 +37,7 @@ from starlette.requests import ClientDisconnect
 from config.terminal import TerminalFeeds
 from streams.listening import listening_socket
 from streams.terminal.events import FeedItem
+from streams.terminal.feed_text import NotText, feed_text
 from streams.terminal.metrics import TerminalMetrics
 from streams.terminal.publish import Published
 from streams.terminal.read_deadline import deadline_protocol
@@ -213,9 +214,15 @@ def callback_app(
             return _refusal(refused.status, str(refused))
         except ClientDisconnect:
             return Response(status_code=HTTPStatus.BAD_REQUEST)  # nobody is left to read it
+        try:
+            text = feed_text(body)
+        except NotText as refused:
+            # Signed, but not a DCSA document: refused whole rather than read as mojibake.
+            metrics.refused("not_text")
+            return _refusal(HTTPStatus.BAD_REQUEST, f"body refused, {refused}")
         previous, mine = order.ticket(claim.subscription_id)
         try:
-            items = await run_in_threadpool(read, body.decode("utf-8", errors="replace"))
+            items = await run_in_threadpool(read, text)
             if previous is not None:
                 await asyncio.shield(previous)
             published = await run_in_threadpool(publish, items)

@@ -110,3 +110,14 @@ def test_only_the_callback_path_answers(target: Target) -> None:
 
 def test_the_dcsa_head_check_of_the_callback_url_answers(target: Target) -> None:
     assert target.endpoint.request("HEAD").status == 204
+
+
+def test_a_signed_body_that_is_not_text_is_refused_whole(target: Target) -> None:
+    container = new_container_number()
+    body = discharge_batch(container) + b"\x00\xff"
+    answer = target.endpoint.post_signed(body)
+    assert answer.status == 400 and "not text" in answer.json()["error"]
+    assert target.refusals().get("not_text") == 1
+    sentinel = new_container_number()
+    assert target.endpoint.post_signed(discharge_batch(sentinel)).status == 200
+    assert container not in target.published_until(sentinel)
