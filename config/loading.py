@@ -59,11 +59,14 @@ def load_site(path: Path | str) -> SiteConfig:
         raise ConfigError(_format(path, tree, errors)) from None
     if reference_errors := site.reference_errors():
         raise ConfigError(_format(path, tree, reference_errors))
-    return resolve_paths(site, path.parent).pin_written_hash(site.config_hash())
+    resolved = resolve_paths(site, path.parent)
+    if key_errors := resolved.signing.key_errors():
+        raise ConfigError(_format(path, tree, key_errors))
+    return resolved.pin_written_hash(site.config_hash())
 
 
 def resolve_paths(site: SiteConfig, base: Path) -> SiteConfig:
-    """Make data_dir, file camera sources, model and TLS files absolute against `base`."""
+    """Make data_dir, file camera sources, model, TLS and key files absolute against `base`."""
 
     def absolute(value: Path | str) -> Path:
         candidate = Path(value).expanduser()
@@ -89,6 +92,14 @@ def resolve_paths(site: SiteConfig, base: Path) -> SiteConfig:
             "cameras": cameras,
             "detector": detector,
             "kafka": site.kafka.model_copy(update=tls),
+            "signing": site.signing.model_copy(
+                update={
+                    "keys": [
+                        key.model_copy(update={"public_key": absolute(key.public_key)})
+                        for key in site.signing.keys
+                    ]
+                }
+            ),
         }
     )
 

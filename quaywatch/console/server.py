@@ -13,6 +13,7 @@ import threading
 from pathlib import Path
 
 import uvicorn
+from kafka.errors import KafkaError
 
 from config.kafka import Kafka
 from config.site import SiteConfig
@@ -22,29 +23,45 @@ from quaywatch.console.auth import SessionStore
 from quaywatch.console.board import Board
 from quaywatch.console.snapshots import SnapshotStore
 from quaywatch.console.users import UserStore, users_path
+from streams.dead_letter import DeadLetter
 from streams.health import BrokerProbe
 from streams.kafka import TAILING_READER
-from streams.reader import Follower
+from streams.reader import Follower, Received
+from streams.record_check import RecordCheck
 from streams.topics import ALERTS, CAMERA_HEALTH, OPERATOR_ACTIONS
 
 log = logging.getLogger(__name__)
 
 DEFAULT_SESSION_SECONDS = 8 * 3600  # one control-room shift
 LOOPBACK = "127.0.0.1"
+DEAD_LETTER_SOURCE = "console"
 
 
-def board_feed(kafka: Kafka, board: Board) -> Follower:
+def board_feed(
+    kafka: Kafka, board: Board, check: RecordCheck, publisher: ActionPublisher
+) -> Follower:
     """The board follows the alerts, operator-actions and camera-health topics.
 
     Every console reads every record of them itself (a follower is no consumer group: every
     console must see every alert), from the beginning; the board makes that idempotent.
+    A record that fails its check never reaches the board; it goes to `dead-letter`.
     """
     handlers = {
         ALERTS: board.apply_alert,
         OPERATOR_ACTIONS: board.apply_action,
         CAMERA_HEALTH: board.apply_health,
     }
-    return Follower(kafka, handlers, "console-reader", **TAILING_READER)
+
+    def dead_letter(received: Received, reason: str) -> None:
+        letter = DeadLetter.for_record(
+            DEAD_LETTER_SOURCE, received.where, reason, received.record.value
+        )
+        try:
+            publisher.reject(letter)
+        except KafkaError as error:  # a broker problem must not stop the reader
+            log.warning("console: cannot dead-letter %s: %s", received.where, error)
+
+    return Follower(kafka, handlers, "console-reader", check, dead_letter, **TAILING_READER)
 
 
 class ConsoleServer:
@@ -59,13 +76,16 @@ class ConsoleServer:
     ) -> None:
         self.site = site
         self.board = Board()
-        self.reader = board_feed(site.kafka, self.board)
+        publisher = ActionPublisher(site.kafka)
+        self.reader = board_feed(
+            site.kafka, self.board, RecordCheck.for_site(site.signing), publisher
+        )
         self.parts = ConsoleParts(
             site=site,
             board=self.board,
             users=UserStore(users_path(Path(site.data_dir))),
             sessions=SessionStore(session_seconds),
-            publisher=ActionPublisher(site.kafka),
+            publisher=publisher,
             snapshots=SnapshotStore(Path(site.data_dir) / "snapshots"),
             broker_problem=BrokerProbe(site.kafka),
         )

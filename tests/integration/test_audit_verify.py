@@ -24,7 +24,7 @@ from streams.broker.embedded import EmbeddedBroker
 from streams.chain import Chain, ChainLink, body_sha256
 from streams.correlator.engine import alert_id_for
 from streams.operator_actions import ActionKind, OperatorAction
-from streams.signing import Signer, load_public_key
+from streams.signing import KeyRing, Signer
 from streams.topics import ACCESS, ALERTS, OPERATOR_ACTIONS, TERMINAL, Topic
 from tests.integration.audit_run import NIGHT, RecordedRun, copy_log, minutes
 
@@ -34,8 +34,8 @@ Tamper = Callable[[list[LoggedRecord]], list[LoggedRecord]]
 
 
 def verified(run: RecordedRun, kafka: Kafka, snapshot_dir: Path | None = None) -> IntegrityVerdict:
-    public_key = load_public_key(run.key_path.read_bytes(), str(run.key_path))
-    return verify(read_log(kafka), run.window, snapshot_dir or run.snapshot_dir, public_key)
+    keys = KeyRing.from_config(run.site.signing)
+    return verify(read_log(kafka), run.window, snapshot_dir or run.snapshot_dir, keys)
 
 
 def partition_of(run: RecordedRun, topic: Topic[Any], least: int = 3) -> list[LoggedRecord]:
