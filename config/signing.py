@@ -58,23 +58,25 @@ class TrustedKey(Strict):
     """One public key and the role whose records it signs."""
 
     role: WriterRole = Field(title="Role", description="camera, terminal, correlator or console")
-    key_id: str = Field(
+    key_id: str | None = Field(
+        default=None,
         pattern=r"^[0-9a-f]{16}$",
         title="Key id",
-        description="The key's fingerprint, as `quaywatch audit keygen` prints it",
+        description="The key's fingerprint, as `quaywatch audit keygen` prints it; when given, "
+        "the file must hold that key (a guard against a swapped file)",
     )
     public_key: Path = Field(
         title="Public key", description="Ed25519 public key (PEM), relative to the config file"
     )
 
     def load(self) -> Ed25519PublicKey:
-        """The key in the file; SigningKeyError when it is unreadable or not the key_id."""
+        """The key in the file; SigningKeyError when it is unreadable or not the key_id given."""
         try:
             data = self.public_key.read_bytes()
         except OSError as error:
             raise SigningKeyError(f"cannot read {self.public_key}: {error.strerror}") from None
         key = load_public_key(data, str(self.public_key))
-        if fingerprint(key) != self.key_id:
+        if self.key_id is not None and fingerprint(key) != self.key_id:
             raise SigningKeyError(
                 f"{self.public_key} holds key {fingerprint(key)}, not {self.key_id}; "
                 "fix key_id or point public_key at the right file"

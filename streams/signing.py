@@ -89,6 +89,11 @@ def load_signer(path: Path) -> Signer:
     return Signer(key)
 
 
+def ensure_key(path: Path) -> Signer:
+    """The key in `path`, made (with its .pub) if there is none yet."""
+    return load_signer(path) if path.exists() else generate_key(path)
+
+
 def signer_for(role: WriterRole) -> Signer:
     """The signer of a process in `role`; SigningKeyError when the deployment gave it none."""
     variable = role_key_env(role)
@@ -108,7 +113,7 @@ def ensure_role_keys(directory: Path) -> Signing:
     trusted = []
     for role in WriterRole:
         path = directory / f"{role.value}.pem"
-        signer = load_signer(path) if path.exists() else generate_key(path)
+        signer = ensure_key(path)
         trusted.append(
             TrustedKey(role=role, key_id=signer.key_id, public_key=path.with_suffix(".pub"))
         )
