@@ -21,6 +21,7 @@ from quaywatch.console.actions import ActionPublisher
 from quaywatch.console.app import ConsoleParts, create_app
 from quaywatch.console.auth import SessionStore
 from quaywatch.console.board import Board
+from quaywatch.console.metrics import ConsoleMetrics
 from quaywatch.console.snapshots import SnapshotStore
 from quaywatch.console.users import UserStore, users_path
 from streams.dead_letter import DeadLetter
@@ -38,7 +39,11 @@ DEAD_LETTER_SOURCE = "console"
 
 
 def board_feed(
-    kafka: Kafka, board: Board, check: RecordCheck, publisher: ActionPublisher
+    kafka: Kafka,
+    board: Board,
+    check: RecordCheck,
+    publisher: ActionPublisher,
+    metrics: ConsoleMetrics,
 ) -> Follower:
     """The board follows the alerts, operator-actions and camera-health topics.
 
@@ -53,6 +58,7 @@ def board_feed(
     }
 
     def dead_letter(received: Received, reason: str) -> None:
+        metrics.rejected.labels(topic=received.topic.name).inc()
         letter = DeadLetter.for_record(
             DEAD_LETTER_SOURCE, received.where, reason, received.record.value
         )
@@ -76,18 +82,21 @@ class ConsoleServer:
     ) -> None:
         self.site = site
         self.board = Board()
-        publisher = ActionPublisher(site.kafka)
-        self.reader = board_feed(
-            site.kafka, self.board, RecordCheck.for_site(site.signing), publisher
-        )
         self.parts = ConsoleParts(
             site=site,
             board=self.board,
             users=UserStore(users_path(Path(site.data_dir))),
             sessions=SessionStore(session_seconds),
-            publisher=publisher,
+            publisher=ActionPublisher(site.kafka),
             snapshots=SnapshotStore(Path(site.data_dir) / "snapshots"),
             broker_problem=BrokerProbe(site.kafka),
+        )
+        self.reader = board_feed(
+            site.kafka,
+            self.board,
+            RecordCheck.for_site(site.signing),
+            self.parts.publisher,
+            self.parts.metrics,
         )
         self.parts.metrics.watch_board(self.board)
         self.app = create_app(self.parts)

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -30,6 +31,7 @@ from quaywatch.console.server import ConsoleServer
 from streams.alerts import Alert, Severity
 from streams.chain import Chain, partition_for
 from streams.correlator.engine import alert_id_for
+from streams.correlator.loop import Correlator
 from streams.dead_letter import DeadLetter
 from streams.messages import M
 from streams.operator_actions import ActionKind, OperatorAction
@@ -74,11 +76,22 @@ class Port:
     """A night at the port with its genuine critical alert, a correlator and a console."""
 
     site: SiteConfig
+    correlator: Correlator
     console: ConsoleServer
 
     @property
     def kafka(self) -> Kafka:
         return self.site.kafka
+
+    def rejected(self, topic: Topic[Any]) -> tuple[float, float]:
+        """How many records of `topic` the correlator and the console counted as rejected."""
+        correlator = self.correlator.metrics.registry.get_sample_value(
+            "quaywatch_correlator_rejected_total", {"topic": topic.name}
+        )
+        console = self.console.parts.metrics.registry.get_sample_value(
+            "quaywatch_console_records_rejected_total", {"topic": topic.name}
+        )
+        return correlator or 0.0, console or 0.0
 
     def checked(self, topic: Topic[M]) -> list[M]:
         """Every record on the topic that passes the consumers' check, as messages."""
@@ -110,8 +123,8 @@ def port(broker, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Port]:
     )
     writers = StoryWriters(kafka)
     produce(writers, [*night_yard(), access_event("zone-B0", NIGHT, GENUINE, ["B0"])])
-    with closing(writers), correlating(site), ConsoleServer(site, port=0) as console:
-        port = Port(site, console)
+    with closing(writers), correlating(site) as correlator, ConsoleServer(site, port=0) as console:
+        port = Port(site, correlator, console)
         wait_for("the genuine alert on the board", lambda: console.board.entry(genuine_id()))
         yield port
 
@@ -161,6 +174,7 @@ def test_a_forged_access_event_raises_no_alert(port: Port, forgery: str) -> None
     assert letter.source == "correlator" and expected_reason(forgery) in letter.reason
     assert alert_id_for(incident) not in {alert.alert_id for alert in port.checked(ALERTS)}
     assert port.console.board.entry(alert_id_for(incident)) is None
+    assert port.rejected(ACCESS)[0] >= 1
 
 
 @pytest.mark.parametrize("forgery", FORGERIES)
@@ -194,6 +208,7 @@ def test_a_forged_alert_is_neither_shown_nor_republished(port: Port, forgery: st
         lambda: len(found := dead_letters_at(port, where)) == 2 and found,
     )
     assert {letter.source for letter in letters} == {"correlator", "console"}
+    assert min(port.rejected(ALERTS)) >= 1
     assert all(expected_reason(forgery) in letter.reason for letter in letters)
     assert port.console.board.entry(forged_id) is None
     assert forged_id not in {a.alert_id for a in port.checked(ALERTS)}
@@ -219,3 +234,4 @@ def test_a_forged_close_leaves_the_real_alert_open(port: Port, forgery: str) -> 
     assert letter.source == "console" and expected_reason(forgery) in letter.reason
     entry = port.console.board.entry(genuine_id())
     assert entry.state is AlertState.unacknowledged and not entry.actions
+    assert port.rejected(OPERATOR_ACTIONS)[1] >= 1
