@@ -19,14 +19,9 @@ from pydantic import Field
 
 from config.base import SectionError, Strict
 
-
-class WriterRole(StrEnum):
-    """A kind of producing process; each has its own signing key and its own topics."""
-
-    camera = "camera"
-    terminal = "terminal"
-    correlator = "correlator"
-    console = "console"
+# A kind of producing process; each has its own signing key and its own topics. Member
+# values are their names: camera, terminal, correlator, console.
+WriterRole = StrEnum("WriterRole", ["camera", "terminal", "correlator", "console"])
 
 
 class SigningKeyError(RuntimeError):

@@ -1,5 +1,5 @@
 """Export bundles: the records of a range, their snapshots and the config in force, with a manifest
-of hashes signed by the site key, checkable elsewhere with nothing but this tool.
+of hashes signed by the export key, checkable elsewhere with nothing but this tool.
 
 A bundle is a zip file:
 

@@ -34,28 +34,17 @@ from streams.correlator.engine import alert_id_for
 from streams.correlator.loop import Correlator
 from streams.dead_letter import DeadLetter
 from streams.messages import M
-from streams.operator_actions import ActionKind, OperatorAction
 from streams.reader import TopicReader
 from streams.record_check import RecordCheck, RecordRejected
 from streams.signing import Signer, signer_for
 from streams.terminal.events import ContainerActivity as Did
 from streams.topics import ACCESS, ALERTS, DEAD_LETTER, OPERATOR_ACTIONS, TERMINAL, Topic
+from tests.fixtures import port_story as story
 from tests.fixtures.broker import fresh_topics
-from tests.fixtures.port_story import (
-    SELECTED,
-    STORY_START,
-    StoryWriters,
-    access_event,
-    container_event,
-    correlating,
-    night_yard,
-    produce,
-    story_site,
-)
 
 pytestmark = pytest.mark.integration
 
-NIGHT = STORY_START
+NIGHT = story.STORY_START
 GENUINE = "selected"  # a person next to the container customs selected: critical
 FORGERIES = ("unchained", "unknown-key")
 # The forger's signer, for a chain of their own making: a key of their own, or the key of a
@@ -118,12 +107,18 @@ def wait_for(what: str, check: Callable[[], object], timeout_s: float = 30) -> o
 @pytest.fixture(scope="module")
 def port(broker, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Port]:
     kafka = fresh_topics(broker.bootstrap)
-    site = story_site(kafka, correlation=Correlation(grace_seconds=120)).model_copy(
+    site = story.story_site(kafka, correlation=Correlation(grace_seconds=120)).model_copy(
         update={"data_dir": tmp_path_factory.mktemp("port")}
     )
-    writers = StoryWriters(kafka)
-    produce(writers, [*night_yard(), access_event("zone-B0", NIGHT, GENUINE, ["B0"])])
-    with closing(writers), correlating(site) as correlator, ConsoleServer(site, port=0) as console:
+    writers = story.StoryWriters(kafka)
+    story.produce(
+        writers, [*story.night_yard(), story.access_event("zone-B0", NIGHT, GENUINE, ["B0"])]
+    )
+    with (
+        closing(writers),
+        story.correlating(site) as correlator,
+        ConsoleServer(site, port=0) as console,
+    ):
         port = Port(site, correlator, console)
         wait_for("the genuine alert on the board", lambda: console.board.entry(genuine_id()))
         yield port
@@ -166,7 +161,7 @@ def expected_reason(forgery: str) -> str:
 @pytest.mark.parametrize("forgery", FORGERIES)
 def test_a_forged_access_event_raises_no_alert(port: Port, forgery: str) -> None:
     incident = f"forged-access-{forgery}"
-    event = access_event("zone-B0", NIGHT + timedelta(minutes=30), incident, ["B0"])
+    event = story.access_event("zone-B0", NIGHT + timedelta(minutes=30), incident, ["B0"])
 
     where = forge(port.kafka, ACCESS, event.stamped(), forgery)
 
@@ -181,7 +176,7 @@ def test_a_forged_access_event_raises_no_alert(port: Port, forgery: str) -> None
 def test_a_forged_release_does_not_lower_the_critical_alert(port: Port, forgery: str) -> None:
     # Customs "released" the selected container 30 s after the person was seen: inside the
     # grace period, so a believed release would revise the alert down to medium.
-    release = container_event(SELECTED, Did.released, NIGHT + timedelta(seconds=30))
+    release = story.container_event(story.SELECTED, Did.released, NIGHT + timedelta(seconds=30))
 
     where = forge(port.kafka, TERMINAL, release.stamped(), forgery)
 
@@ -216,16 +211,8 @@ def test_a_forged_alert_is_neither_shown_nor_republished(port: Port, forgery: st
 
 @pytest.mark.parametrize("forgery", [*FORGERIES, "camera-key"])
 def test_a_forged_close_leaves_the_real_alert_open(port: Port, forgery: str) -> None:
-    close = OperatorAction.create(
-        event_id=f"action-forged-{forgery}",
-        event_time=NIGHT + timedelta(minutes=2),
-        alert_id=genuine_id(),
-        alert_revision=1,
-        action=ActionKind.close_false_alarm,
-        reason="nothing there",
-        operator="olga",
-        role="operator",
-        console_id="console-1",
+    close = story.false_alarm_close(
+        genuine_id(), f"action-forged-{forgery}", NIGHT + timedelta(minutes=2)
     )
 
     where = forge(port.kafka, OPERATOR_ACTIONS, close.stamped(), forgery)
