@@ -17,16 +17,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.support import night_size, raw_consume  # noqa: E402
+from bench.support import night_size, raw_consume, sign_as_every_role  # noqa: E402
 from config.kafka import Kafka  # noqa: E402
 from streams.broker.embedded import EmbeddedBroker  # noqa: E402
-from streams.chain import ChainedProducer  # noqa: E402
 from streams.correlator.loop import Correlator  # noqa: E402
 from streams.topics import ACCESS, create_topics  # noqa: E402
-from tests.fixtures.port_story import port_night, produce, story_site  # noqa: E402
+from tests.fixtures.port_story import StoryWriters, port_night, produce, story_site  # noqa: E402
 
 
 def main() -> int:
+    sign_as_every_role()
     args = night_size(__doc__, containers=100_000, incidents=5_000, blocks=200)
 
     night = port_night(7, args.containers, args.incidents, blocks=args.blocks)
@@ -35,7 +35,7 @@ def main() -> int:
     with EmbeddedBroker(data_dir=None, memory=True) as broker:
         kafka = Kafka(bootstrap_servers=[broker.bootstrap], topic_prefix="bench.")
         create_topics(kafka)
-        client = ChainedProducer(kafka, "bench", linger_ms=20, batch_size=256 * 1024)
+        client = StoryWriters(kafka, linger_ms=20, batch_size=256 * 1024)
         produce(client, access_events)
         client.close()
 

@@ -18,25 +18,26 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.support import night_size, raw_consume  # noqa: E402
+from bench.support import night_size, raw_consume, sign_as_every_role  # noqa: E402
 from config.kafka import Kafka  # noqa: E402
 from streams.audit.records import TimeRange, read_log  # noqa: E402
 from streams.audit.replay import compare, histories, replay_alerts  # noqa: E402
 from streams.audit.verify import check_chains  # noqa: E402
 from streams.broker.embedded import EmbeddedBroker  # noqa: E402
-from streams.chain import ChainedProducer  # noqa: E402
+from streams.signing import KeyRing  # noqa: E402
 from streams.terminal.events import ContainerEvent  # noqa: E402
 from streams.topics import ACCESS, ALERTS, TERMINAL, create_topics  # noqa: E402
-from tests.fixtures.port_story import port_night, produce, story_site  # noqa: E402
+from tests.fixtures.port_story import StoryWriters, port_night, produce, story_site  # noqa: E402
 
 
 def publish(kafka: Kafka, events: list) -> None:
-    client = ChainedProducer(kafka, "bench", linger_ms=20, batch_size=256 * 1024)
+    client = StoryWriters(kafka, linger_ms=20, batch_size=256 * 1024)
     produce(client, events)
     client.close()
 
 
 def main() -> int:
+    sign_as_every_role()
     args = night_size(__doc__, containers=20_000, incidents=3_000, blocks=100)
     events = port_night(
         seed=7, containers=args.containers, incidents=args.incidents, blocks=args.blocks
@@ -59,7 +60,7 @@ def main() -> int:
         replay_s = time.perf_counter() - started
 
         started = time.perf_counter()
-        findings = check_chains(log, window, None)
+        findings = check_chains(log, window, KeyRing.from_config(site.signing))
         verify_s = time.perf_counter() - started
     print(
         json.dumps(

@@ -1,16 +1,28 @@
-"""What the benches share: the size of the night they run, and the bare kafka-python reading
-each figure is held against."""
+"""What the benches share: the size of the night they run, the bare kafka-python reading each
+figure is held against, and the roles' signing keys their producers sign with."""
 
 from __future__ import annotations
 
 import argparse
+import os
+import tempfile
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 from kafka import KafkaConsumer, TopicPartition
 
 from config.kafka import Kafka
+from streams.signing import ensure_role_keys, role_key_environment
 from streams.topics import Topic
+
+
+def sign_as_every_role() -> None:
+    """Keys for every writer role in a temporary folder, given to this process's producers as a
+    deployment would (the stories' sites trust them)."""
+    directory = Path(tempfile.mkdtemp(prefix="bench-keys-"))
+    ensure_role_keys(directory)
+    os.environ.update(role_key_environment(directory))
 
 
 def night_size(

@@ -44,8 +44,11 @@ class _Position:
     col: int
 
 
-def load_site(path: Path | str) -> SiteConfig:
-    """Read, validate and cross-check a site config; relative paths become absolute."""
+def load_site(path: Path | str, check_keys: bool = True) -> SiteConfig:
+    """Read, validate and cross-check a site config; relative paths become absolute.
+
+    `check_keys=False` leaves the trusted key files unread: for the demo, which makes them.
+    """
     path = Path(path)
     tree = _parse(path)
     try:
@@ -59,11 +62,15 @@ def load_site(path: Path | str) -> SiteConfig:
         raise ConfigError(_format(path, tree, errors)) from None
     if reference_errors := site.reference_errors():
         raise ConfigError(_format(path, tree, reference_errors))
-    return resolve_paths(site, path.parent).pin_written_hash(site.config_hash())
+    resolved = resolve_paths(site, path.parent)
+    if check_keys and (key_errors := resolved.signing.key_errors()):
+        raise ConfigError(_format(path, tree, key_errors))
+    return resolved.pin_written_hash(site.config_hash())
 
 
 def resolve_paths(site: SiteConfig, base: Path) -> SiteConfig:
-    """Make data_dir, file camera sources, model, TLS and secret files absolute against `base`."""
+    """Make data_dir, file camera sources, model, TLS, secret and key files absolute against
+    `base`."""
 
     def absolute(value: Path | str) -> Path:
         candidate = Path(value).expanduser()
@@ -96,6 +103,14 @@ def resolve_paths(site: SiteConfig, base: Path) -> SiteConfig:
             "detector": detector,
             "kafka": site.kafka.model_copy(update=tls),
             "terminal": site.terminal.model_copy(update={"subscriptions": subscriptions}),
+            "signing": site.signing.model_copy(
+                update={
+                    "keys": [
+                        key.model_copy(update={"public_key": absolute(key.public_key)})
+                        for key in site.signing.keys
+                    ]
+                }
+            ),
         }
     )
 

@@ -19,6 +19,7 @@ from config.correlation import Correlation
 from config.detector import Detector
 from config.kafka import Kafka
 from config.metrics import Metrics
+from config.signing import Signing
 from config.spool import Spool
 from config.terminal import TerminalFeeds
 from config.zones import Zone
@@ -75,6 +76,9 @@ class SiteConfig(Strict):
     )
     metrics: Metrics = Field(default_factory=Metrics, title="Metrics", description="Ports")
     spool: Spool = Field(default_factory=Spool, title="Spool", description="Outage buffer")
+    signing: Signing = Field(
+        default_factory=Signing, title="Signing", description="Public keys trusted per writer role"
+    )
 
     def reference_errors(self) -> list[SectionError]:
         """Errors between sections (unknown camera, duplicate ids, zones off the image)."""

@@ -20,10 +20,11 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from config.signing import WriterRole
 from config.site import SiteConfig
 from quaywatch.console.users import Role, UserStore, users_path
 from streams.broker.embedded import EmbeddedBroker, die_with_parent
-from streams.signing import KEY_ENV, generate_key
+from streams.signing import ensure_key, role_key_env
 from streams.terminal.signature import SIGNATURE_HEADER, SUBSCRIPTION_HEADER, new_secret, sign
 from streams.topics import create_topics
 
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 DEMO_USER = "operator"
 STOP_TIMEOUT_S = 15.0
 FEED_START_TIMEOUT_S = 60.0
+LOOPBACK = "127.0.0.1"
 SCENARIO = Path(__file__).resolve().parents[1] / "config" / "sites" / "demo-terminal.jsonl"
 
 
@@ -64,12 +66,19 @@ def ensure_demo_login(site: SiteConfig) -> str:
     return password
 
 
-def ensure_signing_key(site: SiteConfig) -> Path:
-    """The site key every part signs its messages with; `quaywatch audit` finds its .pub."""
-    path = Path(site.data_dir) / "keys" / "signing.pem"
-    if not path.exists():
-        generate_key(path)
-    return path
+def ensure_role_keys(site: SiteConfig) -> dict[WriterRole, Path]:
+    """A private key for every writer role, beside the public key the site config trusts for
+    it (`<name>.pem` next to `<name>.pub`), made where missing; a role the config lists no key
+    for cannot take part."""
+    keys: dict[WriterRole, Path] = {}
+    for trusted in site.signing.keys:
+        keys.setdefault(trusted.role, trusted.public_key.with_suffix(".pem"))
+    missing = [role.value for role in WriterRole if role not in keys]
+    if missing:
+        raise SystemExit(f"the demo site trusts no key for {', '.join(missing)} (signing.keys)")
+    for path in keys.values():
+        ensure_key(path)
+    return keys
 
 
 @dataclass(frozen=True)
@@ -92,7 +101,7 @@ def make_feed_secret(site: SiteConfig) -> FeedSubscription:
 
 
 def callback_url(site: SiteConfig) -> str:
-    return f"http://127.0.0.1:{site.terminal.callback_port}{site.terminal.callback_path}"
+    return f"http://{LOOPBACK}:{site.terminal.callback_port}{site.terminal.callback_path}"
 
 
 def post_scenario(site: SiteConfig, subscription: FeedSubscription, endpoint: Part) -> str:
@@ -121,7 +130,14 @@ def post_scenario(site: SiteConfig, subscription: FeedSubscription, endpoint: Pa
             time.sleep(0.5)
 
 
-def run_demo(config_path: Path, site: SiteConfig) -> int:
+def _with_key(role: WriterRole, keys: dict[WriterRole, Path]) -> dict[str, str]:
+    """The environment of a part: the demo's, and the key of the part's role only."""
+    role_variables = {role_key_env(each) for each in WriterRole}
+    environment = {name: value for name, value in os.environ.items() if name not in role_variables}
+    return {**environment, role_key_env(role): str(keys[role])}
+
+
+def run_demo(config_path: Path, site: SiteConfig, keys: dict[WriterRole, Path]) -> int:
     config = str(config_path)
     stopping = False
 
@@ -138,18 +154,20 @@ def run_demo(config_path: Path, site: SiteConfig) -> int:
         broker.start()
         create_topics(site.kafka)
         password = ensure_demo_login(site)
-        os.environ[KEY_ENV] = str(ensure_signing_key(site))  # inherited by every part
         subscription = make_feed_secret(site)
-        for name, arguments in (
-            ("terminal", ("terminal", "serve", "--config", config)),
-            ("correlator", ("correlate", "--config", config)),
-            ("worker", ("worker", "--config", config)),
-            ("console", ("console", "--config", config, "--host", "127.0.0.1")),
+        for name, role, arguments in (
+            ("terminal", WriterRole.terminal, ("terminal", "serve", "--config", config)),
+            ("correlator", WriterRole.correlator, ("correlate", "--config", config)),
+            ("worker", WriterRole.camera, ("worker", "--config", config)),
+            ("console", WriterRole.console, ("console", "--config", config, "--host", LOOPBACK)),
         ):
             # Their own session: Ctrl-C reaches only the demo, which stops the parts once and
             # in order; they go too if the demo itself is killed.
             process = subprocess.Popen(
-                _quaywatch(*arguments), start_new_session=True, preexec_fn=die_with_parent
+                _quaywatch(*arguments),
+                start_new_session=True,
+                preexec_fn=die_with_parent,
+                env=_with_key(role, keys),
             )
             parts.append(Part(name, process))
             if name == "terminal":
@@ -165,7 +183,8 @@ def run_demo(config_path: Path, site: SiteConfig) -> int:
             f"  correlator   site {site.site.id}\n"
             f"  console      {url}\n"
             f"  login        {DEMO_USER} / {password}\n"
-            f"  signing key  {os.environ[KEY_ENV]} (audit with `quaywatch audit verify`)\n"
+            f"  signing keys {keys[WriterRole.camera].parent} (one per role; audit with "
+            "`quaywatch audit verify`)\n"
             f"Ctrl-C stops everything.\n",
             flush=True,
         )

@@ -3,9 +3,11 @@
 Each producer instance has its own id and keeps one chain per (topic, partition). A message's
 headers carry the producer id, its sequence number in that chain, the partition it was chained
 for, the SHA-256 of its body (the canonical JSON `Message.to_bytes` gives) and the link hash of
-the message before it; the link hash of a message covers all of those and its key. With the
-site's signing key the link hash is also signed. So a changed body, a deleted, reordered or
-inserted message, or a message moved to another partition breaks a link an auditor can find.
+the message before it; the link hash of a message covers all of those and its key. The link
+hash is signed with the key of the producer's writer role, and the key's id travels with it
+(so keys can be rotated).
+So a changed body, a deleted, reordered or inserted message, or a message moved to another
+partition breaks a link an auditor can find, and a consumer can tell whose record it is.
 
 Chaining per partition needs the partition before sending, so the producer computes it with
 kafka-python's default partitioner (murmur2 of the key) and sends with `partition=` set: the
@@ -25,9 +27,10 @@ from kafka.partitioner.default import murmur2
 from kafka.producer.future import FutureRecordMetadata
 
 from config.kafka import Kafka
+from config.signing import WriterRole
 from streams.kafka import producer
 from streams.messages import M
-from streams.signing import Signer, signer_from_env
+from streams.signing import Signer, signer_for
 from streams.topics import Topic
 
 PRODUCER_HEADER = "qw-producer"
@@ -36,6 +39,7 @@ PARTITION_HEADER = "qw-partition"
 BODY_HEADER = "qw-body-sha256"
 PREVIOUS_HEADER = "qw-prev"
 SIGNATURE_HEADER = "qw-signature"
+KEY_ID_HEADER = "qw-key-id"
 CHAIN_HEADERS = (PRODUCER_HEADER, SEQUENCE_HEADER, PARTITION_HEADER, BODY_HEADER, PREVIOUS_HEADER)
 # The "previous hash" of the first message of a chain.
 GENESIS = "0" * 64
@@ -62,6 +66,7 @@ class ChainLink:
     body_sha256: str
     previous: str
     signature: bytes | None = None
+    key_id: str | None = None
 
     def link_hash(self, key: bytes) -> str:
         """The hash the next message of this chain names as its previous one."""
@@ -87,6 +92,8 @@ class ChainLink:
         ]
         if self.signature is not None:
             headers.append((SIGNATURE_HEADER, self.signature))
+        if self.key_id is not None:
+            headers.append((KEY_ID_HEADER, self.key_id.encode()))
         return headers
 
     @classmethod
@@ -107,15 +114,19 @@ class ChainLink:
             body_sha256=headers[BODY_HEADER].decode(),
             previous=headers[PREVIOUS_HEADER].decode(),
             signature=headers.get(SIGNATURE_HEADER),
+            key_id=headers[KEY_ID_HEADER].decode() if KEY_ID_HEADER in headers else None,
         )
 
 
 class Chain:
-    """One producer instance's chains, one per (topic, partition); safe across threads."""
+    """One producer instance's chains, one per (topic, partition); safe across threads.
 
-    def __init__(self, producer_name: str, signer: Signer | None = None) -> None:
+    Without a signer the links are unsigned, and every consumer rejects them.
+    """
+
+    def __init__(self, producer_name: str, signer: Signer | None) -> None:
         self.producer_name = producer_name
-        self.signer = signer if signer is not None else signer_from_env()
+        self.signer = signer
         self._lock = threading.Lock()
         self._heads: dict[tuple[str, int], tuple[int, str]] = {}  # -> (last seq, link hash)
         self.producer_id = self._new_id()
@@ -137,7 +148,11 @@ class Chain:
             )
             link_hash = link.link_hash(key)
             if self.signer is not None:
-                link = replace(link, signature=self.signer.sign(link_hash.encode()))
+                link = replace(
+                    link,
+                    signature=self.signer.sign(link_hash.encode()),
+                    key_id=self.signer.key_id,
+                )
             yield link.headers()
             self._heads[(topic, partition)] = (link.sequence, link_hash)
 
@@ -153,22 +168,33 @@ class Chain:
 
 
 class ChainedProducer:
-    """A KafkaProducer whose every record is chained: the one way quaywatch sends messages.
+    """A KafkaProducer whose every record is chained and signed with the key of its writer
+    role: the one way quaywatch sends messages.
 
     Records go to the topic's full name on the site's cluster, under the key the topic
-    declares for the message.
+    declares for the message; a topic the role may not write is refused before sending.
 
-    >>> chained = ChainedProducer(site.kafka, "correlator")                 # doctest: +SKIP
+    >>> chained = ChainedProducer(site.kafka, WriterRole.correlator)       # doctest: +SKIP
     >>> chained.send(ALERTS, alert).get(timeout=30)
     """
 
-    def __init__(self, kafka: Kafka, producer_name: str, **producer_settings: object) -> None:
+    def __init__(
+        self,
+        kafka: Kafka,
+        role: WriterRole,
+        producer_name: str | None = None,
+        signer: Signer | None = None,
+        **producer_settings: object,
+    ) -> None:
         self.kafka = kafka
+        self.role = WriterRole(role)  # a role's name, as the terminal commands pass it, too
+        self.chain = Chain(producer_name or self.role.value, signer or signer_for(self.role))
         self.producer = producer(kafka, **producer_settings)
-        self.chain = Chain(producer_name)
         self._partitions: dict[str, int] = {}
 
     def send(self, topic: Topic[M], message: M) -> FutureRecordMetadata:
+        if self.role not in topic.writers:
+            raise PermissionError(f"the {self.role.value} role may not write {topic.name}")
         name, value = self.kafka.topic(topic), message.to_bytes()
         key = topic.key_of(message).encode()
         partition = partition_for(key, self._partition_count(name))

@@ -33,9 +33,11 @@ from kafka import KafkaProducer
 from kafka.errors import KafkaError, KafkaTimeoutError
 
 from config.kafka import Kafka
+from config.signing import WriterRole
 from streams.chain import PARTITION_HEADER, Chain, partition_for
 from streams.kafka import SPOOLING_PRODUCER_TIMEOUTS, producer
 from streams.messages import M
+from streams.signing import signer_for
 from streams.spool import Pending, Spool, SpoolError
 from streams.spool_format import SpoolRecord
 from streams.topics import Topic
@@ -76,6 +78,7 @@ class Publisher:
         max_spool_bytes: int,
         client_id: str,
         *,
+        role: WriterRole = WriterRole.camera,
         batch_size: int = 500,
         retry_backoff_s: float = 1.0,
         producer_settings: Mapping[str, object] | None = None,
@@ -86,7 +89,7 @@ class Publisher:
         self._batch_size = batch_size
         self._retry_backoff_s = retry_backoff_s
         self._spool = Spool(spool_dir, max_spool_bytes)
-        self._chain = Chain(client_id)
+        self._chain = Chain(client_id, signer_for(role))
         self._counters = PublisherCounters()
         self._changed = threading.Condition()  # spool grew or shrank, or closing began
         self._closing = threading.Event()

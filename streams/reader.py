@@ -26,6 +26,7 @@ from pydantic import ValidationError
 from config.kafka import Kafka
 from streams.kafka import FETCH_MAX_WAIT_MS, consumer
 from streams.messages import M
+from streams.record_check import RecordCheck
 from streams.topics import Topic
 
 log = logging.getLogger(__name__)
@@ -39,14 +40,19 @@ REFRESH_SECONDS = 5.0
 
 @dataclass(frozen=True)
 class Received(Generic[M]):
-    """One record read, with the declaration of the topic it came from."""
+    """One record read, with the declaration of the topic it came from and the check its
+    reader makes of records (none: a reader for reports, not for acting on records)."""
 
     topic: Topic[M]
     record: ConsumerRecord
+    check: RecordCheck | None = None
 
     def message(self) -> M:
-        """The message the record holds; pydantic's ValidationError when it holds none."""
-        return self.topic.decode(self.record.value)
+        """The message the record holds, once checked: RecordRejected (a ValueError) when the
+        check fails, pydantic's ValidationError when an unchecked record holds no message."""
+        if self.check is None:
+            return self.topic.decode(self.record.value)
+        return self.check.message(self.topic, self.record)
 
     @property
     def where(self) -> str:
@@ -60,8 +66,15 @@ class TopicReader:
     >>> [received.message() for received in reader.read_new()]
     """
 
-    def __init__(self, kafka: Kafka, topics: Sequence[Topic[Any]], **consumer_settings: object):
+    def __init__(
+        self,
+        kafka: Kafka,
+        topics: Sequence[Topic[Any]],
+        check: RecordCheck | None = None,
+        **consumer_settings: object,
+    ):
         self.topics = {kafka.topic(topic): topic for topic in topics}
+        self.check = check
         self.consumer = consumer(
             kafka, None, **{"fetch_max_wait_ms": FETCH_MAX_WAIT_MS, **consumer_settings}
         )
@@ -133,27 +146,40 @@ class TopicReader:
         self, batch: Mapping[TopicPartition, Sequence[ConsumerRecord]]
     ) -> list[Received[Any]]:
         return [
-            Received(self.topics[partition.topic], record)
+            Received(self.topics[partition.topic], record, self.check)
             for partition in self.partitions
             for record in batch.get(partition, ())
         ]
 
 
 Handlers = Mapping[Topic[Any], Callable[[Any], object]]
+# Told of each record a follower rejects, with why (e.g. to dead-letter it).
+RejectHandler = Callable[[Received[Any], str], object]
 
 
 class Follower:
     """Follows some topics on a background thread, from their beginning and then live, handing
-    each message to its topic's handler; a broker that goes away is connected to again.
+    each message that passes `check` to its topic's handler, and each record that does not to
+    `on_reject`; a broker that goes away is connected to again.
 
     Every record is handed over again after a reconnect, so the handlers must make replaying
     everything idempotent (the console's board does).
     """
 
-    def __init__(self, kafka: Kafka, handlers: Handlers, name: str, **consumer_settings: object):
+    def __init__(
+        self,
+        kafka: Kafka,
+        handlers: Handlers,
+        name: str,
+        check: RecordCheck,
+        on_reject: RejectHandler | None = None,
+        **consumer_settings: object,
+    ):
         self._kafka = kafka
         self._handlers = handlers
         self._name = name
+        self._check = check
+        self._on_reject = on_reject
         self._consumer_settings = consumer_settings
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
@@ -173,7 +199,9 @@ class Follower:
         while not self._stopping.is_set():
             reader: TopicReader | None = None
             try:
-                reader = TopicReader(self._kafka, list(self._handlers), **self._consumer_settings)
+                reader = TopicReader(
+                    self._kafka, list(self._handlers), self._check, **self._consumer_settings
+                )
                 self.connected = True
                 self._follow(reader)
             except KafkaError as error:
@@ -209,16 +237,21 @@ class Follower:
     def _hand_over(self, received: Received[Any]) -> None:
         self.records_read += 1
         try:
-            self._handlers[received.topic](received.message())
+            message = received.message()
         except (ValidationError, ValueError) as error:
-            # One bad message must not stop the reader; it stays on the topic for the audit.
+            # One bad record must not stop the reader, nor change anything; it stays on the
+            # topic for the audit.
             self.records_rejected += 1
-            log.warning(
-                "%s: %s is not a valid message: %s",
-                self._name,
-                received.where,
-                str(error).splitlines()[0],
-            )
+            reason = str(error).splitlines()[0]
+            log.warning("%s: %s rejected: %s", self._name, received.where, reason)
+            if self._on_reject is not None:
+                self._on_reject(received, reason)
+            return
+        try:
+            self._handlers[received.topic](message)
+        except ValueError as error:
+            self.records_rejected += 1
+            log.warning("%s: %s not applied: %s", self._name, received.where, error)
 
 
 def lag(kafka_consumer: KafkaConsumer) -> dict[int, int]:

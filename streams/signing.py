@@ -1,16 +1,18 @@
-"""Ed25519 signing with the site's key: chain links and export bundles are signed with it.
+"""Ed25519 signing: each producing role signs its chain links with its own key, consumers check
+them against the keys the site config trusts for that role, and export bundles are signed too.
 
 A hash chain alone cannot tell a forged message from a genuine one when the forger starts a
-chain of their own; a signature can, as long as the private key stays with the producers.
-Producers find the key through the `QUAYWATCH_SIGNING_KEY` environment variable (a path to a
-PEM file, typically a mounted secret) so no process needs extra wiring; auditors only need the
-public key.
+chain of their own; a signature can, as long as the private keys stay with the producers.
+A producing process finds its role's key through `QUAYWATCH_SIGNING_KEY_<ROLE>` (e.g.
+`QUAYWATCH_SIGNING_KEY_CAMERA`: a path to a PEM file, typically a mounted secret), so each
+process holds only its own key. `QUAYWATCH_SIGNING_KEY` names the key export bundles are
+signed with.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,16 +20,28 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from config.signing import (
+    Signing,
+    SigningKeyError,
+    TrustedKey,
+    WriterRole,
+    fingerprint,
+    load_public_key,
+)
+
+__all__ = ["SigningKeyError", "fingerprint", "load_public_key"]
+
 KEY_ENV = "QUAYWATCH_SIGNING_KEY"
 
 
-class SigningKeyError(RuntimeError):
-    """A key file is missing or is not an Ed25519 key."""
+def role_key_env(role: WriterRole) -> str:
+    """The environment variable that names the private key of `role`'s processes."""
+    return f"{KEY_ENV}_{role.value.upper()}"
 
 
 @dataclass(frozen=True)
 class Signer:
-    """Signs bytes with the site's private key."""
+    """Signs bytes with one private key; `key_id` names it in every record it signs."""
 
     private_key: Ed25519PrivateKey
 
@@ -38,17 +52,15 @@ class Signer:
     def public_key(self) -> Ed25519PublicKey:
         return self.private_key.public_key()
 
+    @property
+    def key_id(self) -> str:
+        return fingerprint(self.public_key)
+
 
 def public_pem(key: Ed25519PublicKey) -> bytes:
     return key.public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
-
-
-def fingerprint(key: Ed25519PublicKey) -> str:
-    """Short id of a public key, to name it in reports."""
-    raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return hashlib.sha256(raw).hexdigest()[:16]
 
 
 def generate_key(path: Path) -> Signer:
@@ -77,25 +89,40 @@ def load_signer(path: Path) -> Signer:
     return Signer(key)
 
 
-def signer_from_env() -> Signer | None:
-    """The producers' signer, when the deployment gives them a key."""
-    path = os.environ.get(KEY_ENV)
-    return load_signer(Path(path)) if path else None
+def ensure_key(path: Path) -> Signer:
+    """The key in `path`, made (with its .pub) if there is none yet."""
+    return load_signer(path) if path.exists() else generate_key(path)
 
 
-def load_public_key(data: bytes, where: str) -> Ed25519PublicKey:
-    """A public key from PEM bytes; a private key PEM gives its public half."""
-    try:
-        if b"PRIVATE KEY" in data:
-            private_key = serialization.load_pem_private_key(data, password=None)
-            key = private_key.public_key()
-        else:
-            key = serialization.load_pem_public_key(data)
-    except ValueError as error:
-        raise SigningKeyError(f"{where}: not a PEM key: {error}") from error
-    if not isinstance(key, Ed25519PublicKey):
-        raise SigningKeyError(f"{where}: not an Ed25519 key ({type(key).__name__})")
-    return key
+def signer_for(role: WriterRole) -> Signer:
+    """The signer of a process in `role`; SigningKeyError when the deployment gave it none."""
+    variable = role_key_env(role)
+    path = os.environ.get(variable)
+    if not path:
+        raise SigningKeyError(
+            f"no signing key for the {role.value} role: set {variable} to its private key "
+            "(make one with `quaywatch audit keygen`); consumers reject unsigned records"
+        )
+    return load_signer(Path(path))
+
+
+def ensure_role_keys(directory: Path) -> Signing:
+    """A key for every writer role under `directory` (`<role>.pem` and `.pub`, made where
+    missing) and the site config section that trusts them: for the demo and for tests, which
+    run every role on one machine. A deployment makes one key per role with `audit keygen`."""
+    trusted = []
+    for role in WriterRole:
+        path = directory / f"{role.value}.pem"
+        signer = ensure_key(path)
+        trusted.append(
+            TrustedKey(role=role, key_id=signer.key_id, public_key=path.with_suffix(".pub"))
+        )
+    return Signing(keys=trusted)
+
+
+def role_key_environment(directory: Path) -> dict[str, str]:
+    """The variables that give each role's processes its key from `ensure_role_keys`."""
+    return {role_key_env(role): str(directory / f"{role.value}.pem") for role in WriterRole}
 
 
 def is_valid(key: Ed25519PublicKey, signature: bytes, data: bytes) -> bool:
@@ -104,3 +131,44 @@ def is_valid(key: Ed25519PublicKey, signature: bytes, data: bytes) -> bool:
     except InvalidSignature:
         return False
     return True
+
+
+class KeyRing:
+    """The public keys a site trusts, by key id, each for one writer role."""
+
+    def __init__(self, keys: Iterable[tuple[WriterRole, Ed25519PublicKey]] = ()) -> None:
+        self._keys = {fingerprint(key): (role, key) for role, key in keys}
+
+    @classmethod
+    def from_config(cls, signing: Signing) -> KeyRing:
+        return cls((trusted.role, trusted.load()) for trusted in signing.keys)
+
+    def describe(self) -> str:
+        """The keys, as a verdict names what it checked signatures against."""
+        if not self._keys:
+            return "checked against no trusted key (the site config lists none)"
+        named = ", ".join(
+            f"key {key_id} ({role.value})" for key_id, (role, _) in self._keys.items()
+        )
+        return f"checked against {named}"
+
+    def public_keys(self) -> list[tuple[WriterRole, Ed25519PublicKey]]:
+        return [(role, key) for role, key in self._keys.values()]
+
+    def signature_problem(
+        self, key_id: str | None, signature: bytes | None, data: bytes, roles: Iterable[WriterRole]
+    ) -> str | None:
+        """Why `signature` over `data` is not one of the `roles` may write; None when it is."""
+        allowed = sorted(role.value for role in roles)
+        if signature is None or key_id is None:
+            return "not signed"
+        known = self._keys.get(key_id)
+        if known is None:
+            return f"signed with key {key_id}, which the site does not trust"
+        role, key = known
+        if role.value not in allowed:
+            writers = ", ".join(allowed)
+            return f"signed with key {key_id} of the {role.value} role; only {writers} may write"
+        if not is_valid(key, signature, data):
+            return f"signature does not verify under key {key_id} ({role.value})"
+        return None

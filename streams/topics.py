@@ -16,6 +16,7 @@ from typing import Any, Generic
 from kafka.errors import TopicAlreadyExistsError, for_code
 
 from config.kafka import Kafka
+from config.signing import WriterRole
 from streams.access import AccessEvent
 from streams.alerts import Alert
 from streams.camera_health import CameraHealth
@@ -31,11 +32,13 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Topic(Generic[M]):
     """A topic: its name without the site's prefix (`Kafka.topic` gives the full one), the
-    message type its records hold, and the message field its records are keyed by."""
+    message type its records hold, the message field its records are keyed by, and the writer
+    roles whose signed records consumers accept on it."""
 
     name: str
     message_type: type[M]
     key: str
+    writers: frozenset[WriterRole]
 
     def __post_init__(self) -> None:
         if self.key not in self.message_type.model_fields:
@@ -53,12 +56,16 @@ class Topic(Generic[M]):
         return self.message_type.from_bytes(value)
 
 
-ACCESS = Topic("access", AccessEvent, key="zone_id")
-CAMERA_HEALTH = Topic("camera-health", CameraHealth, key="camera_id")
-TERMINAL = Topic("terminal", ContainerEvent, key="container_number")
-ALERTS = Topic("alerts", Alert, key="alert_id")
-OPERATOR_ACTIONS = Topic("operator-actions", OperatorAction, key="alert_id")
-DEAD_LETTER = Topic("dead-letter", DeadLetter, key="source")
+CAMERAS, FEEDS = frozenset({WriterRole.camera}), frozenset({WriterRole.terminal})
+CORRELATOR, CONSOLE = frozenset({WriterRole.correlator}), frozenset({WriterRole.console})
+
+ACCESS = Topic("access", AccessEvent, key="zone_id", writers=CAMERAS)
+CAMERA_HEALTH = Topic("camera-health", CameraHealth, key="camera_id", writers=CAMERAS)
+TERMINAL = Topic("terminal", ContainerEvent, key="container_number", writers=FEEDS)
+ALERTS = Topic("alerts", Alert, key="alert_id", writers=CORRELATOR)
+OPERATOR_ACTIONS = Topic("operator-actions", OperatorAction, key="alert_id", writers=CONSOLE)
+# Whoever rejects input says so there: the feeds, the correlator and the console.
+DEAD_LETTER = Topic("dead-letter", DeadLetter, key="source", writers=FEEDS | CORRELATOR | CONSOLE)
 
 TOPICS: tuple[Topic[Any], ...] = (
     ACCESS,

@@ -2,6 +2,7 @@
 
 pytest_plugins = [
     "tests.fixtures.resources",
+    "tests.fixtures.signing",
     "tests.fixtures.broker",
     "tests.fixtures.audit",
 ]

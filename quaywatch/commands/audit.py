@@ -27,13 +27,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     replay.add_argument("--with", dest="other", type=Path, help="replay with this config instead")
     replay.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
-    verify = ranged(
-        "verify", run_verify, "check chains, snapshots and references; exit 1 if broken"
-    )
-    verify.add_argument("--public-key", type=Path, help="PEM public key of the site")
+    ranged("verify", run_verify, "check chains, snapshots and references; exit 1 if broken")
     report = ranged("report", run_report, "write report.html, alerts.csv and report.json")
     report.add_argument("--out", type=Path, required=True, help="directory")
-    report.add_argument("--public-key", type=Path, help="PEM public key of the site")
     export = ranged("export", run_export, "write a signed bundle of the range")
     export.add_argument("--out", type=Path, required=True, help="bundle file (.zip)")
     export.add_argument("--key", type=Path, help="private key (default: $QUAYWATCH_SIGNING_KEY)")
@@ -42,8 +38,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     check.add_argument("bundle", type=Path)
     check.add_argument("--public-key", type=Path, help="trusted PEM public key of the site")
-    keygen = subcommand(actions, "keygen", run_keygen, help="make the site signing key, KEY.pub")
+    keygen = subcommand(actions, "keygen", run_keygen, help="make a signing key, KEY.pub")
     keygen.add_argument("--out", type=Path, required=True, help="private key file to create")
+    keygen.add_argument(
+        "--role",
+        choices=["camera", "terminal", "correlator", "console"],
+        help="the writer role whose processes sign with it (default: the export key)",
+    )
 
 
 def _moment(text: str) -> datetime:
@@ -58,17 +59,11 @@ def _window(args: argparse.Namespace):
     return TimeRange(args.start, args.end)
 
 
-def _public_key(args: argparse.Namespace, site):
-    from streams.signing import KEY_ENV, load_public_key
+def _writer_keys(site):
+    """The keys the site config trusts per writer role: what record signatures are checked with."""
+    from streams.signing import KeyRing
 
-    candidates = [args.public_key] if args.public_key else []
-    if os.environ.get(KEY_ENV):
-        candidates.append(Path(os.environ[KEY_ENV]))
-    candidates.append(Path(site.data_dir) / "keys" / "signing.pub")
-    for path in candidates:
-        if path.is_file():
-            return load_public_key(path.read_bytes(), str(path))
-    return None
+    return KeyRing.from_config(site.signing)
 
 
 def run_replay(args: argparse.Namespace) -> int:
@@ -94,7 +89,7 @@ def run_verify(args: argparse.Namespace) -> int:
         read_log(site.kafka),
         _window(args),
         Path(site.data_dir) / "snapshots",
-        _public_key(args, site),
+        _writer_keys(site),
     )
     print(verdict.render())
     return 0 if verdict.clean else 1
@@ -109,7 +104,7 @@ def run_report(args: argparse.Namespace) -> int:
     site = load_site(args.config)
     window, snapshots = _window(args), Path(site.data_dir) / "snapshots"
     log = read_log(site.kafka)
-    verdict = verify(log, window, snapshots, _public_key(args, site))
+    verdict = verify(log, window, snapshots, _writer_keys(site))
     path = write_report(site, log, window, verdict, snapshots, args.out)
     print(f"report written to {path}; integrity {'intact' if verdict.clean else 'BROKEN'}")
     return 0
@@ -133,6 +128,7 @@ def run_export(args: argparse.Namespace) -> int:
         Path(site.data_dir) / "snapshots",
         load_signer(key),
         args.out,
+        _writer_keys(site),
     )
     print(f"bundle written to {out}")
     return 0
@@ -153,11 +149,22 @@ def run_verify_bundle(args: argparse.Namespace) -> int:
 
 
 def run_keygen(args: argparse.Namespace) -> int:
-    from streams.signing import KEY_ENV, fingerprint, generate_key
+    from config.signing import WriterRole
+    from streams.signing import KEY_ENV, generate_key, role_key_env
 
     signer = generate_key(args.out)
+    public = args.out.with_suffix(".pub")
+    if args.role is None:
+        print(
+            f"export key {signer.key_id} written to {args.out} (public key {public}); "
+            f"give `audit export` {KEY_ENV}={args.out}"
+        )
+        return 0
+    role = WriterRole(args.role)
     print(
-        f"signing key {fingerprint(signer.public_key)} written to {args.out} (public key "
-        f"{args.out.with_suffix('.pub')}); give producers {KEY_ENV}={args.out}"
+        f"{role.value} key {signer.key_id} written to {args.out}; give its processes "
+        f"{role_key_env(role)}={args.out} and trust it in the site config:\n"
+        f"signing:\n  keys:\n    - {{role: {role.value}, key_id: {signer.key_id}, "
+        f"public_key: {public}}}"
     )
     return 0

@@ -17,6 +17,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from config.loading import load_site
-    from quaywatch.demo import run_demo
+    from quaywatch.demo import ensure_role_keys, run_demo
 
-    return run_demo(args.config, load_site(args.config))
+    # The demo makes its roles' keys where its config says they are, then loads it for real.
+    keys = ensure_role_keys(load_site(args.config, check_keys=False))
+    return run_demo(args.config, load_site(args.config), keys)

@@ -1,4 +1,5 @@
-"""Publishes operator actions to `operator-actions`, waiting for the broker's acks=all."""
+"""Publishes operator actions to `operator-actions`, waiting for the broker's acks=all, and the
+console's dead letters (records its board rejected) to `dead-letter`."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ import threading
 from kafka.errors import KafkaError
 
 from config.kafka import Kafka
+from config.signing import WriterRole
 from streams.chain import ChainedProducer
+from streams.dead_letter import DeadLetter
 from streams.kafka import send_answered_within
 from streams.operator_actions import OperatorAction
-from streams.topics import OPERATOR_ACTIONS
+from streams.topics import DEAD_LETTER, OPERATOR_ACTIONS
 
 
 class ActionNotRecorded(RuntimeError):
@@ -40,6 +43,10 @@ class ActionPublisher:
             ) from error
         return stamped
 
+    def reject(self, dead_letter: DeadLetter) -> None:
+        """Put a record the console would not act on onto `dead-letter`, with its reason."""
+        self._client().send(DEAD_LETTER, dead_letter).get(timeout=self._timeout_seconds)
+
     def close(self) -> None:
         with self._lock:
             if self._producer is not None:
@@ -52,7 +59,7 @@ class ActionPublisher:
             if self._producer is None:
                 self._producer = ChainedProducer(
                     self._kafka,
-                    "console",
+                    WriterRole.console,
                     **send_answered_within(int(self._timeout_seconds * 1000)),
                 )
             return self._producer

@@ -42,6 +42,11 @@ class ConsoleMetrics(ProcessMetrics):
             "Alerts closed, as real or as false alarm, by zone and rule",
             ["outcome", "zone", "rule"],
         )
+        self.rejected = self.counter(
+            "records_rejected",
+            "Records read and not acted on (failed the chain, signature or schema check), by topic",
+            ["topic"],
+        )
         for kind in ActionKind:
             self.actions.labels(action=kind.value)
 

@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 
 import uvicorn
+from kafka.errors import KafkaError
 
 from config.kafka import Kafka
 from config.site import SiteConfig
@@ -19,32 +20,54 @@ from quaywatch.console.actions import ActionPublisher
 from quaywatch.console.app import ConsoleParts, create_app
 from quaywatch.console.auth import SessionStore
 from quaywatch.console.board import Board
+from quaywatch.console.metrics import ConsoleMetrics
 from quaywatch.console.snapshots import SnapshotStore
 from quaywatch.console.users import UserStore, users_path
+from streams.dead_letter import DeadLetter
 from streams.health import BrokerProbe
 from streams.kafka import TAILING_READER
 from streams.listening import listening_socket
-from streams.reader import Follower
+from streams.reader import Follower, Received
+from streams.record_check import RecordCheck
 from streams.topics import ALERTS, CAMERA_HEALTH, OPERATOR_ACTIONS
 
 log = logging.getLogger(__name__)
 
 DEFAULT_SESSION_SECONDS = 8 * 3600  # one control-room shift
 LOOPBACK = "127.0.0.1"
+DEAD_LETTER_SOURCE = "console"
 
 
-def board_feed(kafka: Kafka, board: Board) -> Follower:
+def board_feed(
+    kafka: Kafka,
+    board: Board,
+    check: RecordCheck,
+    publisher: ActionPublisher,
+    metrics: ConsoleMetrics,
+) -> Follower:
     """The board follows the alerts, operator-actions and camera-health topics.
 
     Every console reads every record of them itself (a follower is no consumer group: every
     console must see every alert), from the beginning; the board makes that idempotent.
+    A record that fails its check never reaches the board; it goes to `dead-letter`.
     """
     handlers = {
         ALERTS: board.apply_alert,
         OPERATOR_ACTIONS: board.apply_action,
         CAMERA_HEALTH: board.apply_health,
     }
-    return Follower(kafka, handlers, "console-reader", **TAILING_READER)
+
+    def dead_letter(received: Received, reason: str) -> None:
+        metrics.rejected.labels(topic=received.topic.name).inc()
+        letter = DeadLetter.for_record(
+            DEAD_LETTER_SOURCE, received.where, reason, received.record.value
+        )
+        try:
+            publisher.reject(letter)
+        except KafkaError as error:  # a broker problem must not stop the reader
+            log.warning("console: cannot dead-letter %s: %s", received.where, error)
+
+    return Follower(kafka, handlers, "console-reader", check, dead_letter, **TAILING_READER)
 
 
 class ConsoleServer:
@@ -59,7 +82,6 @@ class ConsoleServer:
     ) -> None:
         self.site = site
         self.board = Board()
-        self.reader = board_feed(site.kafka, self.board)
         self.parts = ConsoleParts(
             site=site,
             board=self.board,
@@ -68,6 +90,13 @@ class ConsoleServer:
             publisher=ActionPublisher(site.kafka),
             snapshots=SnapshotStore(Path(site.data_dir) / "snapshots"),
             broker_problem=BrokerProbe(site.kafka),
+        )
+        self.reader = board_feed(
+            site.kafka,
+            self.board,
+            RecordCheck.for_site(site.signing),
+            self.parts.publisher,
+            self.parts.metrics,
         )
         self.parts.metrics.watch_board(self.board)
         self.app = create_app(self.parts)

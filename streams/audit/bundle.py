@@ -1,5 +1,5 @@
 """Export bundles: the records of a range, their snapshots and the config in force, with a manifest
-of hashes signed by the site key, checkable elsewhere with nothing but this tool.
+of hashes signed by the export key, checkable elsewhere with nothing but this tool.
 
 A bundle is a zip file:
 
@@ -7,7 +7,8 @@ A bundle is a zip file:
   replay needs), byte-exact (base64), with topic, partition, offset and timestamp;
 - ``snapshots/<sha256>.jpg``: the evidence the range refers to;
 - ``config/site.yaml``: the site config file in force;
-- ``manifest.json``: the range, the SHA-256 of every other file, the public key;
+- ``manifest.json``: the range, the SHA-256 of every other file, the public key, and the
+  writer roles' public keys the site trusted (the records' signatures are checked with them);
 - ``manifest.sig``: the Ed25519 signature of manifest.json.
 """
 
@@ -22,9 +23,17 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from config.signing import WriterRole
 from streams.audit.records import LoggedRecord, RecordedLog, TimeRange
 from streams.audit.verify import Finding, IntegrityVerdict, check_chains, check_references
-from streams.signing import Signer, fingerprint, is_valid, load_public_key, public_pem
+from streams.signing import (
+    KeyRing,
+    Signer,
+    fingerprint,
+    is_valid,
+    load_public_key,
+    public_pem,
+)
 from streams.topics import TERMINAL
 
 FORMAT = "quaywatch-audit-bundle/1"
@@ -54,6 +63,7 @@ def export_bundle(
     snapshot_dir: Path,
     signer: Signer,
     out: Path,
+    writer_keys: KeyRing,
 ) -> Path:
     records = bundle_records(log, window)
     _, referenced = check_references(RecordedLog.of(records), window)
@@ -74,6 +84,10 @@ def export_bundle(
         "files": {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())},
         "public_key": public_pem(signer.public_key).decode(),
         "key_fingerprint": fingerprint(signer.public_key),
+        "writer_keys": [
+            {"role": role.value, "public_key": public_pem(key).decode()}
+            for role, key in writer_keys.public_keys()
+        ],
     }
     manifest_bytes = json.dumps(manifest, indent=2, sort_keys=True).encode()
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -145,7 +159,11 @@ def verify_bundle(path: Path, trusted_key: Ed25519PublicKey | None = None) -> Bu
         datetime.fromisoformat(manifest["range"]["to"]),
     )
     log = RecordedLog.of(records, partial=True)
-    findings += check_chains(log, window, key)
+    writer_keys = KeyRing(
+        (WriterRole(entry["role"]), load_public_key(entry["public_key"].encode(), MANIFEST))
+        for entry in manifest.get("writer_keys", [])
+    )
+    findings += check_chains(log, window, writer_keys)
     findings += check_references(log, window)[0]
     for sha256 in manifest["snapshots_referenced"]:
         if f"snapshots/{sha256}.jpg" not in listed:
@@ -154,6 +172,7 @@ def verify_bundle(path: Path, trusted_key: Ed25519PublicKey | None = None) -> Bu
         findings=findings,
         records_checked=len(records),
         snapshots_checked=sum(1 for n in listed if n.startswith("snapshots/")),
-        signatures=f"checked against key {fingerprint(key)}",
+        signatures=f"manifest checked against key {fingerprint(key)}; records "
+        + writer_keys.describe(),
     )
     return BundleCheck(verdict, fingerprint(embedded), trusted_key is not None, window)

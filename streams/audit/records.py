@@ -19,6 +19,7 @@ from config.kafka import Kafka
 from streams.kafka import WHOLE_LOG_READER
 from streams.messages import M
 from streams.reader import Received, TopicReader
+from streams.record_check import RecordCheck
 from streams.topics import TOPICS, Topic
 
 
@@ -136,6 +137,20 @@ class RecordedLog:
             except ValidationError:
                 continue
         return messages
+
+    def passing(self, check: RecordCheck) -> RecordedLog:
+        """The records that pass the consumers' check (chain, the writer role's signature,
+        schema), as a log of their own: what an audit replays and reports, as the correlator
+        and the console acted only on them. `verify` reports the others."""
+        by_name = {topic.name: topic for topic in TOPICS}
+        passed = []
+        for record in self.all_records():
+            try:
+                check.message(by_name[record.topic], record)
+            except ValueError:
+                continue
+            passed.append(record)
+        return RecordedLog.of(passed, self.partial)
 
     def all_records(self) -> list[LoggedRecord]:
         return [record for name in sorted(self.records) for record in self.records[name]]

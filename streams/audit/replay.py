@@ -19,6 +19,7 @@ from config.site import SiteConfig
 from streams.alerts import Alert, Severity
 from streams.audit.records import LoggedRecord, RecordedLog, TimeRange
 from streams.correlator.engine import CorrelationEngine, alert_id_for
+from streams.record_check import RecordCheck
 from streams.topics import ACCESS, ALERTS, TERMINAL
 
 # Below this many inputs a progress bar is only noise.
@@ -109,7 +110,8 @@ def compare(recorded: dict[str, AlertHistory], replayed: dict[str, AlertHistory]
 def replay_alerts(
     site: SiteConfig, log: RecordedLog, window: TimeRange, progress: bool | None = None
 ) -> list[Alert]:
-    """Alerts the engine raises for the access events recorded in `window`.
+    """Alerts the engine raises for the access events recorded in `window` (of a log that
+    passed the record check: `replay` takes care of that).
 
     Every terminal record read goes in (containers unloaded long before the range matter, and
     news after it may revise alerts raised in it); the engine itself only counts news visible
@@ -154,5 +156,6 @@ def recorded_alerts(log: RecordedLog, window: TimeRange) -> list[Alert]:
 def replay(
     site: SiteConfig, log: RecordedLog, window: TimeRange, progress: bool | None = None
 ) -> ReplayDiff:
+    log = log.passing(RecordCheck.for_site(site.signing))
     recorded = histories(recorded_alerts(log, window))
     return compare(recorded, histories(replay_alerts(site, log, window, progress)))

@@ -25,6 +25,7 @@ from streams.audit.timeline import (
 )
 from streams.audit.verify import IntegrityVerdict
 from streams.operator_actions import OperatorAction
+from streams.record_check import RecordCheck
 from streams.terminal.events import ContainerActivity, ContainerEvent
 from streams.topics import ACCESS, OPERATOR_ACTIONS, TERMINAL
 
@@ -150,8 +151,13 @@ def write_report(
     snapshot_dir: Path,
     out_dir: Path,
 ) -> Path:
-    """Write report.html, alerts.csv and report.json into `out_dir`; return the HTML path."""
+    """Write report.html, alerts.csv and report.json into `out_dir`; return the HTML path.
+
+    Only records that pass the record check are reported as what happened; the verdict names
+    the others.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
+    log = log.passing(RecordCheck.for_site(site.signing))
     rows = alert_rows(log, window)
     timelines = zone_timelines(site, log, window, rows)
     with open(out_dir / "alerts.csv", "w", newline="") as handle:

@@ -13,12 +13,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
+from config.signing import WriterRole
 from streams.audit.records import LoggedRecord, RecordedLog, TimeRange
 from streams.chain import GENESIS, ChainLink, body_sha256
-from streams.signing import fingerprint, is_valid
-from streams.topics import ACCESS, ALERTS, OPERATOR_ACTIONS
+from streams.signing import KeyRing
+from streams.topics import ACCESS, ALERTS, OPERATOR_ACTIONS, TOPICS
 
 
 @dataclass(frozen=True)
@@ -76,9 +75,15 @@ class _ProducerChain:
 
 
 def check_partition(
-    records: list[LoggedRecord], public_key: Ed25519PublicKey | None, partial: bool
+    records: list[LoggedRecord],
+    keys: KeyRing | None,
+    partial: bool,
+    writers: frozenset[WriterRole] = frozenset(WriterRole),
 ) -> list[Finding]:
-    """Every chain on one partition; `records` in offset order from the retained start."""
+    """Every chain on one partition; `records` in offset order from the retained start.
+
+    With `keys`, every link must be signed by a trusted key of one of the `writers` roles.
+    """
     if not records:
         return []
     findings: list[Finding] = []
@@ -106,11 +111,13 @@ def check_partition(
             broken(record, "body hash mismatch", f"{who}: the body is not the one it was sent with")
         if link.partition != record.partition:
             broken(record, "wrong partition", f"{who}: chained for partition {link.partition}")
-        if public_key is not None:
-            if link.signature is None:
-                broken(record, "signature missing", f"{who}: not signed with the site key")
-            elif not is_valid(public_key, link.signature, link_hash.encode()):
-                broken(record, "signature invalid", f"{who}: not signed with the site key")
+        if keys is not None:
+            problem = keys.signature_problem(
+                link.key_id, link.signature, link_hash.encode(), writers
+            )
+            if problem is not None:
+                kind = "signature missing" if link.signature is None else "signature invalid"
+                broken(record, kind, f"{who}: {problem}")
         chain = chains.get(link.producer_id)
         if chain is None:
             if link.sequence == 0 and link.previous != GENESIS:
@@ -185,11 +192,10 @@ def _span(numbers: list[int]) -> str:
     return str(numbers[0]) if len(numbers) == 1 else f"{numbers[0]}..{numbers[-1]}"
 
 
-def check_chains(
-    log: RecordedLog, window: TimeRange, public_key: Ed25519PublicKey | None
-) -> list[Finding]:
+def check_chains(log: RecordedLog, window: TimeRange, keys: KeyRing | None) -> list[Finding]:
     findings = []
-    for records in log.records.values():
+    writers = {topic.name: topic.writers for topic in TOPICS}
+    for name, records in log.records.items():
         by_partition: dict[int, list[LoggedRecord]] = {}
         for record in records:
             by_partition.setdefault(record.partition, []).append(record)
@@ -197,7 +203,7 @@ def check_chains(
             last = window.end.timestamp() * 1000
             findings += [
                 f
-                for f in check_partition(partition_records, public_key, log.partial)
+                for f in check_partition(partition_records, keys, log.partial, writers[name])
                 if _timestamp_of(partition_records, f.offset) <= last
             ]
     return findings
@@ -277,9 +283,9 @@ def verify(
     log: RecordedLog,
     window: TimeRange,
     snapshot_dir: Path | None,
-    public_key: Ed25519PublicKey | None,
+    keys: KeyRing | None,
 ) -> IntegrityVerdict:
-    findings = check_chains(log, window, public_key)
+    findings = check_chains(log, window, keys)
     reference_findings, snapshots = check_references(log, window)
     findings += reference_findings
     snapshot_count = 0
@@ -291,7 +297,5 @@ def verify(
         findings=findings,
         records_checked=log.size,
         snapshots_checked=snapshot_count,
-        signatures="not checked (no public key given)"
-        if public_key is None
-        else f"checked against key {fingerprint(public_key)}",
+        signatures="not checked (no public key given)" if keys is None else keys.describe(),
     )

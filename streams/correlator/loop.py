@@ -6,11 +6,14 @@ already published) on its own, from the beginning, so a restart rebuilds both. O
 access events are committed only after their alerts are acknowledged by the broker, and never
 past an access event that joined an episode without a revision: the alerts topic does not
 know it yet, so a restart must read it again to rebuild the episode.
+
+Every record is checked (chain, signature of the topic's writer role, JSON Schema, schema name
+and version) before it is learnt or correlated: one that fails is dead-lettered and changes
+nothing, so an alert the correlator did not verify is never revised and republished by it.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 import time
@@ -20,9 +23,9 @@ from dataclasses import dataclass, field
 from kafka import OffsetAndMetadata, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 from kafka.errors import CommitFailedError
-from pydantic import ValidationError
 
 from config.kafka import Kafka
+from config.signing import WriterRole
 from config.site import SiteConfig
 from streams.access import AccessEvent
 from streams.alerts import Alert
@@ -31,8 +34,8 @@ from streams.correlator.engine import CorrelationEngine
 from streams.correlator.metrics import CorrelatorMetrics
 from streams.dead_letter import DeadLetter
 from streams.kafka import BURST_PRODUCER, consumer
-from streams.messages import utc_now
-from streams.reader import TopicReader, lag
+from streams.reader import Received, TopicReader, lag
+from streams.record_check import RecordCheck
 from streams.topics import ACCESS, ALERTS, DEAD_LETTER, TERMINAL
 
 log = logging.getLogger(__name__)
@@ -62,8 +65,12 @@ class Correlator:
         self.metrics = metrics or CorrelatorMetrics()
         self.engine = CorrelationEngine.for_site(site)
         self.max_records = max_records
-        self.producer = ChainedProducer(self.kafka, "correlator", **BURST_PRODUCER)
-        self.knowledge = TopicReader(self.kafka, [ALERTS, TERMINAL]).wait_for_partitions()
+        self.producer = ChainedProducer(self.kafka, WriterRole.correlator, **BURST_PRODUCER)
+        self.check = RecordCheck.for_site(site.signing)
+        self.knowledge = TopicReader(
+            self.kafka, [ALERTS, TERMINAL], self.check
+        ).wait_for_partitions()
+        self.knowledge_rejects: list[DeadLetter] = []
         self.learn = {TERMINAL: self.engine.on_container_event, ALERTS: self.engine.on_published}
         self.access = consumer(self.kafka, group_id, [ACCESS])
 
@@ -75,14 +82,15 @@ class Correlator:
     def step(self, records: Mapping[TopicPartition, Sequence[ConsumerRecord]]) -> None:
         """One turn of the loop; every name below is a function testable on its own."""
         self.catch_up()  # the container table and published alerts, as of now
-        decoded = decode_access(r for batch in records.values() for r in batch)
+        decoded = decode_access(self.check, (r for batch in records.values() for r in batch))
         alerts = [
             alert
             for event, position in zip(decoded.access_events, decoded.positions, strict=True)
             for alert in self.engine.on_access(event, position)
         ]
         alerts += self.engine.revise()  # late terminal news on open alerts
-        self.publish(alerts, decoded.rejects)  # returns once the broker acknowledged all
+        rejects, self.knowledge_rejects = self.knowledge_rejects + decoded.rejects, []
+        self.publish(alerts, rejects)  # returns once the broker acknowledged all
         self.commit(records)
         self.engine.settle()
         self.observe(records, decoded)
@@ -92,11 +100,15 @@ class Correlator:
             topic = received.topic.name
             self.metrics.events_consumed.labels(topic).inc()
             try:
-                self.learn[received.topic](received.message())
-            except ValidationError as error:
-                # Not ours to dead-letter: every instance would, on every restart.
+                message = received.message()
+            except ValueError as error:
+                # Every instance rejects it, on every restart; the dead letter's id derives
+                # from where the record is, so they all send the same one.
                 self.metrics.rejected.labels(topic).inc()
-                log.warning("%s unreadable: %s", received.where, error)
+                log.warning("%s rejected: %s", received.where, error)
+                self.knowledge_rejects.append(dead_letter(received, str(error)))
+                continue
+            self.learn[received.topic](message)
 
     def publish(self, alerts: Sequence[Alert], rejects: Sequence[DeadLetter]) -> None:
         futures = []
@@ -147,26 +159,19 @@ class Correlator:
         self.producer.close()
 
 
-def decode_access(records: Iterable[ConsumerRecord]) -> Decoded:
-    """Access events in record order; unreadable records become dead letters."""
+def dead_letter(received: Received, reason: str) -> DeadLetter:
+    return DeadLetter.for_record(DEAD_LETTER_SOURCE, received.where, reason, received.record.value)
+
+
+def decode_access(check: RecordCheck, records: Iterable[ConsumerRecord]) -> Decoded:
+    """Access events that pass the check, in record order; the others become dead letters."""
     decoded = Decoded()
     for record in records:
+        received = Received(ACCESS, record, check)
         try:
-            decoded.access_events.append(ACCESS.decode(record.value))
-            partition = TopicPartition(record.topic, record.partition)
-            decoded.positions.append((partition, record.offset))
-        except ValidationError as error:
-            raw = record.value.decode("utf-8", errors="replace")
-            where = f"{record.topic}/{record.partition}@{record.offset}"
-            digest = hashlib.sha256(where.encode()).hexdigest()[:32]
-            decoded.rejects.append(
-                DeadLetter.create(
-                    event_id=f"dead-letter:{DEAD_LETTER_SOURCE}:{digest}",
-                    event_time=utc_now(),
-                    source=DEAD_LETTER_SOURCE,
-                    reason=f"not an access event: {error.errors()[0]['msg']}",
-                    location=where,
-                    raw=raw,
-                ).stamped()
-            )
+            decoded.access_events.append(received.message())
+        except ValueError as error:
+            decoded.rejects.append(dead_letter(received, str(error)))
+            continue
+        decoded.positions.append((TopicPartition(record.topic, record.partition), record.offset))
     return decoded

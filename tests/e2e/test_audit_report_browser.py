@@ -12,7 +12,7 @@ from playwright.sync_api import sync_playwright
 
 from streams.audit.report import write_report
 from streams.audit.verify import verify
-from streams.signing import load_public_key
+from streams.signing import KeyRing
 from tests.integration.audit_run import INCIDENTS, RecordedRun
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
@@ -36,8 +36,8 @@ def colour_share(png: bytes, rgb: tuple[int, int, int], tolerance: int = 12) -> 
 def test_report_shows_timelines_and_alert_table_in_chromium(
     recorded: RecordedRun, tmp_path: Path
 ) -> None:
-    public_key = load_public_key(recorded.key_path.read_bytes(), "key")
-    verdict = verify(recorded.log, recorded.window, recorded.snapshot_dir, public_key)
+    keys = KeyRing.from_config(recorded.site.signing)
+    verdict = verify(recorded.log, recorded.window, recorded.snapshot_dir, keys)
     html = write_report(
         recorded.site, recorded.log, recorded.window, verdict, recorded.snapshot_dir, tmp_path
     )

@@ -15,6 +15,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from config.cameras import Camera
 from config.kafka import Kafka
+from config.signing import Signing
 from config.site import SiteConfig, SiteInfo
 from detectors.evidence import EvidenceStore
 from quaywatch.console.server import ConsoleServer
@@ -39,7 +40,7 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture
-def console(kafka_settings: Kafka, tmp_path: Path) -> Iterator[ConsoleServer]:
+def console(kafka_settings: Kafka, tmp_path: Path, role_keys: Signing) -> Iterator[ConsoleServer]:
     users = UserStore(users_path(tmp_path), PasswordHasher(time_cost=1, memory_cost=1024))
     users.add("olga", Role.operator, PASSWORD)
     users.add("arie", Role.auditor, PASSWORD)
@@ -48,6 +49,7 @@ def console(kafka_settings: Kafka, tmp_path: Path) -> Iterator[ConsoleServer]:
         data_dir=tmp_path,
         cameras=[Camera(id="cam-quay", source="vtest.avi")],
         kafka=kafka_settings,
+        signing=role_keys,
     )
     with ConsoleServer(site, port=0) as server:
         yield server

@@ -30,6 +30,8 @@ def _demo_site_on_free_ports(tmp_path: Path, data_dir: Path) -> Path:
     site = yaml.safe_load(DEMO_SITE.read_text())
     site["data_dir"] = str(data_dir)
     site["cameras"][0]["source"] = str(data_dir / "footage" / "vtest.avi")
+    for trusted in site["signing"]["keys"]:
+        trusted["public_key"] = str(tmp_path / "keys" / Path(trusted["public_key"]).name)
     site["kafka"]["bootstrap_servers"] = [f"127.0.0.1:{free_port()}"]
     site["terminal"]["callback_port"] = free_port()
     site["metrics"] = {

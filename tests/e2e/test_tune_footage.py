@@ -27,6 +27,8 @@ def site_with(tmp_path: Path, name: str, min_score: float | None = None) -> Path
     tree["data_dir"] = str((DEMO.parent / tree["data_dir"]).resolve())
     for camera in tree["cameras"]:
         camera["source"] = str((DEMO.parent / camera["source"]).resolve())
+    for trusted in tree["signing"]["keys"]:
+        trusted["public_key"] = str((DEMO.parent / trusted["public_key"]).resolve())
     if min_score is not None:
         for zone in tree["zones"]:
             zone["min_score"] = min_score

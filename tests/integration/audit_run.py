@@ -115,7 +115,7 @@ def wait_for_alerts(kafka: Kafka, wanted: set[tuple[str, int]], timeout_s: float
 def record_night(kafka: Kafka, data_dir: Path) -> RecordedRun:
     key_path = data_dir / "keys" / "signing.pem"
     generate_key(key_path)
-    os.environ[KEY_ENV] = str(key_path)  # producers find the site key here, as deployed
+    os.environ[KEY_ENV] = str(key_path)  # the key `audit export` signs bundles with
     site = site_with(kafka, data_dir, RECORDED_WINDOW)
     snapshot_dir = data_dir / "snapshots"
     started = datetime.now(UTC) - timedelta(seconds=1)

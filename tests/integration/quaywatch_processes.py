@@ -20,6 +20,7 @@ import yaml
 from config.kafka import Kafka
 from config.loading import load_site
 from streams.broker.embedded import free_port
+from tests.fixtures.signing import signing_from_environment
 
 REPO = Path(__file__).resolve().parents[2]
 LOOPBACK = "127.0.0.1"
@@ -58,6 +59,7 @@ def write_site(
             "partitions": kafka.partitions,
         },
         "terminal": {"callback_port": free_port(), **(terminal or {})},
+        "signing": signing_from_environment().model_dump(mode="json"),
         "metrics": {
             "host": LOOPBACK,
             "worker_port": free_port(),

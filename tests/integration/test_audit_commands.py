@@ -56,9 +56,8 @@ def test_verify_command_is_clean_on_the_recorded_night(
     recorded: RecordedRun, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = site_file(recorded, tmp_path / "site.yaml")
-    key = ["--public-key", str(recorded.key_path.with_suffix(".pub"))]
 
-    assert main(["audit", "verify", "--config", str(config), *range_args(recorded), *key]) == 0
+    assert main(["audit", "verify", "--config", str(config), *range_args(recorded)]) == 0
     assert "integrity INTACT" in capsys.readouterr().out
 
 

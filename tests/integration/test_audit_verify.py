@@ -23,9 +23,9 @@ from streams.audit.verify import IntegrityVerdict, verify
 from streams.broker.embedded import EmbeddedBroker
 from streams.chain import Chain, ChainLink, body_sha256
 from streams.correlator.engine import alert_id_for
-from streams.operator_actions import ActionKind, OperatorAction
-from streams.signing import Signer, load_public_key
+from streams.signing import KeyRing, Signer
 from streams.topics import ACCESS, ALERTS, OPERATOR_ACTIONS, TERMINAL, Topic
+from tests.fixtures.port_story import false_alarm_close
 from tests.integration.audit_run import NIGHT, RecordedRun, copy_log, minutes
 
 pytestmark = pytest.mark.integration
@@ -34,8 +34,8 @@ Tamper = Callable[[list[LoggedRecord]], list[LoggedRecord]]
 
 
 def verified(run: RecordedRun, kafka: Kafka, snapshot_dir: Path | None = None) -> IntegrityVerdict:
-    public_key = load_public_key(run.key_path.read_bytes(), str(run.key_path))
-    return verify(read_log(kafka), run.window, snapshot_dir or run.snapshot_dir, public_key)
+    keys = KeyRing.from_config(run.site.signing)
+    return verify(read_log(kafka), run.window, snapshot_dir or run.snapshot_dir, keys)
 
 
 def partition_of(run: RecordedRun, topic: Topic[Any], least: int = 3) -> list[LoggedRecord]:
@@ -171,16 +171,8 @@ def test_a_forged_operator_action_is_found(recorded: RecordedRun, broker: Embedd
     """An acknowledgement nobody gave, on a real alert, from a console chain of the forger's
     own making, signed with a key that is not the site's."""
     forger = Chain("console", signer=Signer(Ed25519PrivateKey.generate()))
-    action = OperatorAction.create(
-        event_id="action-forged",
-        event_time=NIGHT + minutes(2),
-        alert_id=alert_id_for("selected"),
-        alert_revision=1,
-        action=ActionKind.close_false_alarm,
-        reason="nothing there",
-        operator="olga",
-        role="operator",
-        console_id="console-1",
+    action = false_alarm_close(
+        alert_id_for("selected"), "action-forged", NIGHT + minutes(2)
     ).stamped()
     genuine = recorded.log.topic(OPERATOR_ACTIONS)[0]
     key, value = action.alert_id.encode(), action.to_bytes()

@@ -14,13 +14,14 @@ from argon2 import PasswordHasher
 
 from config.cameras import Camera
 from config.kafka import Kafka
+from config.signing import Signing
 from config.site import SiteConfig, SiteInfo
 from ingest.frames import CameraStatus
 from quaywatch.console.server import ConsoleServer
 from quaywatch.console.users import Role, UserStore, users_path
 from streams.alerts import Severity
 from streams.camera_health import CameraHealth
-from streams.kafka import producer
+from streams.chain import ChainedProducer
 from streams.messages import M
 from streams.reader import TopicReader
 from streams.topics import ALERTS, CAMERA_HEALTH, OPERATOR_ACTIONS, Topic
@@ -32,15 +33,11 @@ PASSWORD = "long enough password"
 
 
 def publish(kafka: Kafka, topic: Topic[M], message: M) -> None:
-    """Put one message on the topic unchained, as a producer outside the console would."""
-    client = producer(kafka)
+    """Put one message on the topic as the role that writes it (correlator, camera worker)."""
+    [role] = topic.writers
+    client = ChainedProducer(kafka, role)
     try:
-        client.send(
-            kafka.topic(topic),
-            key=topic.key_of(message).encode(),
-            value=message.stamped().to_bytes(),
-            headers=message.headers(),
-        ).get(timeout=10)
+        client.send(topic, message.stamped()).get(timeout=10)
     finally:
         client.close()
 
@@ -65,7 +62,7 @@ def wait_for(what: str, check: Callable[[], object], timeout_s: float = 20) -> o
 
 
 @pytest.fixture
-def site(kafka_settings: Kafka, tmp_path: Path) -> SiteConfig:
+def site(kafka_settings: Kafka, tmp_path: Path, role_keys: Signing) -> SiteConfig:
     users = UserStore(users_path(tmp_path), PasswordHasher(time_cost=1, memory_cost=1024))
     for role in Role:
         users.add(role.value, role, PASSWORD)
@@ -74,6 +71,7 @@ def site(kafka_settings: Kafka, tmp_path: Path) -> SiteConfig:
         data_dir=tmp_path,
         cameras=[Camera(id="cam-quay", source="x.avi")],
         kafka=kafka_settings,
+        signing=role_keys,
     )
 
 

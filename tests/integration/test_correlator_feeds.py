@@ -15,6 +15,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 
 from config.kafka import Kafka
+from config.signing import WriterRole
 from streams.chain import ChainedProducer
 from streams.reader import TopicReader
 from streams.terminal.coarri import read_coarri
@@ -103,7 +104,7 @@ def test_generated_malformed_feeds_reach_dead_letter_each_with_its_reason(
 ) -> None:
     items = read_dcsa(json.dumps(dcsa_events)) + read_coarri(edi)
     rejects = [i for i in items if isinstance(i, Rejected)]
-    client = ChainedProducer(kafka_settings, "terminal-generated")
+    client = ChainedProducer(kafka_settings, WriterRole.terminal, "terminal-generated")
     try:
         publish_feed_items(client, items, "generated")
     finally:

@@ -16,12 +16,11 @@ from config.correlation import Correlation
 from config.kafka import Kafka
 from streams.access import AccessEvent
 from streams.broker.embedded import EmbeddedBroker
-from streams.chain import ChainedProducer
 from streams.correlator.engine import CorrelationEngine
 from streams.reader import TopicReader
 from streams.topics import ALERTS
 from tests.fixtures.broker import fresh_topics
-from tests.fixtures.port_story import port_night, produce, story_site
+from tests.fixtures.port_story import StoryWriters, port_night, produce, story_site
 
 pytestmark = pytest.mark.integration
 
@@ -94,7 +93,7 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 def uninterrupted(broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory) -> FinalAlerts:
     kafka = fresh_topics(broker.bootstrap)
     directory = tmp_path_factory.mktemp("uninterrupted")
-    client = ChainedProducer(kafka, "story")
+    client = StoryWriters(kafka)
     produce(client, NIGHT)
     client.close()
     process = start_correlator(site_file(directory, kafka), directory / "correlator.log")
@@ -123,7 +122,7 @@ def test_correlator_killed_again_and_again_ends_with_the_same_alerts(
 ) -> None:
     kafka = fresh_topics(broker.bootstrap)
     config, log = site_file(tmp_path, kafka), tmp_path / "correlator.log"
-    client = ChainedProducer(kafka, "story")
+    client = StoryWriters(kafka)
     chunks = [NIGHT[i : i + len(NIGHT) // 6 + 1] for i in range(0, len(NIGHT), len(NIGHT) // 6 + 1)]
     process = start_correlator(config, log)
     kills = 0
@@ -149,7 +148,7 @@ def test_two_correlators_together_raise_the_same_alerts_as_one(
 ) -> None:
     kafka = fresh_topics(broker.bootstrap)
     config = site_file(tmp_path, kafka)
-    client = ChainedProducer(kafka, "story")
+    client = StoryWriters(kafka)
     produce(client, NIGHT)
     client.close()
     pair = [start_correlator(config, tmp_path / f"correlator-{n}.log") for n in (1, 2)]

@@ -14,7 +14,6 @@ import pytest
 from config.correlation import Correlation
 from config.kafka import Kafka
 from streams.alerts import Alert, Severity
-from streams.chain import ChainedProducer
 from streams.correlator.engine import alert_id_for
 from streams.reader import TopicReader
 from streams.terminal.events import ContainerActivity as Did
@@ -23,6 +22,7 @@ from tests.fixtures.port_story import (
     LATE,
     OLD,
     STORY_START,
+    StoryWriters,
     access_event,
     container_event,
     correlating,
@@ -69,7 +69,7 @@ def test_port_night_stories_end_in_the_right_alerts(kafka_settings: Kafka) -> No
         "too-late": access_event("zone-B5", NIGHT, "too-late", ["B5"]),
         "no-containers": access_event("zone-B6", NIGHT, "no-containers", []),
     }
-    client = ChainedProducer(kafka_settings, "story")
+    client = StoryWriters(kafka_settings)
     produce(client, night_yard() + list(people.values()))
     with closing(client), correlating(site):
         first = read_alerts(kafka_settings, {alert_id_for(i) for i in people})

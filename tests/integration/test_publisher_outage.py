@@ -42,7 +42,7 @@ class ZoneEntered(Message):
 
 
 # The access topic, carrying the test's own events, keyed by zone as access events are.
-ZONE_EVENTS = Topic(ACCESS.name, ZoneEntered, key="zone_id")
+ZONE_EVENTS = Topic(ACCESS.name, ZoneEntered, key="zone_id", writers=ACCESS.writers)
 
 
 @dataclass(frozen=True)

@@ -60,7 +60,7 @@ def test_links_follow_each_other_per_partition() -> None:
 
 
 def test_a_failed_append_does_not_move_the_chain() -> None:
-    chain = Chain("worker-test")
+    chain = Chain("worker-test", signer=None)
     chain.signer = None
     with pytest.raises(OSError), chain.next_link("t", 0, b"k", b"lost") as _:
         raise OSError("disk full")
@@ -69,7 +69,7 @@ def test_a_failed_append_does_not_move_the_chain() -> None:
 
 
 def test_link_hash_covers_the_key() -> None:
-    chain = Chain("worker-test")
+    chain = Chain("worker-test", signer=None)
     chain.signer = None
     with chain.next_link("t", 0, b"quay-north", b"{}") as headers:
         link = link_of(headers)

@@ -1,0 +1,114 @@
+"""Checking a record before anything acts on it: its chain, its signature, its JSON Schema and
+its schema name and version. The one check the correlator, the console and the audit share.
+
+A record is accepted only when its chain headers are present and agree with it (the body hashes
+to the value they name, it sits on the partition it was chained for), the link hash recomputed
+from them is signed by a key the site trusts for a role allowed to write the topic, and its
+body is the topic's message type: the schema header and the body's schema name and version
+are that type's, and the body is valid against `streams/schemas/<name>.v<version>.json`.
+Anyone on the network can write a topic; only the roles' keys make a record count.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jsonschema.exceptions import best_match
+from jsonschema.protocols import Validator
+from jsonschema.validators import validator_for
+from kafka.consumer.fetcher import ConsumerRecord
+from pydantic import ValidationError
+
+from config.signing import Signing
+from streams.chain import CHAIN_HEADERS, KEY_ID_HEADER, SIGNATURE_HEADER, ChainLink, body_sha256
+from streams.messages import SCHEMA_HEADER, M, Message
+from streams.signing import KeyRing
+from streams.topics import Topic
+
+SCHEMAS = Path(__file__).resolve().parent / "schemas"
+CHECKED_HEADERS = (*CHAIN_HEADERS, SIGNATURE_HEADER, KEY_ID_HEADER, SCHEMA_HEADER)
+
+
+class RecordRejected(ValueError):
+    """A record that failed its check; `reason` says which part and why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@cache
+def body_validator(message_type: type[Message]) -> Validator:
+    """The message type's JSON Schema, compiled once per process."""
+    path = SCHEMAS / f"{message_type.SCHEMA_NAME}.v{message_type.SCHEMA_VERSION}.json"
+    schema = json.loads(path.read_text())
+    validator_class = validator_for(schema)
+    validator_class.check_schema(schema)
+    return validator_class(schema)
+
+
+class RecordCheck:
+    """Accepts a record as its topic's message, or raises RecordRejected.
+
+    >>> check = RecordCheck.for_site(site.signing)                          # doctest: +SKIP
+    >>> check.message(ALERTS, record)
+    Alert(...)
+    """
+
+    def __init__(self, keys: KeyRing) -> None:
+        self.keys = keys
+
+    @classmethod
+    def for_site(cls, signing: Signing) -> RecordCheck:
+        return cls(KeyRing.from_config(signing))
+
+    def message(self, topic: Topic[M], record: ConsumerRecord) -> M:
+        self.verify_chain(topic, record)
+        return self.verify_body(topic, record)
+
+    def verify_chain(self, topic: Topic[Any], record: ConsumerRecord) -> None:
+        """The chain headers agree with the record and are signed by a writer of `topic`."""
+        names = Counter(name for name, _ in record.headers or ())
+        twice = sorted(name for name in CHECKED_HEADERS if names[name] > 1)
+        if twice:
+            raise RecordRejected(f"header {', '.join(twice)} appears more than once")
+        try:
+            link = ChainLink.from_headers(dict(record.headers or ()))
+        except (ValueError, UnicodeDecodeError) as error:
+            raise RecordRejected(f"malformed chain headers: {error}") from None
+        if link is None:
+            raise RecordRejected("no chain headers: not written by a quaywatch producer")
+        if link.partition != record.partition:
+            raise RecordRejected(f"chained for partition {link.partition}, found elsewhere")
+        if body_sha256(record.value or b"") != link.body_sha256:
+            raise RecordRejected("body hash mismatch: the body is not the one that was signed")
+        problem = self.keys.signature_problem(
+            link.key_id, link.signature, link.link_hash(record.key or b"").encode(), topic.writers
+        )
+        if problem is not None:
+            raise RecordRejected(f"signature: {problem}")
+
+    def verify_body(self, topic: Topic[M], record: ConsumerRecord) -> M:
+        """The body is the topic's message type, by header, by JSON Schema and by model."""
+        expected = f"{topic.message_type.SCHEMA_NAME}/{topic.message_type.SCHEMA_VERSION}"
+        header = dict(record.headers or ()).get(SCHEMA_HEADER, b"").decode(errors="replace")
+        if header != expected:
+            raise RecordRejected(f"schema header {header or '(none)'!r}, expected {expected!r}")
+        try:
+            body = json.loads(record.value)
+        except (TypeError, ValueError) as error:
+            raise RecordRejected(f"body is not JSON: {error}") from None
+        error = best_match(body_validator(topic.message_type).iter_errors(body))
+        if error is not None:
+            raise RecordRejected(f"body fails {expected} at {error.json_path}: {error.message}")
+        stated = f"{body.get('schema_name')}/{body.get('schema_version')}"
+        if stated != expected:
+            raise RecordRejected(f"body says schema {stated!r}, expected {expected!r}")
+        try:
+            return topic.decode(record.value)
+        except ValidationError as invalid:
+            raise RecordRejected(f"not a {expected}: {invalid.errors()[0]['msg']}") from None
