@@ -90,11 +90,12 @@ def resolve_paths(site: SiteConfig, base: Path) -> SiteConfig:
         for name in TLS_FILES
         if (value := getattr(site.kafka, name)) is not None
     }
+    callback = site.terminal.callback
     subscriptions = [
         subscription
         if subscription.secret_file is None
         else subscription.model_copy(update={"secret_file": absolute(subscription.secret_file)})
-        for subscription in site.terminal.subscriptions
+        for subscription in callback.subscriptions
     ]
     return site.model_copy(
         update={
@@ -102,7 +103,9 @@ def resolve_paths(site: SiteConfig, base: Path) -> SiteConfig:
             "cameras": cameras,
             "detector": detector,
             "kafka": site.kafka.model_copy(update=tls),
-            "terminal": site.terminal.model_copy(update={"subscriptions": subscriptions}),
+            "terminal": site.terminal.model_copy(
+                update={"callback": callback.model_copy(update={"subscriptions": subscriptions})}
+            ),
             "signing": site.signing.model_copy(
                 update={
                     "keys": [

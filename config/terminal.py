@@ -64,54 +64,42 @@ class CallbackSubscription(Strict):
         return self
 
 
-class TerminalFeeds(Strict):
-    """How container events from the terminal and customs are read."""
+class DcsaCallback(Strict):
+    """The DCSA callback endpoint (`quaywatch terminal serve`): where it listens, what it takes
+    of a sender, and the subscriptions whose callbacks it accepts."""
 
-    facility_code: str = Field(
-        default="",
-        max_length=20,
-        title="Facility",
-        description="SMDG facility code of this terminal; when set, DCSA events of other "
-        "facilities, or that name none, are rejected to dead-letter",
-    )
-    yard_areas: list[YardArea] = Field(
-        default_factory=list,
-        title="Yard areas",
-        description="Yard position patterns to yard blocks, first match wins",
-    )
-    callback_port: Port = Field(
+    port: Port = Field(
         default=8481,
-        title="Callback port",
-        description="Port of the HTTP endpoint that takes DCSA event callbacks",
+        title="Port",
+        description="Port it listens on",
     )
-    callback_host: NonEmptyText = Field(
+    host: NonEmptyText = Field(
         default="127.0.0.1",
-        title="Callback address",
-        description="Address the callback endpoint listens on; 0.0.0.0 where others call it",
+        title="Listen address",
+        description="Address it listens on; 0.0.0.0 where others call it",
     )
-    callback_path: UrlPath = Field(
+    path: UrlPath = Field(
         default="/dcsa/tnt/v2/events",
-        title="Callback path",
-        description="The one path that takes callbacks (the subscription's callbackUrl); "
-        "every other path answers 404",
+        title="Path",
+        description="The subscription's callbackUrl path; every other path answers 404",
     )
-    callback_max_body_bytes: int = Field(
+    max_body_bytes: int = Field(
         default=16 * 1024 * 1024,
         ge=1024,
         le=256 * 1024 * 1024,
-        title="Largest callback",
+        title="Largest body",
         description="Bytes a callback body may have; a longer one answers 413",
     )
-    callback_read_timeout_seconds: ReadTimeout = Field(
+    read_timeout_seconds: ReadTimeout = Field(
         default=30,
-        title="Callback read timeout",
+        title="Read timeout",
         description="Seconds a sender has to deliver a whole request (head and body) from "
         "the moment it connects or was last answered; a slower one is disconnected",
     )
-    callback_max_connections: PositiveInt = Field(
+    max_connections: PositiveInt = Field(
         default=1000,
         le=100_000,
-        title="Callback connections",
+        title="Connections",
         description="Connections the endpoint serves at once; beyond that it answers 503",
     )
     subscriptions: list[CallbackSubscription] = Field(
@@ -127,3 +115,25 @@ class TerminalFeeds(Strict):
         if twice := sorted({i for i in ids if ids.count(i) > 1}):
             raise ValueError(f"subscriptions: {', '.join(twice)} listed twice; list each once")
         return self
+
+
+class TerminalFeeds(Strict):
+    """How container events from the terminal and customs are read."""
+
+    facility_code: str = Field(
+        default="",
+        max_length=20,
+        title="Facility",
+        description="SMDG facility code of this terminal; when set, DCSA events of other "
+        "facilities, or that name none, are rejected to dead-letter",
+    )
+    yard_areas: list[YardArea] = Field(
+        default_factory=list,
+        title="Yard areas",
+        description="Yard position patterns to yard blocks, first match wins",
+    )
+    callback: DcsaCallback = Field(
+        default_factory=DcsaCallback,
+        title="DCSA callback endpoint",
+        description="Where DCSA subscriptions deliver their events, and whose are accepted",
+    )

@@ -18,12 +18,16 @@ from config.zones import CrossingDirection
 
 
 class AccessRule(StrEnum):
+    """Which zone rule fired: someone inside, someone staying too long, someone crossing."""
+
     intrusion = "intrusion"
     loitering = "loitering"
     line_crossing = "line_crossing"
 
 
 class AccessPhase(StrEnum):
+    """Where one firing is in its life: its start, updates while it lasts, its end."""
+
     start = "start"
     update = "update"
     end = "end"

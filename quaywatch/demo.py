@@ -90,18 +90,18 @@ class FeedSubscription:
 def make_feed_secret(site: SiteConfig) -> FeedSubscription:
     """A fresh secret for the site's first subscription kept in a variable, set in this
     process's environment, so that the terminal endpoint the demo starts inherits it."""
-    for subscription in site.terminal.subscriptions:
+    for subscription in site.terminal.callback.subscriptions:
         if subscription.secret_env is not None:
             os.environ[subscription.secret_env] = secret = new_secret()
             return FeedSubscription(str(subscription.id), secret)
     raise SystemExit(
-        "the demo signs its terminal scenario itself: terminal.subscriptions needs a "
+        "the demo signs its terminal scenario itself: terminal.callback.subscriptions needs a "
         "subscription with secret_env"
     )
 
 
 def callback_url(site: SiteConfig) -> str:
-    return f"http://{LOOPBACK}:{site.terminal.callback_port}{site.terminal.callback_path}"
+    return f"http://{LOOPBACK}:{site.terminal.callback.port}{site.terminal.callback.path}"
 
 
 def post_scenario(site: SiteConfig, subscription: FeedSubscription, endpoint: Part) -> str:

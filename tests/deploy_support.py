@@ -40,7 +40,7 @@ def listen_host(parsed: argparse.Namespace, site: SiteConfig) -> str | None:
     if parsed.command == "console":
         return parsed.host
     if parsed.command == "terminal" and parsed.terminal_command == "serve":
-        return parsed.host if parsed.host is not None else site.terminal.callback_host
+        return parsed.host if parsed.host is not None else site.terminal.callback.host
     return None
 
 
@@ -48,5 +48,5 @@ def served_ports(parsed: argparse.Namespace, site: SiteConfig) -> set[int]:
     """Every port the process listens on."""
     ports = {health_port(parsed, site)} - {None}
     if parsed.command == "terminal" and parsed.terminal_command == "serve":
-        ports.add(parsed.port if parsed.port is not None else site.terminal.callback_port)
+        ports.add(parsed.port if parsed.port is not None else site.terminal.callback.port)
     return ports  # type: ignore[return-value]

@@ -23,10 +23,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     site_option(serve)
     serve.add_argument(
         "--host",
-        help="address to listen on (default: the site's terminal.callback_host, 127.0.0.1 "
+        help="address to listen on (default: the site's terminal.callback.host, 127.0.0.1 "
         "unless the site says otherwise)",
     )
-    serve.add_argument("--port", type=int, help="port (default: terminal.callback_port)")
+    serve.add_argument("--port", type=int, help="port (default: terminal.callback.port)")
 
 
 def run_ingest(args: argparse.Namespace) -> int:
@@ -65,11 +65,11 @@ def _input_text(file: str) -> str | None:
 def run_serve(args: argparse.Namespace) -> int:
     """Take DCSA Track & Trace callbacks on the site's callback path and publish their events.
 
-    A POST must name one of the site's terminal.subscriptions in Subscription-ID and carry
+    A POST must name one of the site's terminal.callback.subscriptions in Subscription-ID and carry
     Notification-Signature: sha256=<HMAC-SHA256 of the body under that subscription's
     secret>; anything else answers 401 and publishes nothing. Each secret is read at start
-    from the variable or file the site names for it. Listens on terminal.callback_host
-    (127.0.0.1 unless the site or --host says otherwise) and terminal.callback_port.
+    from the variable or file the site names for it. Listens on terminal.callback.host
+    (127.0.0.1 unless the site or --host says otherwise) and terminal.callback.port.
     """
     from streams.chain import ChainedProducer
     from streams.health import BrokerProbe, serve_health
@@ -80,13 +80,15 @@ def run_serve(args: argparse.Namespace) -> int:
 
     site = _site(args.config)
     try:
-        keys = SubscriptionKeys.from_subscriptions(site.terminal.subscriptions)
+        keys = SubscriptionKeys.from_subscriptions(site.terminal.callback.subscriptions)
     except SecretError as error:
         print(f"quaywatch terminal serve: {args.config}: {error}", file=sys.stderr)
         return 2
     if not keys:
-        log.warning("no terminal.subscriptions in %s: every callback will be refused", args.config)
-    limits = CallbackLimits.of(site.terminal)
+        log.warning(
+            "no terminal.callback.subscriptions in %s: every callback is refused", args.config
+        )
+    limits = CallbackLimits.of(site.terminal.callback)
     metrics = TerminalMetrics()
     client = ChainedProducer(site.kafka, "terminal")
     app = callback_app(
@@ -98,8 +100,8 @@ def run_serve(args: argparse.Namespace) -> int:
         metrics,
         limits,
     )
-    host = site.terminal.callback_host if args.host is None else args.host
-    port = site.terminal.callback_port if args.port is None else args.port
+    host = site.terminal.callback.host if args.host is None else args.host
+    port = site.terminal.callback.port if args.port is None else args.port
     try:
         server = CallbackServer(app, host, port, limits, on_slow=lambda: metrics.refused("slow"))
     except OSError as error:

@@ -34,7 +34,7 @@ from prometheus_client import Gauge
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
-from config.terminal import TerminalFeeds
+from config.terminal import DcsaCallback
 from streams.listening import listening_socket
 from streams.terminal.events import FeedItem
 from streams.terminal.feed_text import NotText, feed_text
@@ -70,12 +70,12 @@ class CallbackLimits:
     max_connections: int = 1000
 
     @classmethod
-    def of(cls, terminal: TerminalFeeds) -> CallbackLimits:
+    def of(cls, callback: DcsaCallback) -> CallbackLimits:
         return cls(
-            path=terminal.callback_path,
-            max_body_bytes=terminal.callback_max_body_bytes,
-            read_timeout_s=terminal.callback_read_timeout_seconds,
-            max_connections=terminal.callback_max_connections,
+            path=callback.path,
+            max_body_bytes=callback.max_body_bytes,
+            read_timeout_s=callback.read_timeout_seconds,
+            max_connections=callback.max_connections,
         )
 
 

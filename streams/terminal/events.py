@@ -41,6 +41,8 @@ class Classifier(StrEnum):
 
 
 class FeedSource(StrEnum):
+    """The feed and version a container event was read from."""
+
     dcsa_v2 = "dcsa-2.2"
     dcsa_v3 = "dcsa-3"
     coarri = "coarri"

@@ -6,7 +6,7 @@ the subscription in `Subscription-ID`. The secret is the Base64 text sent in the
 its decoded bytes are the HMAC key. Checking happens in two steps so that a callback that
 cannot be genuine is refused before its body is read:
 
-    keys = SubscriptionKeys.from_subscriptions(site.terminal.subscriptions)
+    keys = SubscriptionKeys.from_subscriptions(site.terminal.callback.subscriptions)
     claim = keys.claim(headers.get(SUBSCRIPTION_HEADER), headers.get(SIGNATURE_HEADER))
     claim.verify(body)  # raises Refused unless the body is what was signed
 """

@@ -33,7 +33,7 @@ def _demo_site_on_free_ports(tmp_path: Path, data_dir: Path) -> Path:
     for trusted in site["signing"]["keys"]:
         trusted["public_key"] = str(tmp_path / "keys" / Path(trusted["public_key"]).name)
     site["kafka"]["bootstrap_servers"] = [f"127.0.0.1:{free_port()}"]
-    site["terminal"]["callback_port"] = free_port()
+    site["terminal"]["callback"]["port"] = free_port()
     site["metrics"] = {
         "worker_port": free_port(),
         "correlator_port": free_port(),

@@ -61,11 +61,11 @@ class CallbackEndpoint:
         return self.request("POST", body, self.signed_headers(body), timeout=timeout)
 
 
-def start_callback_endpoint(directory: Path, kafka: Kafka, **terminal: object) -> CallbackEndpoint:
-    """The endpoint of a fresh site on loopback, answering HEAD; `terminal` adds site settings."""
+def start_callback_endpoint(directory: Path, kafka: Kafka, **callback: object) -> CallbackEndpoint:
+    """The endpoint of a fresh site on loopback, answering HEAD; `callback` adds site settings."""
     subscription_id, secret = uuid4(), new_secret()
     subscriptions = [{"id": str(subscription_id), "secret_env": SECRET_ENV}]
-    site_path = write_site(directory, kafka, terminal={"subscriptions": subscriptions, **terminal})
+    site_path = write_site(directory, kafka, callback={"subscriptions": subscriptions, **callback})
     site = load_site(site_path)
     process = start(
         "terminal",
@@ -76,8 +76,8 @@ def start_callback_endpoint(directory: Path, kafka: Kafka, **terminal: object) -
     )
     endpoint = CallbackEndpoint(
         process,
-        site.terminal.callback_port,
-        site.terminal.callback_path,
+        site.terminal.callback.port,
+        site.terminal.callback.path,
         subscription_id,
         secret,
     )

@@ -31,9 +31,10 @@ def write_site(
     kafka: Kafka,
     camera_source: Path | None = None,
     model: Path | None = None,
-    terminal: dict[str, object] | None = None,
+    callback: dict[str, object] | None = None,
 ) -> Path:
-    """A site on loopback with a free port for every endpoint; `terminal` adds to its section."""
+    """A site on loopback with a free port for every endpoint; `callback` adds to the DCSA
+    callback endpoint's section."""
     site: dict[str, object] = {
         "site": {"id": "health-test"},
         "data_dir": str(directory / "data"),
@@ -58,7 +59,7 @@ def write_site(
             "topic_prefix": kafka.topic_prefix,
             "partitions": kafka.partitions,
         },
-        "terminal": {"callback_port": free_port(), **(terminal or {})},
+        "terminal": {"callback": {"port": free_port(), **(callback or {})}},
         "signing": signing_from_environment().model_dump(mode="json"),
         "metrics": {
             "host": LOOPBACK,

@@ -128,7 +128,7 @@ def status_of(connection: socket.socket) -> int:
 def target(
     broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> Iterator[Target]:
-    """The endpoint of a fresh site; a module sets `ENDPOINT_SETTINGS` for its terminal section."""
+    """The endpoint of a fresh site; a module's `ENDPOINT_SETTINGS` go in terminal.callback."""
     kafka = fresh_topics(broker.bootstrap)
     settings = getattr(request.module, "ENDPOINT_SETTINGS", {})
     endpoint = start_callback_endpoint(tmp_path_factory.mktemp("endpoint"), kafka, **settings)

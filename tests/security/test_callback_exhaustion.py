@@ -25,8 +25,8 @@ from tests.security.conftest import (
 READ_TIMEOUT_S = 4
 MAX_BODY_BYTES = 1024 * 1024
 ENDPOINT_SETTINGS = {
-    "callback_read_timeout_seconds": READ_TIMEOUT_S,
-    "callback_max_body_bytes": MAX_BODY_BYTES,
+    "read_timeout_seconds": READ_TIMEOUT_S,
+    "max_body_bytes": MAX_BODY_BYTES,
 }
 HELD = "quaywatch_terminal_callback_body_bytes"
 PUBLISHER_ANSWER_S = 2.0

@@ -11,7 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from config.loading import load_site
-from config.terminal import CallbackSubscription, TerminalFeeds
+from config.terminal import CallbackSubscription, DcsaCallback
 from streams.terminal.signature import (
     MIN_SECRET_BYTES,
     Refusal,
@@ -136,11 +136,11 @@ def test_a_subscription_names_exactly_one_place_for_its_secret() -> None:
 def test_a_subscription_is_listed_once() -> None:
     subscription = {"id": str(SUBSCRIPTION), "secret_env": "A"}
     with pytest.raises(ValidationError, match="listed twice"):
-        TerminalFeeds(subscriptions=[subscription, subscription])
+        DcsaCallback(subscriptions=[subscription, subscription])
 
 
 def test_the_endpoint_listens_on_loopback_unless_the_site_says_otherwise() -> None:
-    assert TerminalFeeds().callback_host == "127.0.0.1"
+    assert DcsaCallback().host == "127.0.0.1"
 
 
 def test_a_secret_file_is_relative_to_the_site_file(tmp_path: Path) -> None:
@@ -151,9 +151,10 @@ def test_a_secret_file_is_relative_to_the_site_file(tmp_path: Path) -> None:
         cameras:
           - {{id: cam-1, source: footage.avi}}
         terminal:
-          subscriptions:
-            - {{id: {SUBSCRIPTION}, secret_file: secrets/dcsa}}
+          callback:
+            subscriptions:
+              - {{id: {SUBSCRIPTION}, secret_file: secrets/dcsa}}
         """,
     )
-    [subscription] = load_site(path).terminal.subscriptions
+    [subscription] = load_site(path).terminal.callback.subscriptions
     assert subscription.secret_file == tmp_path.resolve() / "secrets" / "dcsa"

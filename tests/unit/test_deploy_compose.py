@@ -137,8 +137,8 @@ def test_the_callback_endpoint_gets_each_subscription_secret_from_a_compose_secr
 ) -> None:
     terminal = services["terminal"]
     mounted = {f"/run/secrets/{secret['source']}" for secret in terminal["secrets"]}
-    assert site.terminal.subscriptions
-    for subscription in site.terminal.subscriptions:
+    assert site.terminal.callback.subscriptions
+    for subscription in site.terminal.callback.subscriptions:
         assert subscription.secret_env is None, "compose hands secrets over as files"
         assert str(subscription.secret_file) in mounted, subscription.id
     for name, service in quaywatch_services(services).items():
@@ -248,6 +248,6 @@ def test_dockerfile_is_headless_non_root_offline_and_runs_quaywatch(site: SiteCo
         metrics.correlator_port,
         metrics.terminal_port,
         metrics.console_port,
-        site.terminal.callback_port,
+        site.terminal.callback.port,
     } <= exposed
     assert "DISPLAY" not in text, "headless: no X display inside the image"

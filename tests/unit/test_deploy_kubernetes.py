@@ -119,8 +119,8 @@ def test_the_callback_endpoint_listens_beyond_the_pod_with_each_subscription_sec
     assert listen_host(parsed, site) == "0.0.0.0"
     env = {e["name"]: e for e in container.get("env", [])}
     secrets = of_kind(objects, "Secret")
-    assert site.terminal.subscriptions
-    for subscription in site.terminal.subscriptions:
+    assert site.terminal.callback.subscriptions
+    for subscription in site.terminal.callback.subscriptions:
         reference = env[subscription.secret_env]["valueFrom"]["secretKeyRef"]
         assert reference["key"] in secrets[reference["name"]]["stringData"], subscription.id
 
