@@ -11,6 +11,7 @@ not trust (a forger who knows the chain format but not the roles' keys).
 from __future__ import annotations
 
 import contextlib
+import json
 import time
 from collections.abc import Callable, Iterator
 from contextlib import closing
@@ -38,9 +39,12 @@ from streams.reader import TopicReader
 from streams.record_check import RecordCheck, RecordRejected
 from streams.signing import Signer, signer_for
 from streams.terminal.events import ContainerActivity as Did
+from streams.terminal.signature import SUBSCRIPTION_HEADER, new_secret
 from streams.topics import ACCESS, ALERTS, DEAD_LETTER, OPERATOR_ACTIONS, TERMINAL, Topic
 from tests.fixtures import port_story as story
 from tests.fixtures.broker import fresh_topics
+from tests.integration.dcsa_callbacks import start_callback_endpoint
+from tests.security.conftest import discharge_batch, new_container_number
 
 pytestmark = pytest.mark.integration
 
@@ -222,3 +226,58 @@ def test_a_forged_close_leaves_the_real_alert_open(port: Port, forgery: str) -> 
     entry = port.console.board.entry(genuine_id())
     assert entry.state is AlertState.unacknowledged and not entry.actions
     assert port.rejected(OPERATOR_ACTIONS)[1] >= 1
+
+
+def test_a_forged_release_posted_to_the_feed_endpoint_leaves_the_critical_alert_critical(
+    port: Port, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # The story of the attack: customs "released" the selected container (DCSA 3 CUSR) and its
+    # seal was "removed" (2.2 RMVD) 30 s after the person was seen, posted to the terminal's
+    # own callback endpoint without the subscription's secret, or with a secret of their own.
+    at = (NIGHT + timedelta(seconds=30)).isoformat()
+    release = {
+        "metadata": {
+            "eventID": "forged-cusr",
+            "eventCreatedDateTime": at,
+            "eventType": "EQUIPMENT",
+        },
+        "payload": {
+            "eventClassifierCode": "ACT",
+            "eventDateTime": at,
+            "equipmentEventTypeCode": "CUSR",
+            "equipmentReference": story.SELECTED,
+            "emptyIndicatorCode": "LADEN",
+        },
+    }
+    seal_removed = {
+        "eventID": "forged-rmvd",
+        "eventCreatedDateTime": at,
+        "eventType": "EQUIPMENT",
+        "eventClassifierCode": "ACT",
+        "eventDateTime": at,
+        "equipmentEventTypeCode": "RMVD",
+        "equipmentReference": story.SELECTED,
+        "emptyIndicatorCode": "LADEN",
+    }
+    body = json.dumps([release, seal_removed]).encode()
+    endpoint = start_callback_endpoint(tmp_path_factory.mktemp("endpoint"), port.kafka)
+    try:
+        unsigned = {
+            "Content-Type": "application/json",
+            SUBSCRIPTION_HEADER: str(endpoint.subscription_id),
+        }
+        assert endpoint.request("POST", body, unsigned).status == 401
+        forged = endpoint.signed_headers(body, secret=new_secret())
+        assert endpoint.request("POST", body, forged).status == 401
+        # A genuine post after the forgeries: once it is on `terminal`, theirs would be too.
+        sentinel = new_container_number()
+        assert endpoint.post_signed(discharge_batch(sentinel)).status == 200
+    finally:
+        endpoint.process.stop()
+
+    terminal = [event.container_number for event in port.checked(TERMINAL)]
+    assert sentinel in terminal and terminal.count(story.SELECTED) == 2  # discharge, selection
+    time.sleep(1)  # several correlator turns after the sentinel
+    revisions = [a for a in port.checked(ALERTS) if a.alert_id == genuine_id()]
+    assert [(a.revision, a.severity) for a in revisions] == [(1, Severity.critical)]
+    assert port.console.board.entry(genuine_id()).alert.severity == Severity.critical
