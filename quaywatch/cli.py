@@ -8,6 +8,7 @@ import logging
 import sys
 
 from config.loading import ConfigError
+from config.signing import SigningKeyError
 
 # Each module has register(subparsers); its handler is set with set_defaults(run=...) and
 # returns the exit code. Modules import heavy packages (torch, cv2) inside their handlers so
@@ -56,6 +57,10 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         # Every command that reads a site config reports a bad one the same way.
         print("\n".join(error.messages), file=sys.stderr)
+        return 2
+    except SigningKeyError as error:
+        # A process without its key, or trusting none of its inputs' writers, must not run.
+        print(f"quaywatch {args.command}: {' '.join(str(error).split())}", file=sys.stderr)
         return 2
 
 

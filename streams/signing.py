@@ -103,7 +103,10 @@ def signer_for(role: WriterRole) -> Signer:
             f"no signing key for the {role.value} role: set {variable} to its private key "
             "(make one with `quaywatch audit keygen`); consumers reject unsigned records"
         )
-    return load_signer(Path(path))
+    try:
+        return load_signer(Path(path))
+    except SigningKeyError as error:
+        raise SigningKeyError(f"{variable}: {error}") from None
 
 
 def ensure_role_keys(directory: Path) -> Signing:

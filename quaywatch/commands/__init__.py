@@ -6,6 +6,11 @@ import argparse
 import inspect
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from config.signing import WriterRole
+    from config.site import SiteConfig
 
 Run = Callable[[argparse.Namespace], int]
 
@@ -39,3 +44,23 @@ def command_group(
     """Declare `quaywatch NAME ACTION ...`; each action is a `subcommand` of what this returns."""
     parser = subparsers.add_parser(name, help=help)
     return parser.add_subparsers(dest=f"{name}_command", required=True, metavar="ACTION")
+
+
+def require_signing(site: SiteConfig, config: Path, role: WriterRole) -> None:
+    """Refuse to start a `role` process that could not sign what it writes, or that would
+    reject everything it reads because the site trusts no key of that topic's writers: a
+    SigningKeyError, which `quaywatch` reports in one line, before any port or broker is used.
+    """
+    from config.signing import SigningKeyError
+    from streams.signing import signer_for
+    from streams.topics import READS
+
+    signer_for(role)
+    trusted = {key.role for key in site.signing.keys}
+    for topic in READS[role]:
+        if not topic.writers & trusted:
+            writers = " or ".join(sorted(writer.value for writer in topic.writers))
+            raise SigningKeyError(
+                f"{config}: signing: no trusted key of the {writers} role, so every "
+                f"{topic.name} record would be rejected; list its public key under signing.keys"
+            )

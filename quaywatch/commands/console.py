@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from quaywatch.commands import site_option, subcommand
+from quaywatch.commands import require_signing, site_option, subcommand
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -25,9 +25,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_console(args: argparse.Namespace) -> int:
     from config.loading import load_site
+    from config.signing import WriterRole
     from quaywatch.console.server import ConsoleServer
 
     site = load_site(args.config)
+    require_signing(site, args.config, WriterRole.console)
     if args.session_minutes <= 0:
         print(f"quaywatch console: --session-minutes must be above 0, got {args.session_minutes}")
         return 2

@@ -7,8 +7,9 @@ import logging
 import sys
 from pathlib import Path
 
+from config.signing import WriterRole
 from config.terminal import FeedFormat
-from quaywatch.commands import command_group, site_option, subcommand
+from quaywatch.commands import command_group, require_signing, site_option, subcommand
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,7 @@ def run_serve(args: argparse.Namespace) -> int:
     from streams.terminal.signature import SecretError, SubscriptionKeys
 
     site = _site(args.config)
+    require_signing(site, args.config, WriterRole.terminal)
     try:
         keys = SubscriptionKeys.from_subscriptions(site.terminal.callback.subscriptions)
     except SecretError as error:

@@ -6,7 +6,7 @@ import argparse
 import logging
 import signal
 
-from quaywatch.commands import site_option, subcommand
+from quaywatch.commands import require_signing, site_option, subcommand
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +36,12 @@ def run(args: argparse.Namespace) -> int:
     """
 
     from config.loading import load_site
+    from config.signing import WriterRole
     from detectors.model import ModelError
     from streams.worker.worker import Worker
 
     site = load_site(args.config)
+    require_signing(site, args.config, WriterRole.camera)
     known = [camera.id for camera in site.cameras]
     unknown = [camera_id for camera_id in args.camera if camera_id not in known]
     if unknown:

@@ -9,12 +9,21 @@ import pytest
 import yaml
 
 from config.loading import load_site
+from config.signing import WriterRole
 from config.site import SiteConfig
-from tests.deploy_support import health_port, listen_host, parse_quaywatch
+from streams.signing import role_key_env
+from tests.deploy_support import (
+    ACL_SCRIPT,
+    COMMAND_ROLES,
+    health_port,
+    listen_host,
+    parse_quaywatch,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 MANIFESTS = REPO / "deploy" / "kubernetes"
 NAMESPACE = "quaywatch"
+KAFKA_IMAGE = "apache/kafka:"
 KINDS = {
     "Namespace",
     "ConfigMap",
@@ -42,14 +51,17 @@ def of_kind(objects: list[dict], kind: str) -> dict[str, dict]:
 def site(objects: list[dict], tmp_path_factory: pytest.TempPathFactory) -> SiteConfig:
     path = tmp_path_factory.mktemp("k8s") / "site.yaml"
     path.write_text(of_kind(objects, "ConfigMap")["quaywatch-site"]["data"]["site.yaml"])
-    return load_site(path)
+    # The public keys are the site's own (README); the ConfigMap holds placeholders.
+    return load_site(path, check_keys=False)
 
 
 def pod_specs(objects: list[dict]) -> dict[str, dict]:
+    """The pods that run quaywatch (the ACL Job runs Kafka's own tool)."""
     return {
         f"{o['kind']}/{o['metadata']['name']}": o["spec"]["template"]
         for o in objects
         if o["kind"] in ("Deployment", "Job")
+        and not o["spec"]["template"]["spec"]["containers"][0]["image"].startswith(KAFKA_IMAGE)
     }
 
 
@@ -192,3 +204,86 @@ def test_deployment_selectors_match_their_pods(objects: list[dict]) -> None:
     for name, deployment in of_kind(objects, "Deployment").items():
         labels = deployment["spec"]["template"]["metadata"]["labels"]
         assert deployment["spec"]["selector"]["matchLabels"].items() <= labels.items(), name
+
+
+def test_each_role_gets_only_its_own_private_key_and_kafka_user(
+    objects: list[dict], site: SiteConfig
+) -> None:
+    secrets = of_kind(objects, "Secret")
+    for where, template in pod_specs(objects).items():
+        spec = template["spec"]
+        volumes = {v["name"]: v for v in spec["volumes"]}
+        signing_secrets = {
+            v["secret"]["secretName"]
+            for v in volumes.values()
+            if v.get("secret", {}).get("secretName", "").startswith("quaywatch-signing-")
+        }
+        for container in spec["containers"]:
+            role = COMMAND_ROLES.get(parse_quaywatch(container["args"]).command)
+            env = {e["name"]: e for e in container.get("env", [])}
+            variables = {name for name in env if name.startswith("QUAYWATCH_SIGNING_KEY")}
+            user = env["QUAYWATCH_KAFKA_USER"]["value"]
+            password = env[site.kafka.sasl_password_env]["valueFrom"]["secretKeyRef"]
+            if role is None:
+                assert not signing_secrets and not variables, f"{where}: signs nothing"
+                assert user == "admin", where
+                assert password["key"] == "admin-sasl-password", where
+                continue
+            assert user == role.value, where
+            assert password["key"] == f"{role.value}-sasl-password", where
+            assert signing_secrets == {f"quaywatch-signing-{role.value}"}, where
+            assert variables == {role_key_env(role)}, where
+            key_path = Path(env[role_key_env(role)]["value"])
+            mounted = {m["mountPath"]: m for m in container["volumeMounts"]}
+            mount = mounted[str(key_path.parent)]
+            assert mount["readOnly"] is True, where
+            volume = volumes[mount["name"]]["secret"]
+            assert volume["secretName"] == f"quaywatch-signing-{role.value}", where
+            assert [item["path"] for item in volume["items"]] == [key_path.name], where
+            assert volume["defaultMode"] & 0o007 == 0, f"{where}: key readable by others"
+            assert secrets[volume["secretName"]]["stringData"].keys() == {key_path.name}
+
+
+def test_every_pod_trusts_a_public_key_per_role_from_the_configmap(
+    objects: list[dict], site: SiteConfig
+) -> None:
+    config_maps = of_kind(objects, "ConfigMap")
+    assert sorted(k.role.value for k in site.signing.keys) == sorted(r.value for r in WriterRole)
+    written = yaml.safe_load(config_maps["quaywatch-site"]["data"]["site.yaml"])
+    for where, template in pod_specs(objects).items():
+        volumes = {v["name"]: v for v in template["spec"]["volumes"]}
+        for container in template["spec"]["containers"]:
+            parsed = parse_quaywatch(container["args"])
+            if COMMAND_ROLES.get(parsed.command) is None:
+                continue
+            mounted = {m["mountPath"]: m for m in container["volumeMounts"]}
+            for key in written["signing"]["keys"]:
+                # Relative to the mounted site file, as the loader reads it.
+                public_key = parsed.config.parent / key["public_key"]
+                mount = mounted[str(public_key.parent)]
+                assert mount["readOnly"] is True, where
+                config_map = volumes[mount["name"]]["configMap"]["name"]
+                assert public_key.name in config_maps[config_map]["data"], f"{where}: {key}"
+
+
+def test_acl_job_runs_the_acl_script_as_admin_for_the_sites_cluster(
+    objects: list[dict], site: SiteConfig
+) -> None:
+    config_maps = of_kind(objects, "ConfigMap")
+    job = of_kind(objects, "Job")["quaywatch-kafka-acls"]["spec"]["template"]["spec"]
+    [container] = job["containers"]
+    volumes = {v["name"]: v for v in job["volumes"]}
+    mounted = {m["mountPath"]: m for m in container["volumeMounts"]}
+    command = container["args"][0]
+    script_path = Path(command.rsplit("sh ", 1)[1])
+    config_map = volumes[mounted[str(script_path.parent)]["name"]]["configMap"]["name"]
+    assert config_maps[config_map]["data"][script_path.name] == ACL_SCRIPT.read_text()
+    env = {e["name"]: e for e in container["env"]}
+    assert env["TOPIC_PREFIX"]["value"] == site.kafka.topic_prefix
+    assert env["KAFKA_BOOTSTRAP"]["value"].split(",") == site.kafka.bootstrap_servers
+    assert f"security.protocol={site.kafka.security_protocol}" in command
+    assert f"sasl.mechanism={site.kafka.sasl_mechanism}" in command
+    assert f"ssl.truststore.location={site.kafka.ssl_cafile}" in command
+    assert env["QUAYWATCH_KAFKA_ADMIN_PASSWORD"]["valueFrom"]["secretKeyRef"]["key"] == (
+        "admin-sasl-password"
+    )
