@@ -73,6 +73,12 @@ class Kafka(Strict):
         description="Required by the SASL_PLAINTEXT and SASL_SSL protocols",
     )
     sasl_username: str | None = Field(default=None, title="SASL user", description="SASL user")
+    sasl_username_env: str | None = Field(
+        default=None,
+        title="SASL user variable",
+        description="Environment variable that holds the SASL user, over sasl_username: one "
+        "site file serves every process, each logging in as its own role's user",
+    )
     sasl_password: SecretStr | None = Field(
         default=None, title="SASL password", description="SASL password; prefer sasl_password_env"
     )

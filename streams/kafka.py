@@ -87,9 +87,6 @@ def send_answered_within(timeout_ms: int) -> dict[str, object]:
     }
 
 
-KAFKA_USER_ENV = "QUAYWATCH_KAFKA_USER"
-
-
 def connection_settings(kafka: Kafka) -> dict[str, object]:
     """Connection settings every kafka-python client (producer, consumer, admin) takes."""
     settings: dict[str, object] = {
@@ -102,9 +99,10 @@ def connection_settings(kafka: Kafka) -> dict[str, object]:
             settings[name] = str(value)
     if kafka.sasl_mechanism:
         settings["sasl_mechanism"] = kafka.sasl_mechanism
-        # One site file serves every process; a deployment that gives each role its own Kafka
-        # principal (so the brokers' ACLs can hold it to its own topics) names it per process.
-        settings["sasl_plain_username"] = os.environ.get(KAFKA_USER_ENV) or kafka.sasl_username
+        username = kafka.sasl_username
+        if kafka.sasl_username_env:
+            username = os.environ.get(kafka.sasl_username_env, username)
+        settings["sasl_plain_username"] = username
         password = kafka.sasl_password.get_secret_value() if kafka.sasl_password else None
         if kafka.sasl_password_env:
             password = os.environ.get(kafka.sasl_password_env, password)

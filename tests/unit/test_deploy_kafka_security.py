@@ -14,7 +14,7 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 
 import streams.kafka
 from config.kafka import Kafka
-from streams.kafka import KAFKA_USER_ENV, connection_settings
+from streams.kafka import connection_settings
 from streams.topics import ACCESS
 
 REPO = Path(__file__).resolve().parents[2]
@@ -117,8 +117,8 @@ def test_a_process_may_name_its_own_kafka_user_over_the_sites(
 ) -> None:
     """One site file for every process; each role logs in as its own user, held by the ACLs."""
     monkeypatch.setenv("QUAYWATCH_TEST_KAFKA_PASSWORD", "from-the-environment")
-    kafka = Kafka(**SECURE)
-    monkeypatch.delenv(KAFKA_USER_ENV, raising=False)
+    kafka = Kafka(**SECURE, sasl_username_env="QUAYWATCH_TEST_KAFKA_USER")
+    monkeypatch.delenv("QUAYWATCH_TEST_KAFKA_USER", raising=False)
     assert connection_settings(kafka)["sasl_plain_username"] == "quaywatch"
-    monkeypatch.setenv(KAFKA_USER_ENV, "correlator")
+    monkeypatch.setenv("QUAYWATCH_TEST_KAFKA_USER", "correlator")
     assert connection_settings(kafka)["sasl_plain_username"] == "correlator"
