@@ -15,7 +15,8 @@ from config.signing import WriterRole
 from config.site import SiteConfig
 from quaywatch.cli import build_parser
 
-ACL_SCRIPT = Path(__file__).resolve().parents[1] / "deploy" / "kafka-acls.sh"
+DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
+ACL_SCRIPT = DEPLOY / "kafka-acls.sh"
 KAFKA_ACLS = "/opt/kafka/bin/kafka-acls.sh"
 # The writer role of each long-running quaywatch command: whose key it signs with.
 COMMAND_ROLES = {

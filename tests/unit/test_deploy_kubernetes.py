@@ -15,13 +15,13 @@ from streams.signing import role_key_env
 from tests.deploy_support import (
     ACL_SCRIPT,
     COMMAND_ROLES,
+    DEPLOY,
     health_port,
     listen_host,
     parse_quaywatch,
 )
 
-REPO = Path(__file__).resolve().parents[2]
-MANIFESTS = REPO / "deploy" / "kubernetes"
+MANIFESTS = DEPLOY / "kubernetes"
 NAMESPACE = "quaywatch"
 KAFKA_IMAGE = "apache/kafka:"
 KINDS = {
