@@ -76,16 +76,6 @@ TOPICS: tuple[Topic[Any], ...] = (
     DEAD_LETTER,
 )
 
-# What each role's processes read, beside what they write: the correlator builds its container
-# table from terminal, learns published alerts and correlates access; the console shows alerts,
-# actions and camera health. The brokers' ACLs grant these reads and nothing more.
-READS: dict[WriterRole, tuple[Topic[Any], ...]] = {
-    WriterRole.camera: (),
-    WriterRole.terminal: (),
-    WriterRole.correlator: (ACCESS, TERMINAL, ALERTS),
-    WriterRole.console: (ALERTS, OPERATOR_ACTIONS, CAMERA_HEALTH),
-}
-
 
 def written_by(role: WriterRole) -> tuple[Topic[Any], ...]:
     """The topics whose records consumers accept from `role`."""

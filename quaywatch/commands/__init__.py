@@ -1,16 +1,17 @@
-"""Subcommands of the quaywatch command, one module each, and the two things they all declare."""
+"""Subcommands of the quaywatch command, one module each, and what they all declare alike."""
 
 from __future__ import annotations
 
 import argparse
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from config.signing import WriterRole
     from config.site import SiteConfig
+    from streams.topics import Topic
 
 Run = Callable[[argparse.Namespace], int]
 
@@ -46,18 +47,19 @@ def command_group(
     return parser.add_subparsers(dest=f"{name}_command", required=True, metavar="ACTION")
 
 
-def require_signing(site: SiteConfig, config: Path, role: WriterRole) -> None:
+def require_signing(
+    site: SiteConfig, config: Path, role: WriterRole, reads: Iterable[Topic[Any]] = ()
+) -> None:
     """Refuse to start a `role` process that could not sign what it writes, or that would
     reject everything it reads because the site trusts no key of that topic's writers: a
     SigningKeyError, which `quaywatch` reports in one line, before any port or broker is used.
     """
     from config.signing import SigningKeyError
     from streams.signing import signer_for
-    from streams.topics import READS
 
     signer_for(role)
     trusted = {key.role for key in site.signing.keys}
-    for topic in READS[role]:
+    for topic in reads:
         if not topic.writers & trusted:
             writers = " or ".join(sorted(writer.value for writer in topic.writers))
             raise SigningKeyError(

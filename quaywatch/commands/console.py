@@ -26,10 +26,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run_console(args: argparse.Namespace) -> int:
     from config.loading import load_site
     from config.signing import WriterRole
-    from quaywatch.console.server import ConsoleServer
+    from quaywatch.console.server import BOARD_FEEDS, ConsoleServer
 
     site = load_site(args.config)
-    require_signing(site, args.config, WriterRole.console)
+    require_signing(site, args.config, WriterRole.console, BOARD_FEEDS)
     if args.session_minutes <= 0:
         print(f"quaywatch console: --session-minutes must be above 0, got {args.session_minutes}")
         return 2

@@ -24,11 +24,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from config.loading import load_site
     from config.signing import WriterRole
-    from streams.correlator.loop import GROUP_ID, Correlator
+    from streams.correlator.loop import GROUP_ID, READS, Correlator
     from streams.health import BrokerProbe, serve_health
 
     site = load_site(args.config)
-    require_signing(site, args.config, WriterRole.correlator)
+    require_signing(site, args.config, WriterRole.correlator, READS)
     correlator = Correlator(site, group_id=args.group_id or f"{GROUP_ID}.{site.site.id}")
     port = site.metrics.correlator_port if args.metrics_port is None else args.metrics_port
     serve_health(correlator.metrics.registry, BrokerProbe(site.kafka), site.metrics.host, port)

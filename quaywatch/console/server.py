@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from functools import partial
 from pathlib import Path
 
 import uvicorn
@@ -33,6 +34,13 @@ from streams.topics import ALERTS, CAMERA_HEALTH, OPERATOR_ACTIONS
 
 log = logging.getLogger(__name__)
 
+# What the board is made of, topic by topic; a console reads these and nothing else.
+BOARD_FEEDS = {
+    ALERTS: Board.apply_alert,
+    OPERATOR_ACTIONS: Board.apply_action,
+    CAMERA_HEALTH: Board.apply_health,
+}
+
 DEFAULT_SESSION_SECONDS = 8 * 3600  # one control-room shift
 LOOPBACK = "127.0.0.1"
 DEAD_LETTER_SOURCE = "console"
@@ -51,11 +59,7 @@ def board_feed(
     console must see every alert), from the beginning; the board makes that idempotent.
     A record that fails its check never reaches the board; it goes to `dead-letter`.
     """
-    handlers = {
-        ALERTS: board.apply_alert,
-        OPERATOR_ACTIONS: board.apply_action,
-        CAMERA_HEALTH: board.apply_health,
-    }
+    handlers = {topic: partial(apply, board) for topic, apply in BOARD_FEEDS.items()}
 
     def dead_letter(received: Received, reason: str) -> None:
         metrics.rejected.labels(topic=received.topic.name).inc()

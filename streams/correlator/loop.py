@@ -41,6 +41,10 @@ from streams.topics import ACCESS, ALERTS, DEAD_LETTER, TERMINAL
 log = logging.getLogger(__name__)
 
 GROUP_ID = "quaywatch-correlator"
+# Every instance reads these whole, on its own: the container table and what any instance
+# already published. Access events are shared out by the consumer group.
+KNOWLEDGE = (TERMINAL, ALERTS)
+READS = (ACCESS, *KNOWLEDGE)
 DEAD_LETTER_SOURCE = "correlator"
 
 
@@ -67,9 +71,7 @@ class Correlator:
         self.max_records = max_records
         self.producer = ChainedProducer(self.kafka, WriterRole.correlator, **BURST_PRODUCER)
         self.check = RecordCheck.for_site(site.signing)
-        self.knowledge = TopicReader(
-            self.kafka, [ALERTS, TERMINAL], self.check
-        ).wait_for_partitions()
+        self.knowledge = TopicReader(self.kafka, KNOWLEDGE, self.check).wait_for_partitions()
         self.knowledge_rejects: list[DeadLetter] = []
         self.learn = {TERMINAL: self.engine.on_container_event, ALERTS: self.engine.on_published}
         self.access = consumer(self.kafka, group_id, [ACCESS])
