@@ -13,7 +13,7 @@ from pathlib import Path
 from kafka import KafkaConsumer, TopicPartition
 
 from config.kafka import Kafka
-from streams.signing import ensure_role_keys, role_key_environment
+from streams.signing import make_role_keys, role_key_environment
 from streams.topics import Topic
 
 
@@ -21,7 +21,7 @@ def sign_as_every_role() -> None:
     """Keys for every writer role in a temporary folder, given to this process's producers as a
     deployment would (the stories' sites trust them)."""
     directory = Path(tempfile.mkdtemp(prefix="bench-keys-"))
-    ensure_role_keys(directory)
+    make_role_keys(directory)
     os.environ.update(role_key_environment(directory))
 
 

@@ -187,14 +187,13 @@ class ChainedProducer:
         **producer_settings: object,
     ) -> None:
         self.kafka = kafka
-        self.role = WriterRole(role)  # a role's name, as the terminal commands pass it, too
+        self.role = role
         self.chain = Chain(producer_name or self.role.value, signer or signer_for(self.role))
         self.producer = producer(kafka, **producer_settings)
         self._partitions: dict[str, int] = {}
 
     def send(self, topic: Topic[M], message: M) -> FutureRecordMetadata:
-        if self.role not in topic.writers:
-            raise PermissionError(f"the {self.role.value} role may not write {topic.name}")
+        topic.require_writer(self.role)
         name, value = self.kafka.topic(topic), message.to_bytes()
         key = topic.key_of(message).encode()
         partition = partition_for(key, self._partition_count(name))

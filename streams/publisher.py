@@ -89,6 +89,7 @@ class Publisher:
         self._batch_size = batch_size
         self._retry_backoff_s = retry_backoff_s
         self._spool = Spool(spool_dir, max_spool_bytes)
+        self._role = role
         self._chain = Chain(client_id, signer_for(role))
         self._counters = PublisherCounters()
         self._changed = threading.Condition()  # spool grew or shrank, or closing began
@@ -127,6 +128,7 @@ class Publisher:
         """
         if self._closing.is_set():
             raise PublisherClosed(f"publisher {self._client_id}: publish after close")
+        topic.require_writer(self._role)
         if message.published_at is None:
             message = message.stamped()
         key = topic.key_of(message)

@@ -24,6 +24,7 @@ from kafka.errors import KafkaError
 from pydantic import ValidationError
 
 from config.kafka import Kafka
+from streams.dead_letter import DeadLetter
 from streams.kafka import FETCH_MAX_WAIT_MS, consumer
 from streams.messages import M
 from streams.record_check import RecordCheck
@@ -57,6 +58,10 @@ class Received(Generic[M]):
     @property
     def where(self) -> str:
         return f"{self.record.topic}/{self.record.partition}@{self.record.offset}"
+
+    def dead_letter(self, source: str, reason: str) -> DeadLetter:
+        """The dead letter that says `source` rejected this record, and why."""
+        return DeadLetter.for_record(source, self.where, reason, self.record.value)
 
 
 class TopicReader:
@@ -183,9 +188,6 @@ class Follower:
         self._consumer_settings = consumer_settings
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-        self.records_read = 0
-        self.records_rejected = 0
-        self.connected = False
 
     def start(self) -> Follower:
         self._thread.start()
@@ -202,7 +204,6 @@ class Follower:
                 reader = TopicReader(
                     self._kafka, list(self._handlers), self._check, **self._consumer_settings
                 )
-                self.connected = True
                 self._follow(reader)
             except KafkaError as error:
                 log.warning(
@@ -213,7 +214,6 @@ class Follower:
                 )
                 self._stopping.wait(2.0)
             finally:
-                self.connected = False
                 if reader is not None:
                     reader.close()
 
@@ -235,13 +235,11 @@ class Follower:
                 self._hand_over(received)
 
     def _hand_over(self, received: Received[Any]) -> None:
-        self.records_read += 1
         try:
             message = received.message()
         except (ValidationError, ValueError) as error:
             # One bad record must not stop the reader, nor change anything; it stays on the
             # topic for the audit.
-            self.records_rejected += 1
             reason = str(error).splitlines()[0]
             log.warning("%s: %s rejected: %s", self._name, received.where, reason)
             if self._on_reject is not None:
@@ -250,7 +248,6 @@ class Follower:
         try:
             self._handlers[received.topic](message)
         except ValueError as error:
-            self.records_rejected += 1
             log.warning("%s: %s not applied: %s", self._name, received.where, error)
 
 

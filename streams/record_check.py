@@ -67,17 +67,20 @@ class RecordCheck:
         return cls(KeyRing.from_config(signing))
 
     def message(self, topic: Topic[M], record: ConsumerRecord) -> M:
-        self.verify_chain(topic, record)
-        return self.verify_body(topic, record)
-
-    def verify_chain(self, topic: Topic[Any], record: ConsumerRecord) -> None:
-        """The chain headers agree with the record and are signed by a writer of `topic`."""
         names = Counter(name for name, _ in record.headers or ())
         twice = sorted(name for name in CHECKED_HEADERS if names[name] > 1)
         if twice:
             raise RecordRejected(f"header {', '.join(twice)} appears more than once")
+        headers = dict(record.headers or ())
+        self.verify_chain(topic, record, headers)
+        return self.verify_body(topic, record, headers)
+
+    def verify_chain(
+        self, topic: Topic[Any], record: ConsumerRecord, headers: dict[str, bytes]
+    ) -> None:
+        """The chain headers agree with the record and are signed by a writer of `topic`."""
         try:
-            link = ChainLink.from_headers(dict(record.headers or ()))
+            link = ChainLink.from_headers(headers)
         except (ValueError, UnicodeDecodeError) as error:
             raise RecordRejected(f"malformed chain headers: {error}") from None
         if link is None:
@@ -92,10 +95,10 @@ class RecordCheck:
         if problem is not None:
             raise RecordRejected(f"signature: {problem}")
 
-    def verify_body(self, topic: Topic[M], record: ConsumerRecord) -> M:
+    def verify_body(self, topic: Topic[M], record: ConsumerRecord, headers: dict[str, bytes]) -> M:
         """The body is the topic's message type, by header, by JSON Schema and by model."""
         expected = f"{topic.message_type.SCHEMA_NAME}/{topic.message_type.SCHEMA_VERSION}"
-        header = dict(record.headers or ()).get(SCHEMA_HEADER, b"").decode(errors="replace")
+        header = headers.get(SCHEMA_HEADER, b"").decode(errors="replace")
         if header != expected:
             raise RecordRejected(f"schema header {header or '(none)'!r}, expected {expected!r}")
         try:
@@ -109,6 +112,7 @@ class RecordCheck:
         if stated != expected:
             raise RecordRejected(f"body says schema {stated!r}, expected {expected!r}")
         try:
-            return topic.decode(record.value)
+            # The body is parsed once: the model takes what the schema check already read.
+            return topic.message_type.model_validate(body)
         except ValidationError as invalid:
             raise RecordRejected(f"not a {expected}: {invalid.errors()[0]['msg']}") from None

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
@@ -52,8 +53,9 @@ class Signer:
     def public_key(self) -> Ed25519PublicKey:
         return self.private_key.public_key()
 
-    @property
+    @cached_property
     def key_id(self) -> str:
+        # Named in every record it signs: worked out once, not per record.
         return fingerprint(self.public_key)
 
 
@@ -109,10 +111,11 @@ def signer_for(role: WriterRole) -> Signer:
         raise SigningKeyError(f"{variable}: {error}") from None
 
 
-def ensure_role_keys(directory: Path) -> Signing:
+def make_role_keys(directory: Path) -> Signing:
     """A key for every writer role under `directory` (`<role>.pem` and `.pub`, made where
-    missing) and the site config section that trusts them: for the demo and for tests, which
-    run every role on one machine. A deployment makes one key per role with `audit keygen`."""
+    missing) and the site config section that trusts them: for the tests and the benches,
+    which run every role on one machine. The demo keeps its keys where its site says
+    (`quaywatch.demo.ensure_role_keys`); a deployment makes one per role with `audit keygen`."""
     trusted = []
     for role in WriterRole:
         path = directory / f"{role.value}.pem"
@@ -124,7 +127,7 @@ def ensure_role_keys(directory: Path) -> Signing:
 
 
 def role_key_environment(directory: Path) -> dict[str, str]:
-    """The variables that give each role's processes its key from `ensure_role_keys`."""
+    """The variables that give each role's processes its key from `make_role_keys`."""
     return {role_key_env(role): str(directory / f"{role.value}.pem") for role in WriterRole}
 
 

@@ -47,6 +47,11 @@ class Topic(Generic[M]):
                 f"to key records by; its fields are {', '.join(self.message_type.model_fields)}"
             )
 
+    def require_writer(self, role: WriterRole) -> None:
+        """Refuse before sending what no consumer would accept: a record of another role."""
+        if role not in self.writers:
+            raise PermissionError(f"the {role.value} role may not write {self.name}")
+
     def key_of(self, message: M) -> str:
         """The key a record of `message` is sent under (which decides its partition)."""
         return getattr(message, self.key)
@@ -75,6 +80,9 @@ TOPICS: tuple[Topic[Any], ...] = (
     OPERATOR_ACTIONS,
     DEAD_LETTER,
 )
+
+
+TOPIC_NAMED: dict[str, Topic[Any]] = {topic.name: topic for topic in TOPICS}
 
 
 def written_by(role: WriterRole) -> tuple[Topic[Any], ...]:

@@ -39,7 +39,7 @@ def run_ingest(args: argparse.Namespace) -> int:
     if text is None:
         return 2
     items = _reader(site, args.format)(text)
-    client = ChainedProducer(site.kafka, "terminal")
+    client = ChainedProducer(site.kafka, WriterRole.terminal)
     try:
         published = publish_feed_items(client, items, args.format)
     finally:
@@ -92,7 +92,7 @@ def run_serve(args: argparse.Namespace) -> int:
         )
     limits = CallbackLimits.of(site.terminal.callback)
     metrics = TerminalMetrics()
-    client = ChainedProducer(site.kafka, "terminal")
+    client = ChainedProducer(site.kafka, WriterRole.terminal)
     app = callback_app(
         keys,
         _reader(site, FeedFormat.dcsa),

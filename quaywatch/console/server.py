@@ -24,7 +24,6 @@ from quaywatch.console.board import Board
 from quaywatch.console.metrics import ConsoleMetrics
 from quaywatch.console.snapshots import SnapshotStore
 from quaywatch.console.users import UserStore, users_path
-from streams.dead_letter import DeadLetter
 from streams.health import BrokerProbe
 from streams.kafka import TAILING_READER
 from streams.listening import listening_socket
@@ -63,9 +62,7 @@ def board_feed(
 
     def dead_letter(received: Received, reason: str) -> None:
         metrics.rejected.labels(topic=received.topic.name).inc()
-        letter = DeadLetter.for_record(
-            DEAD_LETTER_SOURCE, received.where, reason, received.record.value
-        )
+        letter = received.dead_letter(DEAD_LETTER_SOURCE, reason)
         try:
             publisher.reject(letter)
         except KafkaError as error:  # a broker problem must not stop the reader

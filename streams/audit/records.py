@@ -20,7 +20,7 @@ from streams.kafka import WHOLE_LOG_READER
 from streams.messages import M
 from streams.reader import Received, TopicReader
 from streams.record_check import RecordCheck
-from streams.topics import TOPICS, Topic
+from streams.topics import TOPIC_NAMED, TOPICS, Topic
 
 
 @dataclass(frozen=True)
@@ -142,11 +142,10 @@ class RecordedLog:
         """The records that pass the consumers' check (chain, the writer role's signature,
         schema), as a log of their own: what an audit replays and reports, as the correlator
         and the console acted only on them. `verify` reports the others."""
-        by_name = {topic.name: topic for topic in TOPICS}
         passed = []
         for record in self.all_records():
             try:
-                check.message(by_name[record.topic], record)
+                check.message(TOPIC_NAMED[record.topic], record)
             except ValueError:
                 continue
             passed.append(record)

@@ -17,7 +17,7 @@ from config.signing import WriterRole
 from streams.audit.records import LoggedRecord, RecordedLog, TimeRange
 from streams.chain import GENESIS, ChainLink, body_sha256
 from streams.signing import KeyRing
-from streams.topics import ACCESS, ALERTS, OPERATOR_ACTIONS, TOPICS
+from streams.topics import ACCESS, ALERTS, OPERATOR_ACTIONS, TOPIC_NAMED
 
 
 @dataclass(frozen=True)
@@ -194,7 +194,6 @@ def _span(numbers: list[int]) -> str:
 
 def check_chains(log: RecordedLog, window: TimeRange, keys: KeyRing | None) -> list[Finding]:
     findings = []
-    writers = {topic.name: topic.writers for topic in TOPICS}
     for name, records in log.records.items():
         by_partition: dict[int, list[LoggedRecord]] = {}
         for record in records:
@@ -203,7 +202,9 @@ def check_chains(log: RecordedLog, window: TimeRange, keys: KeyRing | None) -> l
             last = window.end.timestamp() * 1000
             findings += [
                 f
-                for f in check_partition(partition_records, keys, log.partial, writers[name])
+                for f in check_partition(
+                    partition_records, keys, log.partial, TOPIC_NAMED[name].writers
+                )
                 if _timestamp_of(partition_records, f.offset) <= last
             ]
     return findings

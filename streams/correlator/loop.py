@@ -108,7 +108,7 @@ class Correlator:
                 # from where the record is, so they all send the same one.
                 self.metrics.rejected.labels(topic).inc()
                 log.warning("%s rejected: %s", received.where, error)
-                self.knowledge_rejects.append(dead_letter(received, str(error)))
+                self.knowledge_rejects.append(received.dead_letter(DEAD_LETTER_SOURCE, str(error)))
                 continue
             self.learn[received.topic](message)
 
@@ -161,10 +161,6 @@ class Correlator:
         self.producer.close()
 
 
-def dead_letter(received: Received, reason: str) -> DeadLetter:
-    return DeadLetter.for_record(DEAD_LETTER_SOURCE, received.where, reason, received.record.value)
-
-
 def decode_access(check: RecordCheck, records: Iterable[ConsumerRecord]) -> Decoded:
     """Access events that pass the check, in record order; the others become dead letters."""
     decoded = Decoded()
@@ -173,7 +169,7 @@ def decode_access(check: RecordCheck, records: Iterable[ConsumerRecord]) -> Deco
         try:
             decoded.access_events.append(received.message())
         except ValueError as error:
-            decoded.rejects.append(dead_letter(received, str(error)))
+            decoded.rejects.append(received.dead_letter(DEAD_LETTER_SOURCE, str(error)))
             continue
         decoded.positions.append((TopicPartition(record.topic, record.partition), record.offset))
     return decoded

@@ -104,16 +104,17 @@ def parse_segments(texts: list[str], characters: Characters, first: int = 1) -> 
     """Each raw segment parsed by pydifact; EdifactError names the first one it cannot read,
     counting the segments from `first`."""
     parsed: list[Segment] = []
-    for number, text in enumerate(texts, start=first):
-        try:
-            with _quiet_pydifact():
-                segments = list(Parser(characters=characters).parse(text, characters))
-        except Exception as error:  # pydifact raises IndexError, AssertionError... on bad syntax
-            reason = f"segment {number} unreadable: {type(error).__name__}: {error}"
-            raise EdifactError(reason, f"segment {number}") from None
-        if len(segments) != 1:
-            raise EdifactError(f"segment {number} unreadable", f"segment {number}")
-        parsed.append(segments[0])
+    parser = Parser(characters=characters)
+    with _quiet_pydifact():
+        for number, text in enumerate(texts, start=first):
+            try:
+                segments = list(parser.parse(text, characters))
+            except Exception as error:  # pydifact raises IndexError, AssertionError... on syntax
+                reason = f"segment {number} unreadable: {type(error).__name__}: {error}"
+                raise EdifactError(reason, f"segment {number}") from None
+            if len(segments) != 1:
+                raise EdifactError(f"segment {number} unreadable", f"segment {number}")
+            parsed.append(segments[0])
     return parsed
 
 

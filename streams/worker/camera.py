@@ -59,8 +59,7 @@ class CameraWorker:
         self.failed: str | None = None
         # The config this camera's events are stamped with, and one waiting to be switched
         # to between two frames (set by Worker.reload from the main thread).
-        self.site = site
-        self.config_hash = site.config_hash()
+        self._stamp_with(site)
         self.pending_site: SiteConfig | None = None
         self.thread = threading.Thread(target=self._run, name=f"camera-{camera.id}", daemon=True)
 
@@ -121,19 +120,24 @@ class CameraWorker:
         assert site is not None
         # Incidents of zones that changed end under the config that opened them.
         self._publish(pipeline.switch_zones(site.zones_of(self.camera.id), at))
-        self.site, self.config_hash = site, site.config_hash()
+        self._stamp_with(site)
         log.info(
             "camera %s: zone rules switched to config %s", self.camera.id, self.config_hash[:12]
         )
 
+    def _stamp_with(self, site: SiteConfig) -> None:
+        """Stamp events from now on with `site`: its hash and zones, worked out once here
+        rather than for every frame."""
+        self.site, self.config_hash = site, site.config_hash()
+        self.zones = {zone.id: zone for zone in site.zones}
+
     def _publish(self, events: Iterable[ZoneEvent]) -> None:
         """Publish zone events as access events, stamped with the config in force here."""
-        zones = {zone.id: zone for zone in self.site.zones}
         for event in events:
             message = AccessEvent.from_zone_event(
                 event,
                 site_id=self.site.site.id,
-                zone=zones[event.zone_id],
+                zone=self.zones[event.zone_id],
                 model=self.shared.model,
                 config_hash=self.config_hash,
             )

@@ -19,6 +19,7 @@ import numpy as np
 
 from config.correlation import Correlation
 from config.kafka import Kafka
+from config.signing import WriterRole
 from config.site import SiteConfig
 from detectors.events import AccessPhase
 from detectors.evidence import EvidenceStore
@@ -33,7 +34,7 @@ from streams.publisher import Publisher
 from streams.signing import KEY_ENV, generate_key
 from streams.terminal.events import ContainerActivity as Did
 from streams.terminal.publish import publish_feed_items
-from streams.topics import ACCESS, ALERTS, TOPICS
+from streams.topics import ACCESS, ALERTS, TOPIC_NAMED
 from tests.fixtures.broker import fresh_topics
 from tests.fixtures.port_story import (
     LATE,
@@ -119,7 +120,7 @@ def record_night(kafka: Kafka, data_dir: Path) -> RecordedRun:
     site = site_with(kafka, data_dir, RECORDED_WINDOW)
     snapshot_dir = data_dir / "snapshots"
     started = datetime.now(UTC) - timedelta(seconds=1)
-    feed = ChainedProducer(kafka, "terminal")
+    feed = ChainedProducer(kafka, WriterRole.terminal)
     publish_feed_items(feed, night_yard(), "dcsa")
     publisher = Publisher(kafka, data_dir / "spool", 1 << 24, client_id="worker-audit")
     for event in people(EvidenceStore(snapshot_dir)):
@@ -161,11 +162,10 @@ def copy_log(broker_bootstrap: str, records: list[LoggedRecord]) -> Kafka:
     the change applied; offsets in the copy are positions in the list per partition.
     """
     kafka = fresh_topics(broker_bootstrap)
-    topics = {topic.name: topic for topic in TOPICS}
     client = producer(kafka)
     futures = [
         client.send(
-            kafka.topic(topics[record.topic]),
+            kafka.topic(TOPIC_NAMED[record.topic]),
             key=record.key,
             value=record.value,
             headers=list(record.headers),
