@@ -75,7 +75,7 @@ def run_serve(args: argparse.Namespace) -> int:
     from streams.chain import ChainedProducer
     from streams.health import BrokerProbe, serve_health
     from streams.terminal.callback import CallbackLimits, CallbackServer, callback_app
-    from streams.terminal.metrics import TerminalMetrics
+    from streams.terminal.metrics import Refusal, TerminalMetrics
     from streams.terminal.publish import publish_feed_items
     from streams.terminal.signature import SecretError, SubscriptionKeys
 
@@ -105,7 +105,9 @@ def run_serve(args: argparse.Namespace) -> int:
     host = site.terminal.callback.host if args.host is None else args.host
     port = site.terminal.callback.port if args.port is None else args.port
     try:
-        server = CallbackServer(app, host, port, limits, on_slow=lambda: metrics.refused("slow"))
+        server = CallbackServer(
+            app, host, port, limits, on_slow=lambda: metrics.refused(Refusal.slow)
+        )
     except OSError as error:
         client.close()
         print(f"quaywatch terminal serve: {error}", file=sys.stderr)

@@ -38,7 +38,7 @@ from config.terminal import DcsaCallback
 from streams.listening import listening_socket
 from streams.terminal.events import FeedItem
 from streams.terminal.feed_text import NotText, feed_text
-from streams.terminal.metrics import TerminalMetrics
+from streams.terminal.metrics import Refusal, TerminalMetrics
 from streams.terminal.publish import Published
 from streams.terminal.read_deadline import deadline_protocol
 from streams.terminal.signature import (
@@ -80,7 +80,9 @@ class CallbackLimits:
 
 
 class BodyRefused(Exception):
-    def __init__(self, status: HTTPStatus, reason: str, message: str) -> None:
+    """A body the endpoint will not read, signed or not; the status it answers with."""
+
+    def __init__(self, status: HTTPStatus, reason: Refusal, message: str) -> None:
         super().__init__(message)
         self.status = status
         self.reason = reason
@@ -104,7 +106,7 @@ class BodyBudget:
             if self.held + size > self.limit:
                 raise BodyRefused(
                     HTTPStatus.SERVICE_UNAVAILABLE,
-                    "busy",
+                    Refusal.busy,
                     f"the endpoint holds {self.held} bytes of other callbacks; deliver again",
                 )
             self.held += size
@@ -126,13 +128,13 @@ async def read_body(request: Request, max_bytes: int, hold: Callable[[int], None
         if not _DIGITS.fullmatch(declared):
             raise BodyRefused(
                 HTTPStatus.BAD_REQUEST,
-                "bad_length",
+                Refusal.bad_length,
                 f"Content-Length must be a number of bytes, got {declared[:40]!r}",
             )
         if int(declared) > max_bytes:
             raise BodyRefused(
                 HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-                "too_large",
+                Refusal.too_large,
                 f"Content-Length {declared} is over this endpoint's {max_bytes} bytes; "
                 "send the events in smaller batches",
             )
@@ -145,7 +147,7 @@ async def read_body(request: Request, max_bytes: int, hold: Callable[[int], None
         if size > max_bytes:
             raise BodyRefused(
                 HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-                "too_large",
+                Refusal.too_large,
                 f"the body is over this endpoint's {max_bytes} bytes; "
                 "send the events in smaller batches",
             )
@@ -218,7 +220,7 @@ def callback_app(
             text = feed_text(body)
         except NotText as refused:
             # Signed, but not a DCSA document: refused whole rather than read as mojibake.
-            metrics.refused("not_text")
+            metrics.refused(Refusal.not_text)
             return _refusal(HTTPStatus.BAD_REQUEST, f"body refused, {refused}")
         previous, mine = order.ticket(claim.subscription_id)
         try:

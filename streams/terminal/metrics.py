@@ -2,8 +2,24 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from streams.metrics import ProcessMetrics
 from streams.terminal.publish import Published
+
+
+class Refusal(StrEnum):
+    """Why a callback was refused: the `reason` label of the refusal metric."""
+
+    unknown_subscription = "unknown_subscription"
+    unsigned = "unsigned"
+    bad_signature = "bad_signature"
+    # Not about authenticity: what the endpoint will not read, whoever sent it.
+    bad_length = "bad_length"
+    too_large = "too_large"
+    busy = "busy"
+    not_text = "not_text"
+    slow = "slow"
 
 
 class TerminalMetrics(ProcessMetrics):
@@ -21,8 +37,8 @@ class TerminalMetrics(ProcessMetrics):
         )
         self.callbacks_refused = self.counter(
             "callbacks_refused",
-            "DCSA callbacks refused before anything was published, by reason (unsigned, "
-            "bad_signature, unknown_subscription, bad_length, too_large, busy, slow)",
+            "DCSA callbacks refused before anything was published, by reason "
+            f"({', '.join(Refusal)})",
             ["reason"],
         )
         self.callback_body_bytes = self.gauge(
@@ -34,7 +50,7 @@ class TerminalMetrics(ProcessMetrics):
             "last_event_timestamp_seconds", "Unix time the last container event was published"
         )
 
-    def refused(self, reason: str) -> None:
+    def refused(self, reason: Refusal) -> None:
         self.callbacks_refused.labels(reason).inc()
 
     def published(self, feed_format: str, published: Published) -> Published:

@@ -21,24 +21,16 @@ import os
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 from uuid import UUID
 
 from config.terminal import CallbackSubscription
+from streams.terminal.metrics import Refusal
 
 SIGNATURE_HEADER = "Notification-Signature"
 SUBSCRIPTION_HEADER = "Subscription-ID"
 SIGNATURE_TYPE = "sha256"
 MIN_SECRET_BYTES = 32  # HMAC-SHA256 gains nothing from more, and is weakened by less
 _DIGEST_HEX = hashlib.sha256().digest_size * 2
-
-
-class Refusal(StrEnum):
-    """Why a callback was refused: the `reason` label of the refusal metric."""
-
-    unknown_subscription = "unknown_subscription"
-    unsigned = "unsigned"
-    bad_signature = "bad_signature"
 
 
 class Refused(Exception):
