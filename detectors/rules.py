@@ -53,6 +53,11 @@ class _TrackState:
     candidate_point: tuple[float, float] | None = None
 
 
+def presence_rule(zone: Zone) -> AccessRule:
+    """The rule presence in the zone fires: loitering when the zone sets a dwell, else intrusion."""
+    return AccessRule.loitering if zone.loitering_seconds else AccessRule.intrusion
+
+
 class ZoneWatch:
     """The rule of one zone, with the state of every track it has seen."""
 
@@ -62,7 +67,7 @@ class ZoneWatch:
         self.timezone = timezone
         self.polygon = ZonePolygon(zone.polygon)
         self.line = CrossingLine(zone.line.start, zone.line.end) if zone.line else None
-        self.rule = AccessRule.loitering if zone.loitering_seconds else AccessRule.intrusion
+        self.rule = presence_rule(zone)
         self._tracks: dict[int, _TrackState] = {}
 
     def observe(self, objects: TrackedObjects, at: datetime) -> list[ZoneEvent]:

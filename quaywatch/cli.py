@@ -10,9 +10,9 @@ import sys
 from config.loading import ConfigError
 from config.signing import SigningKeyError
 
-# Each module has register(subparsers); its handler is set with set_defaults(run=...) and
-# returns the exit code. Modules import heavy packages (torch, cv2) inside their handlers so
-# `quaywatch config check` stays quick.
+# Each module has register(subparsers), declaring its commands with
+# quaywatch.commands.subcommand; a command's run function returns the exit code. Modules import
+# heavy packages (torch, cv2) inside their handlers so `quaywatch config check` stays quick.
 COMMAND_MODULES = [
     "quaywatch.commands.config",
     "quaywatch.commands.broker",

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 
-from config.kafka import Kafka
+from config.kafka import TLS_FILES, Kafka
 
 if TYPE_CHECKING:  # streams.topics creates topics with the admin client made here
     from streams.topics import Topic
@@ -93,7 +93,7 @@ def connection_settings(kafka: Kafka) -> dict[str, object]:
         "bootstrap_servers": list(kafka.bootstrap_servers),
         "security_protocol": kafka.security_protocol,
     }
-    for name in ("ssl_cafile", "ssl_certfile", "ssl_keyfile"):
+    for name in TLS_FILES:
         value = getattr(kafka, name)
         if value is not None:
             settings[name] = str(value)

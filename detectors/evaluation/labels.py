@@ -41,10 +41,6 @@ class LabelledFrame:
             classes=(LABEL_CLASS,) * count,
         )
 
-    def box_of(self, track_id: int) -> NDArray[np.float64] | None:
-        rows = np.flatnonzero((self.track_ids == track_id) & ~self.ignored)
-        return self.boxes[rows[0]] if len(rows) else None
-
 
 @dataclass(frozen=True)
 class GroundTruth:

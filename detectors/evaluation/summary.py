@@ -25,7 +25,7 @@ from detectors.evaluation.scoring import (
 )
 from detectors.events import AccessPhase, AccessRule, ZoneEvent
 from detectors.pipeline import FrameAnalysis
-from detectors.rules import ZoneWatch
+from detectors.rules import presence_rule
 
 STAGES = ("decode", "motion", "model", "tracking", "rules")
 FIGURES = ("precision", "recall", "f1")
@@ -193,7 +193,7 @@ class RunTally:
 
 def zone_rules(zone: Zone) -> list[str]:
     """The rules a zone fires, as the zone watch decides them from its config."""
-    presence = ZoneWatch(zone, "", "UTC").rule.value
+    presence = presence_rule(zone).value
     return [presence, AccessRule.line_crossing.value] if zone.line else [presence]
 
 

@@ -7,6 +7,7 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
+from config.signing import WriterRole
 from quaywatch.commands import Run, command_group, site_option, subcommand
 
 
@@ -42,7 +43,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     keygen.add_argument("--out", type=Path, required=True, help="private key file to create")
     keygen.add_argument(
         "--role",
-        choices=["camera", "terminal", "correlator", "console"],
+        type=WriterRole,
+        choices=list(WriterRole),
         help="the writer role whose processes sign with it (default: the export key)",
     )
 
@@ -149,7 +151,6 @@ def run_verify_bundle(args: argparse.Namespace) -> int:
 
 
 def run_keygen(args: argparse.Namespace) -> int:
-    from config.signing import WriterRole
     from streams.signing import KEY_ENV, generate_key, role_key_env
 
     signer = generate_key(args.out)
@@ -160,7 +161,7 @@ def run_keygen(args: argparse.Namespace) -> int:
             f"give `audit export` {KEY_ENV}={args.out}"
         )
         return 0
-    role = WriterRole(args.role)
+    role = args.role
     print(
         f"{role.value} key {signer.key_id} written to {args.out}; give its processes "
         f"{role_key_env(role)}={args.out} and trust it in the site config:\n"
