@@ -50,6 +50,10 @@ class SiteInfo(Strict):
         return value
 
 
+class UnknownCamera(LookupError):
+    """A camera id the site config does not list."""
+
+
 class SiteConfig(Strict):
     """A quaywatch site: cameras, zones and how events reach the control room."""
 
@@ -94,10 +98,12 @@ class SiteConfig(Strict):
         return errors
 
     def camera(self, camera_id: str) -> Camera:
+        """The camera with this id; UnknownCamera, naming the site's cameras, when none has it."""
         for camera in self.cameras:
             if camera.id == camera_id:
                 return camera
-        raise KeyError(f"no camera {camera_id!r} in site {self.site.id}")
+        known = ", ".join(camera.id for camera in self.cameras)
+        raise UnknownCamera(f"site {self.site.id} has no camera {camera_id!r}; cameras: {known}")
 
     def zones_of(self, camera_id: str) -> list[Zone]:
         return [zone for zone in self.zones if zone.camera == camera_id]

@@ -8,6 +8,7 @@ from pathlib import Path
 import cv2
 
 from config.loading import load_site
+from config.site import UnknownCamera
 from config.zones import Zone
 from detectors.annotate import WHITE, draw_zones, put_label
 from ingest.sources import is_stream, open_source
@@ -36,9 +37,8 @@ def write_preview(
     site = load_site(config)
     try:
         camera = site.camera(camera_id)
-    except KeyError:
-        cameras = ", ".join(c.id for c in site.cameras)
-        raise PreviewError(f"{config}: no camera {camera_id!r}; cameras are {cameras}") from None
+    except UnknownCamera as error:
+        raise PreviewError(f"{config}: {error}") from None
     capture = open_source(camera.id, camera.source)
     try:
         if frame_index and not is_stream(camera.source):

@@ -16,7 +16,7 @@ import numpy as np
 
 from config.cameras import Camera
 from config.detector import Detector
-from config.site import SiteConfig
+from config.site import SiteConfig, UnknownCamera
 from detectors.events import ZoneEvent
 from detectors.evidence import EvidenceStore
 from detectors.model import ObjectDetector, resolve_model
@@ -72,11 +72,10 @@ class TuneRun:
         if not sites:
             raise TuneError("no config to tune")
         for site in sites:
-            if camera_id not in [camera.id for camera in site.cameras]:
-                known = ", ".join(camera.id for camera in site.cameras)
-                raise TuneError(
-                    f"site {site.site.id} has no camera {camera_id!r}; cameras: {known}"
-                )
+            try:
+                site.camera(camera_id)
+            except UnknownCamera as error:
+                raise TuneError(str(error)) from None
         self.sites = list(sites)
         self.camera_id = camera_id
         # The first config's camera decides the footage and sampling, so every config sees

@@ -37,17 +37,17 @@ def run(args: argparse.Namespace) -> int:
 
     from config.loading import load_site
     from config.signing import WriterRole
+    from config.site import UnknownCamera
     from detectors.model import ModelError
     from streams.worker.worker import Worker
 
     site = load_site(args.config)
     require_signing(site, args.config, WriterRole.camera)
-    known = [camera.id for camera in site.cameras]
-    unknown = [camera_id for camera_id in args.camera if camera_id not in known]
-    if unknown:
-        log.error(
-            "%s: no camera %s; cameras are %s", args.config, ", ".join(unknown), ", ".join(known)
-        )
+    try:
+        for camera_id in args.camera:
+            site.camera(camera_id)
+    except UnknownCamera as error:
+        log.error("%s: %s", args.config, error)
         return 2
     try:
         worker = Worker(site, args.camera, stop_after_s=args.duration, config_path=args.config)
