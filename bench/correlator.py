@@ -17,12 +17,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.support import night_size, raw_consume, sign_as_every_role  # noqa: E402
+from bench.support import night_size, publish, raw_consume, sign_as_every_role  # noqa: E402
 from config.kafka import Kafka  # noqa: E402
 from streams.broker.embedded import EmbeddedBroker  # noqa: E402
 from streams.correlator.loop import Correlator  # noqa: E402
 from streams.topics import ACCESS, create_topics  # noqa: E402
-from tests.fixtures.port_story import StoryWriters, port_night, produce, story_site  # noqa: E402
+from tests.fixtures.port_story import port_night, story_site  # noqa: E402
 
 
 def main() -> int:
@@ -35,9 +35,7 @@ def main() -> int:
     with EmbeddedBroker(data_dir=None, memory=True) as broker:
         kafka = Kafka(bootstrap_servers=[broker.bootstrap], topic_prefix="bench.")
         create_topics(kafka)
-        client = StoryWriters(kafka, linger_ms=20, batch_size=256 * 1024)
-        produce(client, access_events)
-        client.close()
+        publish(kafka, access_events)
 
         correlator = Correlator(story_site(kafka, args.blocks), kafka, group_id="bench")
         tracemalloc.start()

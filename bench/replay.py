@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.support import night_size, raw_consume, sign_as_every_role  # noqa: E402
+from bench.support import night_size, publish, raw_consume, sign_as_every_role  # noqa: E402
 from config.kafka import Kafka  # noqa: E402
 from streams.audit.records import TimeRange, read_log  # noqa: E402
 from streams.audit.replay import compare, histories, replay_alerts  # noqa: E402
@@ -27,13 +27,7 @@ from streams.broker.embedded import EmbeddedBroker  # noqa: E402
 from streams.signing import KeyRing  # noqa: E402
 from streams.terminal.events import ContainerEvent  # noqa: E402
 from streams.topics import ACCESS, ALERTS, TERMINAL, create_topics  # noqa: E402
-from tests.fixtures.port_story import StoryWriters, port_night, produce, story_site  # noqa: E402
-
-
-def publish(kafka: Kafka, events: list) -> None:
-    client = StoryWriters(kafka, linger_ms=20, batch_size=256 * 1024)
-    produce(client, events)
-    client.close()
+from tests.fixtures.port_story import port_night, story_site  # noqa: E402
 
 
 def main() -> int:

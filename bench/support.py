@@ -13,8 +13,11 @@ from pathlib import Path
 from kafka import KafkaConsumer, TopicPartition
 
 from config.kafka import Kafka
+from streams.access import AccessEvent
 from streams.signing import make_role_keys, role_key_environment
+from streams.terminal.events import ContainerEvent
 from streams.topics import Topic
+from tests.fixtures.port_story import StoryWriters, produce
 
 
 def sign_as_every_role() -> None:
@@ -23,6 +26,13 @@ def sign_as_every_role() -> None:
     directory = Path(tempfile.mkdtemp(prefix="bench-keys-"))
     make_role_keys(directory)
     os.environ.update(role_key_environment(directory))
+
+
+def publish(kafka: Kafka, events: Sequence[ContainerEvent | AccessEvent]) -> None:
+    """Put a night's events on their topics, signed as their roles, in large batches."""
+    client = StoryWriters(kafka, linger_ms=20, batch_size=256 * 1024)
+    produce(client, list(events))
+    client.close()
 
 
 def night_size(
