@@ -74,7 +74,7 @@ def run_serve(args: argparse.Namespace) -> int:
     """
     from streams.chain import ChainedProducer
     from streams.health import BrokerProbe, serve_health
-    from streams.terminal.callback import CallbackLimits, CallbackServer, callback_app
+    from streams.terminal.callback import CallbackServer, callback_app
     from streams.terminal.metrics import Refusal, TerminalMetrics
     from streams.terminal.publish import publish_feed_items
     from streams.terminal.signature import SecretError, SubscriptionKeys
@@ -90,7 +90,7 @@ def run_serve(args: argparse.Namespace) -> int:
         log.warning(
             "no terminal.callback.subscriptions in %s: every callback is refused", args.config
         )
-    limits = CallbackLimits.of(site.terminal.callback)
+    limits = site.terminal.callback
     metrics = TerminalMetrics()
     client = ChainedProducer(site.kafka, WriterRole.terminal)
     app = callback_app(

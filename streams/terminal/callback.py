@@ -22,7 +22,6 @@ import logging
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from http import HTTPStatus
 from uuid import UUID
 
@@ -58,25 +57,6 @@ _DIGITS = re.compile(r"[0-9]{1,20}")
 Read = Callable[[str], list[FeedItem]]
 Publish = Callable[[list[FeedItem]], Published]
 Turn = asyncio.Future[None]  # set when a batch's publishing is over, however it ended
-
-
-@dataclass(frozen=True)
-class CallbackLimits:
-    """Where callbacks are taken and how much a sender may ask of the endpoint."""
-
-    path: str = "/dcsa/tnt/v2/events"
-    max_body_bytes: int = 16 * 1024 * 1024
-    read_timeout_s: float = 30.0
-    max_connections: int = 1000
-
-    @classmethod
-    def of(cls, callback: DcsaCallback) -> CallbackLimits:
-        return cls(
-            path=callback.path,
-            max_body_bytes=callback.max_body_bytes,
-            read_timeout_s=callback.read_timeout_seconds,
-            max_connections=callback.max_connections,
-        )
 
 
 class BodyRefused(Exception):
@@ -183,7 +163,7 @@ def callback_app(
     read: Read,
     publish: Publish,
     metrics: TerminalMetrics,
-    limits: CallbackLimits = CallbackLimits(),
+    limits: DcsaCallback,
 ) -> FastAPI:
     """The endpoint's web app: `read` judges a body into feed items, `publish` sends them and
     returns once the broker acknowledged them."""
@@ -251,7 +231,7 @@ class CallbackServer:
         app: FastAPI,
         host: str,
         port: int,
-        limits: CallbackLimits,
+        limits: DcsaCallback,
         on_slow: Callable[[], None],
     ) -> None:
         self._socket = listening_socket(host, port, "DCSA callbacks")
@@ -259,7 +239,7 @@ class CallbackServer:
         self._server = uvicorn.Server(
             uvicorn.Config(
                 app,
-                http=deadline_protocol(limits.read_timeout_s, on_slow),
+                http=deadline_protocol(limits.read_timeout_seconds, on_slow),
                 limit_concurrency=limits.max_connections,
                 backlog=LISTEN_BACKLOG,
                 h11_max_incomplete_event_size=MAX_HEAD_BYTES,

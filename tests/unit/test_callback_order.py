@@ -15,8 +15,8 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from config.terminal import CallbackSubscription
-from streams.terminal.callback import CallbackLimits, CallbackServer, callback_app
+from config.terminal import CallbackSubscription, DcsaCallback
+from streams.terminal.callback import CallbackServer, callback_app
 from streams.terminal.events import FeedItem, Rejected
 from streams.terminal.metrics import TerminalMetrics
 from streams.terminal.publish import Published
@@ -28,7 +28,7 @@ from streams.terminal.signature import (
     sign,
 )
 
-LIMITS = CallbackLimits(read_timeout_s=30)
+LIMITS = DcsaCallback(read_timeout_seconds=30)
 
 
 @dataclass
