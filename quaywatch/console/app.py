@@ -28,10 +28,19 @@ from starlette.responses import StreamingResponse
 from config.site import SiteConfig
 from quaywatch.console import present
 from quaywatch.console.actions import ActionNotRecorded, ActionPublisher
-from quaywatch.console.auth import SESSION_COOKIE, RoleGuard, Session, SessionStore
+from quaywatch.console.auth import (
+    SESSION_COOKIE,
+    RoleGuard,
+    Session,
+    SessionStore,
+    client_address,
+    live_session,
+)
 from quaywatch.console.board import AlertEntry, Board
+from quaywatch.console.guard import CSRF_COOKIE, RequestGuard, csrf_token
 from quaywatch.console.metrics import ConsoleMetrics
 from quaywatch.console.snapshots import SnapshotRefused, SnapshotStore
+from quaywatch.console.throttle import LoginThrottle, LoginVia
 from quaywatch.console.users import Role, UserStore
 from streams.camera_health import CameraHealth
 from streams.health import Problem, health_answer
@@ -48,12 +57,6 @@ PUBLIC_ROUTES = frozenset({"/login", "/static", "/healthz"})
 PUSH_INTERVAL_SECONDS = 0.2
 KEEPALIVE_SECONDS = 15.0
 
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; img-src 'self'; frame-ancestors 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
-
 
 @dataclass
 class ConsoleParts:
@@ -69,10 +72,15 @@ class ConsoleParts:
     console_id: str = field(
         default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
     )
-    secure_cookies: bool = False
     stopping: threading.Event = field(default_factory=threading.Event)
     # The server's Kafka probe: None when healthy, else why not. Tests leave it out.
     broker_problem: Problem | None = None
+    # Failed logins per user and address; made from the site's console.login when left out.
+    throttle: LoginThrottle | None = None
+
+    def __post_init__(self) -> None:
+        if self.throttle is None:
+            self.throttle = LoginThrottle(self.site.console.login, self.metrics)
 
 
 class ActionRequest(BaseModel):
@@ -92,8 +100,14 @@ def create_app(parts: ConsoleParts) -> FastAPI:
     app = FastAPI(title="quaywatch console", docs_url=None, redoc_url=None, openapi_url=None)
     config_hash = parts.site.config_hash()
 
+    settings = parts.site.console
+    throttle = parts.throttle
+    assert throttle is not None
+
     def guard(*roles: Role, basic_auth: bool = False) -> RoleGuard:
-        return RoleGuard(parts.sessions, parts.users, *roles, basic_auth=basic_auth)
+        return RoleGuard(
+            parts.sessions, parts.users, *roles, throttle=throttle, basic_auth=basic_auth
+        )
 
     anyone = Depends(guard(*Role))
     alert_readers = Depends(guard(*present.ALERT_ROLES))
@@ -105,12 +119,20 @@ def create_app(parts: ConsoleParts) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.middleware("http")
-    async def security_headers(request: Request, call_next):  # noqa: ANN001, ANN202
+    async def no_store(request: Request, call_next):  # noqa: ANN001, ANN202
         response = await call_next(request)
-        response.headers.update(SECURITY_HEADERS)
         if not request.url.path.startswith(("/static", "/snapshots")):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
+
+    # Added last, so it runs first: before routing, body parsing and every other middleware.
+    app.add_middleware(
+        RequestGuard,
+        max_body_bytes=settings.max_body_bytes,
+        tls=settings.tls,
+        allowed_origins=settings.origins(),
+        hsts_seconds=settings.hsts_seconds,
+    )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> Response:
@@ -137,24 +159,33 @@ def create_app(parts: ConsoleParts) -> FastAPI:
 
     @app.post("/login")
     def login(
-        name: Annotated[str, Form(max_length=64)], password: Annotated[str, Form(max_length=1024)]
+        request: Request,
+        name: Annotated[str, Form(max_length=64)],
+        password: Annotated[str, Form(max_length=1024)],
     ) -> RedirectResponse:
+        address = client_address(request)
+        if throttle.seconds_locked(name, address, LoginVia.form) > 0:
+            return RedirectResponse(
+                "/login?failed=1&locked=1", status_code=status.HTTP_303_SEE_OTHER
+            )
         user = parts.users.authenticate(name, password)
         if user is None:
+            throttle.failed(name, address, LoginVia.form)
             return RedirectResponse("/login?failed=1", status_code=status.HTTP_303_SEE_OTHER)
+        throttle.succeeded(name)
         session = parts.sessions.open(user)
         response = RedirectResponse("/", status_code=status.HTTP_303_SEE_OTHER)
-        response.set_cookie(
-            SESSION_COOKIE,
-            session.token,
-            max_age=int(parts.sessions.ttl_seconds),
-            httponly=True,
-            # Strict keeps the cookie off every cross-site request, which is what stops a
+        cookie = {
+            "max_age": int(parts.sessions.ttl_seconds),
+            # Strict keeps the cookies off every cross-site request, which is what stops a
             # foreign page from posting actions in an operator's name.
-            samesite="strict",
-            secure=parts.secure_cookies,
-            path="/",
-        )
+            "samesite": "strict",
+            "secure": settings.tls,
+            "path": "/",
+        }
+        response.set_cookie(SESSION_COOKIE, session.token, httponly=True, **cookie)
+        # The page's script reads this one and sends it back on every state-changing call.
+        response.set_cookie(CSRF_COOKIE, csrf_token(session.token), httponly=False, **cookie)
         return response
 
     # -- any role ----------------------------------------------------------------------------
@@ -167,7 +198,8 @@ def create_app(parts: ConsoleParts) -> FastAPI:
     def logout(session: Session = anyone) -> RedirectResponse:
         parts.sessions.close(session.token)
         response = RedirectResponse("/login", status_code=status.HTTP_303_SEE_OTHER)
-        response.delete_cookie(SESSION_COOKIE, path="/")
+        for cookie in (SESSION_COOKIE, CSRF_COOKIE):
+            response.delete_cookie(cookie, path="/", secure=settings.tls, samesite="strict")
         return response
 
     @app.get("/api/me")
@@ -308,7 +340,9 @@ async def _live_events(
         sent_version = -1
         quiet = 0.0
         while not parts.stopping.is_set():
-            if parts.sessions.get(session.token) is None:
+            # Checked on every push and every second of quiet: a logout, an expiry or a user
+            # removed with `quaywatch users remove` ends the stream within about a second.
+            if live_session(parts.sessions, parts.users, session.token) is None:
                 yield "event: expired\ndata: {}\n\n"
                 return
             # Cleared before reading the version, so a change in between still wakes us.

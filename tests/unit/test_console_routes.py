@@ -22,6 +22,8 @@ from quaywatch.console.actions import ActionPublisher
 from quaywatch.console.app import PUBLIC_ROUTES, ConsoleParts, create_app
 from quaywatch.console.auth import SESSION_COOKIE, RoleGuard, SessionStore
 from quaywatch.console.board import Board
+from quaywatch.console.guard import CSRF_HEADER, csrf_token
+from quaywatch.console.sessions import sessions_path
 from quaywatch.console.snapshots import SnapshotStore
 from quaywatch.console.users import Role, UserStore, users_path
 from streams.alerts import Severity
@@ -65,7 +67,7 @@ def parts(tmp_path: Path, clock: Clock) -> ConsoleParts:
         site=site,
         board=board,
         users=users,
-        sessions=SessionStore(ttl_seconds=600, clock=clock),
+        sessions=SessionStore(sessions_path(tmp_path), ttl_seconds=600, clock=clock),
         # Nothing listens there: no test here may reach the broker.
         publisher=ActionPublisher(Kafka(bootstrap_servers=["127.0.0.1:9"]), timeout_seconds=1),
         snapshots=SnapshotStore(snapshots),
@@ -77,7 +79,10 @@ def parts(tmp_path: Path, clock: Clock) -> ConsoleParts:
 
 @pytest.fixture
 def client(parts: ConsoleParts) -> Iterator[TestClient]:
-    with TestClient(create_app(parts), base_url="http://127.0.0.1") as test_client:
+    # The Origin a browser names on the console's own page; the CSRF token each test sends.
+    with TestClient(
+        create_app(parts), base_url="http://127.0.0.1", headers={"Origin": "http://127.0.0.1"}
+    ) as test_client:
         yield test_client
 
 
@@ -141,8 +146,14 @@ def test_every_route_is_public_or_refuses_no_session_and_the_wrong_role(
         assert response.status_code == 401, f"{method} {path} without a session: {response}"
         for role in Role:
             # A session of its own per request: one of the routes is the logout.
-            cookie = {SESSION_COOKIE: session_cookie(client, role.value)}
-            response = client.request(method, path, json={}, cookies=cookie)
+            token = session_cookie(client, role.value)
+            response = client.request(
+                method,
+                path,
+                json={},
+                cookies={SESSION_COOKIE: token},
+                headers={CSRF_HEADER: csrf_token(token)},
+            )
             if role in roles:
                 assert response.status_code not in (401, 403), f"{method} {path} as {role}"
             else:
