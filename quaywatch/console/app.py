@@ -118,14 +118,8 @@ def create_app(parts: ConsoleParts) -> FastAPI:
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
-    @app.middleware("http")
-    async def no_store(request: Request, call_next):  # noqa: ANN001, ANN202
-        response = await call_next(request)
-        if not request.url.path.startswith(("/static", "/snapshots")):
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
-
-    # Added last, so it runs first: before routing, body parsing and every other middleware.
+    # Before routing and body parsing. FastAPI's own max_body_size would run a handler that
+    # does not read its body before answering 413; this refuses a declared length unread.
     app.add_middleware(
         RequestGuard,
         max_body_bytes=settings.max_body_bytes,
@@ -143,7 +137,9 @@ def create_app(parts: ConsoleParts) -> FastAPI:
                 '<title>Log in</title><a href="/login">Log in</a>',
                 status_code=401,
             )
-        return JSONResponse({"detail": error.detail}, status_code=error.status_code)
+        return JSONResponse(
+            {"detail": error.detail}, status_code=error.status_code, headers=error.headers
+        )
 
     # -- public ------------------------------------------------------------------------------
 

@@ -24,6 +24,8 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
+# Page assets and content-named snapshots may be cached; every other answer is no-store.
+CACHEABLE_PATHS = ("/static", "/snapshots")
 STATE_CHANGING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CSRF_COOKIE = "quaywatch_csrf"  # readable by the page's script, which sends it back as:
 CSRF_HEADER = "x-csrf-token"
@@ -50,7 +52,7 @@ def csrf_matches(session_token: str, sent: str | None) -> bool:
 
 
 class RequestGuard:
-    """ASGI middleware: body limit, origin check, security headers (and HSTS under TLS)."""
+    """ASGI middleware: body limit, origin check, security and cache headers (HSTS under TLS)."""
 
     def __init__(
         self,
@@ -73,7 +75,7 @@ class RequestGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        send = self._with_headers(send)
+        send = self._with_headers(send, cacheable=scope["path"].startswith(CACHEABLE_PATHS))
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         refusal = self._refusal(scope["method"], headers)
         if refusal is not None:
@@ -132,12 +134,14 @@ class RequestGuard:
 
         return counted
 
-    def _with_headers(self, send: Send) -> Send:
+    def _with_headers(self, send: Send, cacheable: bool) -> Send:
+        headers = self.headers if cacheable else [*self.headers, (b"cache-control", b"no-store")]
+
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 present = {name.lower() for name, _ in message.get("headers", [])}
                 message["headers"] = list(message.get("headers", [])) + [
-                    (name, value) for name, value in self.headers if name not in present
+                    (name, value) for name, value in headers if name not in present
                 ]
             await send(message)
 
