@@ -29,15 +29,16 @@ from config.site import SiteConfig
 from quaywatch.console import present
 from quaywatch.console.actions import ActionNotRecorded, ActionPublisher
 from quaywatch.console.auth import (
-    SESSION_COOKIE,
     RoleGuard,
     Session,
     SessionStore,
+    clear_session_cookies,
     client_address,
     live_session,
+    set_session_cookies,
 )
 from quaywatch.console.board import AlertEntry, Board
-from quaywatch.console.guard import CSRF_COOKIE, RequestGuard, csrf_token
+from quaywatch.console.guard import RequestGuard
 from quaywatch.console.metrics import ConsoleMetrics
 from quaywatch.console.snapshots import SnapshotRefused, SnapshotStore
 from quaywatch.console.throttle import LoginThrottle, LoginVia
@@ -171,17 +172,7 @@ def create_app(parts: ConsoleParts) -> FastAPI:
         throttle.succeeded(name)
         session = parts.sessions.open(user)
         response = RedirectResponse("/", status_code=status.HTTP_303_SEE_OTHER)
-        cookie = {
-            "max_age": int(parts.sessions.ttl_seconds),
-            # Strict keeps the cookies off every cross-site request, which is what stops a
-            # foreign page from posting actions in an operator's name.
-            "samesite": "strict",
-            "secure": settings.tls,
-            "path": "/",
-        }
-        response.set_cookie(SESSION_COOKIE, session.token, httponly=True, **cookie)
-        # The page's script reads this one and sends it back on every state-changing call.
-        response.set_cookie(CSRF_COOKIE, csrf_token(session.token), httponly=False, **cookie)
+        set_session_cookies(response, session, parts.sessions.ttl_seconds, secure=settings.tls)
         return response
 
     # -- any role ----------------------------------------------------------------------------
@@ -194,8 +185,7 @@ def create_app(parts: ConsoleParts) -> FastAPI:
     def logout(session: Session = anyone) -> RedirectResponse:
         parts.sessions.close(session.token)
         response = RedirectResponse("/login", status_code=status.HTTP_303_SEE_OTHER)
-        for cookie in (SESSION_COOKIE, CSRF_COOKIE):
-            response.delete_cookie(cookie, path="/", secure=settings.tls, samesite="strict")
+        clear_session_cookies(response, secure=settings.tls)
         return response
 
     @app.get("/api/me")

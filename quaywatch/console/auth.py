@@ -6,9 +6,15 @@ from __future__ import annotations
 import base64
 import binascii
 
-from fastapi import HTTPException, Request, status
+from fastapi import HTTPException, Request, Response, status
 
-from quaywatch.console.guard import CSRF_HEADER, STATE_CHANGING_METHODS, csrf_matches
+from quaywatch.console.guard import (
+    CSRF_COOKIE,
+    CSRF_HEADER,
+    STATE_CHANGING_METHODS,
+    csrf_matches,
+    csrf_token,
+)
 from quaywatch.console.sessions import Session, SessionStore
 from quaywatch.console.throttle import LoginThrottle, LoginVia
 from quaywatch.console.users import Role, UserStore
@@ -30,6 +36,27 @@ def live_session(sessions: SessionStore, users: UserStore, token: str | None) ->
         sessions.close_user(session.user_name)
         return None
     return session
+
+
+def set_session_cookies(
+    response: Response, session: Session, ttl_seconds: float, secure: bool
+) -> None:
+    """The session cookie (for the server only) and its CSRF token (for the page's script)."""
+    cookie = {
+        "max_age": int(ttl_seconds),
+        # Strict keeps the cookies off every cross-site request, which is what stops a
+        # foreign page from posting actions in an operator's name.
+        "samesite": "strict",
+        "secure": secure,
+        "path": "/",
+    }
+    response.set_cookie(SESSION_COOKIE, session.token, httponly=True, **cookie)
+    response.set_cookie(CSRF_COOKIE, csrf_token(session.token), httponly=False, **cookie)
+
+
+def clear_session_cookies(response: Response, secure: bool) -> None:
+    for cookie in (SESSION_COOKIE, CSRF_COOKIE):
+        response.delete_cookie(cookie, path="/", secure=secure, samesite="strict")
 
 
 def client_address(request: Request) -> str:
