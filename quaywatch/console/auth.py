@@ -15,7 +15,7 @@ from quaywatch.console.guard import (
     csrf_matches,
     csrf_token,
 )
-from quaywatch.console.sessions import Session, SessionStore
+from quaywatch.console.sessions import Session, SessionStore, credential_of
 from quaywatch.console.throttle import LoginThrottle, LoginVia
 from quaywatch.console.users import Role, UserStore
 
@@ -25,15 +25,16 @@ __all__ = ["SESSION_COOKIE", "RoleGuard", "Session", "SessionStore", "live_sessi
 
 
 def live_session(sessions: SessionStore, users: UserStore, token: str | None) -> Session | None:
-    """The session of `token` while it is open and its user still exists with the same role;
-    a session whose user was removed (or given another role) is closed on the spot."""
+    """The session of `token` while it is open and its user still exists with the same role
+    and password; a session whose user was removed (or changed) is closed on the spot."""
     session = sessions.get(token)
     if session is None:
         return None
     user = users.users().get(session.user_name)
-    if user is None or user.role is not session.role:
-        # Removed (or re-added as someone else) with `quaywatch users` while logged in.
-        sessions.close_user(session.user_name)
+    if user is None or user.role is not session.role or credential_of(user) != session.credential:
+        # Removed, or removed and added again (another role or password), while logged in.
+        # Only this session: one opened since with the new password is the user's own.
+        sessions.close(session.token)
         return None
     return session
 
@@ -142,4 +143,10 @@ class RoleGuard:
             self._throttle.failed(name, address, LoginVia.basic)
             return None
         self._throttle.succeeded(name)
-        return Session(token="", user_name=user.name, role=user.role, expires_at=float("inf"))
+        return Session(
+            token="",
+            user_name=user.name,
+            role=user.role,
+            expires_at=float("inf"),
+            credential=credential_of(user),
+        )

@@ -37,6 +37,13 @@ class Session:
     user_name: str
     role: Role
     expires_at: float  # on the store's clock (seconds since the epoch)
+    # Which password the session was opened with (see `credential_of`), so that a user removed
+    # and added again, e.g. for a new password, does not find the old sessions still open.
+    credential: str = ""
+
+
+def credential_of(user: User) -> str:
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()
 
 
 class SessionRecord(BaseModel):
@@ -47,6 +54,7 @@ class SessionRecord(BaseModel):
     user_name: str
     role: Role
     expires_at: float
+    credential: str
 
 
 def token_digest(token: str) -> str:
@@ -73,9 +81,13 @@ class SessionStore:
             user_name=user.name,
             role=user.role,
             expires_at=self._clock() + self.ttl_seconds,
+            credential=credential_of(user),
         )
         record = SessionRecord(
-            user_name=session.user_name, role=session.role, expires_at=session.expires_at
+            user_name=session.user_name,
+            role=session.role,
+            expires_at=session.expires_at,
+            credential=session.credential,
         )
         self._write(token_digest(session.token), record)
         return session
@@ -92,16 +104,10 @@ class SessionStore:
         if record.expires_at <= self._clock():
             path.unlink(missing_ok=True)
             return None
-        return Session(token, record.user_name, record.role, record.expires_at)
+        return Session(token, record.user_name, record.role, record.expires_at, record.credential)
 
     def close(self, token: str) -> None:
         (self.directory / token_digest(token)).unlink(missing_ok=True)
-
-    def close_user(self, user_name: str) -> None:
-        """End every session of a user, e.g. one removed from the users file."""
-        for path, record in self._records():
-            if record.user_name == user_name:
-                path.unlink(missing_ok=True)
 
     def _drop_expired(self) -> None:
         now = self._clock()

@@ -279,6 +279,17 @@ def test_a_removed_user_loses_their_session(client: TestClient, parts: ConsolePa
     assert client.get("/api/me", cookies=cookie).status_code == 401
 
 
+def test_a_user_added_again_with_a_new_password_loses_the_old_session_only(
+    client: TestClient, parts: ConsoleParts
+) -> None:
+    old = {SESSION_COOKIE: session_cookie(client, "operator")}
+    parts.users.remove("operator")
+    parts.users.add("operator", Role.operator, "a new long password")
+    new = {SESSION_COOKIE: session_cookie(client, "operator", "a new long password")}
+    assert client.get("/api/me", cookies=old).status_code == 401
+    assert client.get("/api/me", cookies=new).status_code == 200
+
+
 def test_a_browser_without_a_session_is_sent_to_the_login(client: TestClient) -> None:
     response = client.get("/", headers={"accept": "text/html"})
     assert response.status_code == 401
