@@ -169,7 +169,6 @@ def create_app(parts: ConsoleParts) -> FastAPI:
         if user is None:
             throttle.failed(name, address, LoginVia.form)
             return RedirectResponse("/login?failed=1", status_code=status.HTTP_303_SEE_OTHER)
-        throttle.succeeded(name)
         session = parts.sessions.open(user)
         response = RedirectResponse("/", status_code=status.HTTP_303_SEE_OTHER)
         set_session_cookies(response, session, parts.sessions.ttl_seconds, secure=settings.tls)

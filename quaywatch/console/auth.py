@@ -142,7 +142,6 @@ class RoleGuard:
         if user is None:
             self._throttle.failed(name, address, LoginVia.basic)
             return None
-        self._throttle.succeeded(name)
         return Session(
             token="",
             user_name=user.name,

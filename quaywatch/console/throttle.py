@@ -4,6 +4,8 @@ temporary lockout after too many, for the login form and the /metrics basic auth
 A locked name or address is refused before its password is checked, so the right password
 does not get in during the lock, and a guesser learns nothing and costs no argon2 time.
 Unknown names are counted and locked like known ones: the answer never says which exist.
+A good login does not clear the count: Prometheus logs in every few seconds, and a clearing
+would give a guesser a fresh allowance against the scraper's password after every scrape.
 """
 
 from __future__ import annotations
@@ -66,9 +68,6 @@ class _Failures:
             return 0
         self._bound(now)
         return len(times)
-
-    def forget(self, key: str) -> None:
-        self.failures.pop(key, None)
 
     def _bound(self, now: float) -> None:
         if len(self.locked_until) > MAX_TRACKED:
@@ -167,9 +166,3 @@ class LoginThrottle:
                     user_name,
                     address,
                 )
-
-    def succeeded(self, user_name: str) -> None:
-        # The address keeps its count: one good login of its own must not let an address
-        # go on guessing other users' passwords.
-        with self._lock:
-            self._by[LockScope.user].forget(user_name[:NAME_KEY_LENGTH])

@@ -89,17 +89,16 @@ def test_failures_older_than_the_window_do_not_count() -> None:
     assert guard.seconds_locked("olga", "10.0.0.9", LoginVia.form) == 0
 
 
-def test_a_good_login_clears_the_users_count_but_not_the_addresss() -> None:
+def test_an_address_is_locked_for_every_name_and_a_name_from_every_address() -> None:
     clock = Clock()
     guard = throttle(clock)
-    for name in ("olga", "olga", "otto", "otto"):
+    for name in ("olga", "olga", "otto", "otto", "ruth"):  # the address's fifth failure
         guard.failed(name, "10.0.0.1", LoginVia.form)
-    guard.succeeded("olga")
-    guard.failed("olga", "10.0.0.7", LoginVia.form)
-    assert guard.seconds_locked("olga", "10.0.0.7", LoginVia.form) == 0
-    guard.failed("ruth", "10.0.0.1", LoginVia.form)  # the address's fifth
     assert guard.seconds_locked("anyone", "10.0.0.1", LoginVia.form) == 120
     assert guard.seconds_locked("otto", "10.0.0.8", LoginVia.form) == 0
+    # Counts are not cleared by a good login in between: only the window ends them.
+    guard.failed("otto", "10.0.0.7", LoginVia.basic)
+    assert guard.seconds_locked("otto", "10.0.0.8", LoginVia.form) == 120
 
 
 def test_the_csrf_token_is_bound_to_its_session() -> None:
