@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from config.console import Console
 from config.console import LoginThrottle as ThrottleSettings
 from config.loading import ConfigError, load_site
 from quaywatch.console.guard import csrf_matches, csrf_token
 from quaywatch.console.metrics import ConsoleMetrics
+from quaywatch.console.server import check_tls_files
 from quaywatch.console.sessions import SessionStore, token_digest
 from quaywatch.console.throttle import LoginThrottle, LoginVia
 from quaywatch.console.users import Role, User
@@ -132,3 +134,13 @@ def test_a_damaged_session_file_opens_nothing_and_is_dropped(tmp_path: Path) -> 
     (tmp_path / token_digest(session.token)).write_text('{"user_name": "olga", "role": "root"')
     assert store.get(session.token) is None
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_unreadable_tls_certificate_is_one_error_naming_both_files(tmp_path: Path) -> None:
+    (tmp_path / "console.crt").write_text("not a certificate")
+    console = Console(tls_certfile=tmp_path / "console.crt", tls_keyfile=tmp_path / "none.key")
+    with pytest.raises(OSError) as raised:
+        check_tls_files(console)
+    message = str(raised.value)
+    assert f"certificate {tmp_path / 'console.crt'} and key {tmp_path / 'none.key'}" in message
+    assert "console.tls_certfile" in message
