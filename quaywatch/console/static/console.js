@@ -60,23 +60,6 @@ function age(iso) {
   return `${Math.round(seconds / 86400)} days ago`;
 }
 
-// Every state-changing call goes through here: it carries the session's CSRF token, which the
-// console refuses POST, PUT, PATCH and DELETE without.
-function send(url, options) {
-  const token = document.cookie.split("; ").find((c) => c.startsWith("quaywatch_csrf="));
-  const headers = { ...(options.headers || {}), "X-CSRF-Token": token ? token.slice(15) : "" };
-  return fetch(url, { ...options, credentials: "same-origin", headers });
-}
-
-// A posted form (the logout) is sent the same way, and the page follows where it leads.
-document.addEventListener("submit", async (event) => {
-  const form = event.target;
-  if (form.method.toLowerCase() !== "post") return;
-  event.preventDefault();
-  const response = await send(form.action, { method: "POST", body: new URLSearchParams(new FormData(form)) });
-  window.location.assign(response.url);
-});
-
 async function getJson(url) {
   const response = await fetch(url, { credentials: "same-origin" });
   if (response.status === 401) {
@@ -334,8 +317,9 @@ async function act(action) {
   const buttons = document.querySelectorAll("#action-panel button");
   for (const button of buttons) button.disabled = true;
   try {
-    const response = await send(`/api/alerts/${encodeURIComponent(page.detail.alert_id)}/actions`, {
+    const response = await fetch(`/api/alerts/${encodeURIComponent(page.detail.alert_id)}/actions`, {
       method: "POST",
+      credentials: "same-origin",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ action, reason, revision: page.detail.revision }),
     });
