@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -86,11 +87,12 @@ class RequestGuard:
     def _refusal(self, method: str, headers: dict[str, str]) -> tuple[int, str] | None:
         length = headers.get("content-length")
         if length is not None:
-            if not length.isdigit():
+            if not re.fullmatch(r"[0-9]+", length):
                 return 400, f"Content-Length {length[:40]!r} is not a number of bytes"
-            if int(length) > self.max_body_bytes:
+            # More digits than any limit has is too large without reading it as a number.
+            if len(length) > 18 or int(length) > self.max_body_bytes:
                 return 413, (
-                    f"request body of {length} bytes; the console takes at most "
+                    f"request body of {length[:40]} bytes; the console takes at most "
                     f"{self.max_body_bytes}"
                 )
         if method in STATE_CHANGING_METHODS:

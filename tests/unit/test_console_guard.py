@@ -3,6 +3,7 @@ clock of the test's own, and the session files."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from config.console import Console
 from config.console import LoginThrottle as ThrottleSettings
 from config.loading import ConfigError, load_site
-from quaywatch.console.guard import csrf_matches, csrf_token
+from quaywatch.console.guard import RequestGuard, csrf_matches, csrf_token
 from quaywatch.console.metrics import ConsoleMetrics
 from quaywatch.console.server import check_tls_files
 from quaywatch.console.sessions import SessionStore, token_digest
@@ -144,3 +145,34 @@ def test_an_unreadable_tls_certificate_is_one_error_naming_both_files(tmp_path: 
     message = str(raised.value)
     assert f"certificate {tmp_path / 'console.crt'} and key {tmp_path / 'none.key'}" in message
     assert "console.tls_certfile" in message
+
+
+@pytest.mark.parametrize(
+    ("length", "status"),
+    [("65537", 413), ("9" * 5000, 413), ("\u00b2", 400), ("-1", 400), ("1e9", 400)],
+)
+def test_a_declared_length_over_the_limit_or_not_a_number_is_refused_unread(
+    length: str, status: int
+) -> None:
+    reached: list[str] = []
+
+    async def app(scope: dict, receive: object, send: object) -> None:
+        reached.append(scope["path"])
+
+    sent: list[dict] = []
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    async def receive() -> dict:
+        raise AssertionError("the body was read")
+
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/api/me",
+        "headers": [(b"content-length", length.encode("latin-1"))],
+    }
+    asyncio.run(RequestGuard(app, max_body_bytes=65536, tls=False)(scope, receive, send))
+    assert reached == []
+    assert sent[0]["status"] == status
