@@ -4,6 +4,8 @@ without an alert, or without its `for`, fails those tests."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import yaml
 
@@ -93,3 +95,29 @@ def test_unit_tests_fail_against_a_rule_file_without_the_alert_or_its_for(
 ) -> None:
     section = unit_tests_against_broken_rules[alert, field]
     assert "FAILED" in section and alert in section, section
+
+
+def test_promtool_checks_the_compose_stacks_prometheus_config_with_its_mounts(tmp_path) -> None:
+    """deploy/compose/prometheus.yml as the compose stack's Prometheus sees it: its files are
+    where the stack mounts them (a secret the stack makes at start-up stands in empty)."""
+    compose = RULES.parents[1] / "compose"
+    service = yaml.safe_load((compose / "docker-compose.yml").read_text())["services"]["prometheus"]
+    mounted = {}
+    for volume in service["volumes"]:
+        source, target, *_mode = volume.split(":")
+        if source.startswith("."):
+            mounted[target] = (compose / source).resolve()
+    config = yaml.safe_load(mounted["/etc/prometheus/prometheus.yml"].read_text())
+    config["rule_files"] = [str(mounted[path]) for path in config["rule_files"]]
+    for job in config["scrape_configs"]:
+        password_file = job.get("basic_auth", {}).get("password_file")
+        if password_file is not None:
+            assert password_file in mounted, f"{job['job_name']}: {password_file} not mounted"
+            stand_in = tmp_path / Path(password_file).name
+            stand_in.write_text("scrape-password\n")
+            job["basic_auth"]["password_file"] = str(stand_in)
+    checked = tmp_path / "prometheus.yml"
+    checked.write_text(yaml.safe_dump(config))
+    result = promtool("check", "config", checked)
+    assert result.returncode == 0, result.stdout
+    assert f"SUCCESS: {len(rule_expressions())} rules found" in result.stdout
