@@ -58,6 +58,7 @@ class CameraCapture:
         self._retry_s = FIRST_RETRY_S  # back-off while the source is away
         self._max_retry_s = STREAM_MAX_RETRY_S if self.stream else MAX_RETRY_S
         self._thread: threading.Thread | None = None
+        self._source_status: CameraStatus | None = None  # last said of the source itself
         self.frames_read = 0
         self.frames_dropped = 0
 
@@ -119,6 +120,9 @@ class CameraCapture:
             self._capture = open_source(self.camera.id, self.camera.source)
         except SourceError as error:
             log.warning("%s; retrying in %.1f s", error, self._retry_s)
+            # A stream down when the worker starts is offline too, not silent: said once.
+            if self._source_status is not CameraStatus.offline:
+                self._health(CameraStatus.offline, str(error))
             self._stopping.wait(self._retry_s)
             self._retry_s = min(self._retry_s * 2, self._max_retry_s)
             return False
@@ -203,4 +207,5 @@ class CameraCapture:
             self._changed.notify_all()
 
     def _health(self, status: CameraStatus, detail: str) -> None:
+        self._source_status = status
         self._on_health(HealthObservation(self.camera.id, status, datetime.now(UTC), detail))

@@ -186,3 +186,23 @@ def test_rtsp_camera_that_hangs_is_offline_then_back_online_when_it_sends_again(
         CameraStatus.online,
     ]
     assert observations[1].detail.endswith("stopped sending")
+
+
+def test_rtsp_camera_down_when_the_capture_starts_is_offline_until_it_comes_up(footage_path):
+    """A camera nobody can reach at start-up is reported offline (so its alert can fire), once,
+    however often it is retried, and online when it starts serving."""
+    observations: list[HealthObservation] = []
+    rtsp = RtspCamera(footage_path)  # its port, nothing listening yet
+    capture = CameraCapture(
+        Camera(id=CAMERA, source=rtsp.url, target_fps=5), datetime.now(UTC), observations.append
+    ).start()
+    try:
+        wait_for(lambda: observations, 30, "the camera to be reported")
+        time.sleep(2.5)  # retried meanwhile, every second at most
+        rtsp.start()
+        wait_for(lambda: capture.take(timeout_s=0.5) is not None, 60, "frames once it serves")
+    finally:
+        capture.stop()
+        rtsp.stop()
+    assert [o.status for o in observations] == [CameraStatus.offline, CameraStatus.online]
+    assert observations[0].detail == f"camera {CAMERA}: stream {rtsp.url} does not answer"
