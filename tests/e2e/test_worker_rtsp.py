@@ -10,6 +10,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import cv2
 import jsonschema
 import pytest
 
@@ -21,6 +22,7 @@ from config.site import SiteConfig, SiteInfo
 from config.zones import Zone
 from ingest.capture import CameraCapture
 from ingest.frames import CameraStatus, Frame, HealthObservation
+from ingest.sources import open_source
 from streams.topics import ACCESS, CAMERA_HEALTH
 from streams.worker.worker import Worker
 from tests.e2e.worker_support import (
@@ -206,3 +208,25 @@ def test_rtsp_camera_down_when_the_capture_starts_is_offline_until_it_comes_up(f
         rtsp.stop()
     assert [o.status for o in observations] == [CameraStatus.offline, CameraStatus.online]
     assert observations[0].detail == f"camera {CAMERA}: stream {rtsp.url} does not answer"
+
+
+def test_rtsp_camera_starts_its_file_over_at_the_end(footage_path, tmp_path):
+    """The test camera does not end with its file (vtest.avi lasts 80 s; a test on a busy
+    machine may watch longer): a 2-s clip gives frames for three times as long."""
+    capture = cv2.VideoCapture(str(footage_path))
+    clip = tmp_path / "two-seconds.avi"
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"MJPG"), 10, (768, 576))
+    for _ in range(20):
+        writer.write(capture.read()[1])
+    writer.release()
+    capture.release()
+    with RtspCamera(clip) as rtsp:
+        stream = open_source(CAMERA, rtsp.url)
+        try:
+            started = time.monotonic()
+            while time.monotonic() - started < 6:
+                ok, picture = stream.read()
+                assert ok, f"the stream ended after {time.monotonic() - started:.1f} s"
+        finally:
+            stream.release()
+    assert picture.shape == (576, 768, 3)
