@@ -2,8 +2,8 @@
 
 A zone's rules follow from its config: a zone with `loitering_seconds` fires loitering
 (passing through is allowed, staying is not); any other zone fires intrusion; a zone with a
-`line` also fires line crossings in the configured direction. Class, score and area filters
-and the active schedule apply to all.
+`line` also fires line crossings in the configured direction. Class, score and area filters,
+masks, track confirmation (detectors/confirmation.py) and the active schedule apply to all.
 
 >>> watch = ZoneWatch(zone, camera_id="quay-cam-1", timezone="Europe/Amsterdam")  # doctest: +SKIP
 >>> events = watch.observe(tracked_objects, frame_time)                            # doctest: +SKIP
@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from config.zones import CrossingDirection, Zone
+from detectors.confirmation import TrackConfirmation
 from detectors.events import AccessPhase, AccessRule, TrackedObjects, ZoneEvent, incident_id
 from detectors.geometry import CrossingLine, ZonePolygon, anchor_points
 from detectors.schedule import is_armed
@@ -37,6 +38,7 @@ class _Sighting:
 
 @dataclass
 class _TrackState:
+    confirmation: TrackConfirmation
     inside_streak: int = 0
     outside_streak: int = 0
     streak_started_at: datetime | None = None
@@ -66,6 +68,7 @@ class ZoneWatch:
         self.camera_id = camera_id
         self.timezone = timezone
         self.polygon = ZonePolygon(zone.polygon)
+        self.masks = [ZonePolygon(mask) for mask in zone.masks]
         self.line = CrossingLine(zone.line.start, zone.line.end) if zone.line else None
         self.rule = presence_rule(zone)
         self._tracks: dict[int, _TrackState] = {}
@@ -75,6 +78,8 @@ class ZoneWatch:
         armed = is_armed(self.zone.schedule, at, self.timezone)
         eligible = self._eligible(objects)
         anchors = anchor_points(objects.boxes, self.zone.anchor)
+        for mask in self.masks:
+            eligible &= ~mask.contains(anchors)
         inside = self.polygon.contains(anchors) & eligible
         sides = self.line.side(anchors) if self.line else np.zeros(len(objects), np.int8)
         events: list[ZoneEvent] = []
@@ -82,17 +87,24 @@ class ZoneWatch:
         for row, raw_id in enumerate(objects.track_ids):
             track_id = int(raw_id)
             seen.add(track_id)
-            state = self._tracks.setdefault(track_id, _TrackState())
+            state = self._tracks.get(track_id)
+            if state is None:
+                state = self._tracks[track_id] = _TrackState(TrackConfirmation.for_zone(self.zone))
             state.last_seen = at
+            box = objects.boxes[row]
             state.sighting = _Sighting(
-                tuple(float(v) for v in objects.boxes[row]),  # type: ignore[arg-type]
+                tuple(float(v) for v in box),  # type: ignore[arg-type]
                 float(objects.scores[row]),
                 objects.classes[row],
             )
-            events += self._presence_step(track_id, state, bool(inside[row]), armed, at)
+            point = (float(anchors[row, 0]), float(anchors[row, 1]))
+            confirmed = state.confirmation.see(state.sighting.score, point, box[3] - box[1])
+            # An unconfirmed track is followed (streaks, line side) but raises nothing.
+            may_raise = armed and confirmed
+            events += self._presence_step(track_id, state, bool(inside[row]), may_raise, at)
             if self.line is not None and eligible[row] and armed:
-                point = (float(anchors[row, 0]), float(anchors[row, 1]))
-                events += self._line_step(track_id, state, int(sides[row]), point, at)
+                crossings = self._line_step(track_id, state, int(sides[row]), point, at)
+                events += crossings if confirmed else []
         for track_id, state in list(self._tracks.items()):
             if track_id in seen:
                 continue
@@ -123,7 +135,7 @@ class ZoneWatch:
         )
 
     def _presence_step(
-        self, track_id: int, state: _TrackState, inside: bool, armed: bool, at: datetime
+        self, track_id: int, state: _TrackState, inside: bool, may_raise: bool, at: datetime
     ) -> list[ZoneEvent]:
         if inside:
             if state.inside_streak == 0:
@@ -135,11 +147,11 @@ class ZoneWatch:
             state.inside_streak = 0
         events: list[ZoneEvent] = []
         if state.present_since is None:
-            if armed and state.inside_streak >= self.zone.inertia_frames:
+            if may_raise and state.inside_streak >= self.zone.inertia_frames:
                 state.present_since = state.streak_started_at or at
                 if self.rule is AccessRule.intrusion:
                     events.append(self._begin(track_id, state, at))
-        elif state.outside_streak >= self.zone.inertia_frames or not armed:
+        elif state.outside_streak >= self.zone.inertia_frames or not may_raise:
             return self._leave(track_id, state, at)
         if state.present_since is None:
             return events

@@ -153,7 +153,7 @@ def label_events(
 ) -> list[ZoneEvent]:
     """The events the zone rules raise on the labelled people, over the analysed frames that
     are labelled, so inertia and dwell count the same frames the run counted."""
-    watches = [ZoneWatch(zone, camera_id, timezone) for zone in zones]
+    watches = [ZoneWatch(_as_truth(zone), camera_id, timezone) for zone in zones]
     events: list[ZoneEvent] = []
     last: datetime | None = None
     for frame_number, at in frame_times:
@@ -168,7 +168,24 @@ def label_events(
     return events
 
 
+def _as_truth(zone: Zone) -> Zone:
+    """The zone as it judges labelled people: track confirmation tells real detections from
+    false ones, and a label is a real person by definition, however still it stands. Masks
+    stay: they say where the zone does not watch at all."""
+    return zone.model_copy(update={"confirm_frames": 1, "min_travel": 0.0})
+
+
 TrackBoxes = dict[tuple[datetime, int], NDArray[np.float64]]
+
+
+@dataclass(frozen=True)
+class EventMatch:
+    """One zone rule's found incidents against the wanted ones: the score, and the
+    incidents behind its false positives and false negatives, for the engineer to look at."""
+
+    score: Score
+    false: list[Incident]
+    missed: list[Incident]
 
 
 def event_scores(
@@ -176,11 +193,11 @@ def event_scores(
     wanted: Sequence[Incident],
     found_boxes: TrackBoxes,
     wanted_boxes: TrackBoxes,
-) -> dict[tuple[str, str], Score]:
+) -> dict[tuple[str, str], EventMatch]:
     """Per (zone, rule): found incidents matched one-to-one with wanted ones, nearest start
     first, when they start within EVENT_TOLERANCE and are about the same person."""
     keys = sorted({(i.zone_id, i.rule) for i in [*found, *wanted]})
-    scores: dict[tuple[str, str], Score] = {}
+    matches: dict[tuple[str, str], EventMatch] = {}
     for zone_id, rule in keys:
         mine = [i for i in found if (i.zone_id, i.rule) == (zone_id, rule)]
         theirs = [i for i in wanted if (i.zone_id, i.rule) == (zone_id, rule)]
@@ -192,9 +209,12 @@ def event_scores(
                     incident, truth, found_boxes, wanted_boxes
                 ):
                     closeness[row, column] = 1.0 - apart / EVENT_TOLERANCE
-        matched = len(greedy_pairs(closeness, 0.0))
-        scores[(zone_id, rule)] = Score(matched, len(mine) - matched, len(theirs) - matched)
-    return scores
+        pairs = greedy_pairs(closeness, 0.0)
+        false = [mine[row] for row in sorted(set(range(len(mine))) - {r for r, _ in pairs})]
+        missed = [theirs[c] for c in sorted(set(range(len(theirs))) - {c for _, c in pairs})]
+        score = Score(len(pairs), len(false), len(missed))
+        matches[(zone_id, rule)] = EventMatch(score, false, missed)
+    return matches
 
 
 def _same_person(
