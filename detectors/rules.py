@@ -27,6 +27,10 @@ from detectors.schedule import is_armed
 LOST_TRACK_GRACE = timedelta(seconds=2)
 # While an incident lasts, an update is sent this often, carrying the newest box.
 UPDATE_INTERVAL = timedelta(seconds=10)
+# The tracker loses people in a group and gives them a new id when they reappear: a new track
+# whose box is within this many box heights of where a present track was lost, within
+# LOST_TRACK_GRACE, is that person, and carries on their incident instead of raising another.
+SAME_PERSON_DISTANCE = 0.5
 
 
 @dataclass
@@ -83,15 +87,12 @@ class ZoneWatch:
         inside = self.polygon.contains(anchors) & eligible
         sides = self.line.side(anchors) if self.line else np.zeros(len(objects), np.int8)
         events: list[ZoneEvent] = []
-        seen: set[int] = set()
+        seen = {int(raw_id) for raw_id in objects.track_ids}
         for row, raw_id in enumerate(objects.track_ids):
             track_id = int(raw_id)
-            seen.add(track_id)
-            state = self._tracks.get(track_id)
-            if state is None:
-                state = self._tracks[track_id] = _TrackState(TrackConfirmation.for_zone(self.zone))
-            state.last_seen = at
             box = objects.boxes[row]
+            state = self._tracks.get(track_id) or self._new_track(track_id, box, seen, at)
+            state.last_seen = at
             state.sighting = _Sighting(
                 tuple(float(v) for v in box),  # type: ignore[arg-type]
                 float(objects.scores[row]),
@@ -114,6 +115,28 @@ class ZoneWatch:
             if lost and state.present_since is None:
                 del self._tracks[track_id]
         return events
+
+    def _new_track(
+        self, track_id: int, box: np.ndarray, seen: set[int], at: datetime
+    ) -> _TrackState:
+        """The state of a track seen for the first time: a lost present track's, when the
+        new one appears where that one was lost (SAME_PERSON_DISTANCE), else a fresh one."""
+        candidates = [
+            (_distance(state.sighting.box, box), lost_id)
+            for lost_id, state in self._tracks.items()
+            if lost_id not in seen
+            and state.present_since is not None
+            and state.last_seen is not None
+            and at - state.last_seen < LOST_TRACK_GRACE
+            and state.sighting is not None
+            and _near(state.sighting.box, box)
+        ]
+        if candidates:
+            state = self._tracks.pop(min(candidates)[1])
+        else:
+            state = _TrackState(TrackConfirmation.for_zone(self.zone))
+        self._tracks[track_id] = state
+        return state
 
     def close(self, at: datetime) -> list[ZoneEvent]:
         """End every open incident, e.g. when the source ends or the worker stops."""
@@ -248,3 +271,17 @@ class ZoneWatch:
             at=at,
             crossing_direction=crossing_direction,
         )
+
+
+def _distance(box: tuple[float, float, float, float], other: np.ndarray) -> float:
+    """Distance between box centres, in heights of the first box."""
+    height = max(box[3] - box[1], 1.0)
+    dx = (box[0] + box[2] - other[0] - other[2]) / 2
+    dy = (box[1] + box[3] - other[1] - other[3]) / 2
+    return float(np.hypot(dx, dy)) / height
+
+
+def _near(box: tuple[float, float, float, float], other: np.ndarray) -> bool:
+    """Whether `other` could be the same person as `box`: close, and of a like height."""
+    ratio = (other[3] - other[1]) / max(box[3] - box[1], 1.0)
+    return 2 / 3 <= ratio <= 3 / 2 and _distance(box, other) <= SAME_PERSON_DISTANCE

@@ -157,7 +157,9 @@ def sweep_zone(
             wanted_boxes[(at, int(track))] = people.boxes[row]
     labelled_times = {at for _, at in times}
     points = []
-    for values in itertools.product(*GRID.values()):
+    # The zone's own settings are always tried, so the report can set them beside the rest.
+    axes = [sorted({*values, getattr(zone, name)}) for name, values in GRID.items()]
+    for values in itertools.product(*axes):
         settings = dict(zip(GRID, values, strict=True))
         watch = ZoneWatch(zone.model_copy(update=settings), camera_id, timezone)
         events = [event for frame in frames for event in watch.observe(frame.objects, frame.at)]
@@ -197,6 +199,9 @@ def sweep_text(sweeps: Sequence[ZoneSweep], target_precision: float = TARGET_PRE
         ]
         for point in sweep.frontier():
             lines.append("  " + _point_row(point, point == sweep.recommended))
+        current = next(p for p in sweep.points if p.settings == sweep.current)
+        if current not in sweep.frontier():
+            lines.append("  " + _point_row(current, False) + "  (current settings)")
         changes = sweep.changes()
         aim = f"precision >= {target_precision}"
         lines.append(

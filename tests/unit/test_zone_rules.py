@@ -235,3 +235,30 @@ def test_an_anchor_inside_a_mask_counts_as_outside_the_zone():
 def test_a_mask_without_area_is_refused_naming_the_mask():
     with pytest.raises(ValueError, match="mask 1: the corners lie on one line"):
         zone(masks=[[(0, 0), (10, 10), (20, 20)]])
+
+
+def test_a_new_track_where_a_present_one_was_just_lost_carries_on_its_incident():
+    watch = ZoneWatch(zone(inertia_frames=1), "cam", "UTC")
+    events = []
+    for step in range(5):
+        events += watch.observe(person_at(150, 150, track_id=1), T0 + timedelta(seconds=0.2 * step))
+    # The tracker loses the person in a group and finds them again as track 2, a step on.
+    for step in range(5, 10):
+        at = T0 + timedelta(seconds=0.2 * step)
+        events += watch.observe(person_at(155, 150, track_id=2), at)
+    events += watch.close(T0 + timedelta(seconds=2))
+    assert [(e.phase, e.track_id) for e in events] == [
+        (AccessPhase.start, 1),
+        (AccessPhase.end, 2),
+    ]
+    assert events[0].incident_id == events[1].incident_id
+
+
+def test_a_new_track_elsewhere_in_the_zone_is_another_person():
+    watch = ZoneWatch(zone(inertia_frames=1), "cam", "UTC")
+    events = watch.observe(person_at(110, 190, track_id=1), T0)
+    events += watch.observe(person_at(190, 120, track_id=2), T0 + timedelta(seconds=0.2))
+    assert [(e.phase, e.track_id) for e in events] == [
+        (AccessPhase.start, 1),
+        (AccessPhase.start, 2),
+    ]
