@@ -9,13 +9,14 @@ costs milliseconds where a model pass costs minutes.
 from __future__ import annotations
 
 import difflib
+import io
 import itertools
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from ruamel.yaml import YAML
 from tqdm import tqdm
 
 from config.loading import load_site
@@ -225,43 +226,33 @@ def _point_row(point: SweepPoint, recommended: bool) -> str:
 
 
 def config_diff(config_path: Path, sweeps: Sequence[ZoneSweep]) -> str:
-    """The recommended changes as a unified diff of the site file, for `patch -p1` or by hand.
-    Fields are replaced in the zone's block, or added under its `id` line."""
-    original = config_path.read_text().splitlines(keepends=True)
-    edited = list(original)
+    """The recommended changes as a unified diff of the site file (comments and layout kept),
+    for `patch -p1` or by hand."""
+    yaml = YAML()  # round trip: comments, order, quotes and flow style survive
+    yaml.preserve_quotes = True
+    yaml.indent(mapping=2, sequence=4, offset=2)  # the "  - id:" layout of the site files
+    yaml.width = 4096  # a long polygon stays on its line
+    original = config_path.read_text()
+    tree = yaml.load(original)
     for sweep in sweeps:
-        for name, value in sweep.changes().items():
-            edited = _set_zone_field(edited, sweep.zone.id, name, value, config_path)
-    return "".join(difflib.unified_diff(original, edited, f"a/{config_path}", f"b/{config_path}"))
+        changes = sweep.changes()
+        if not changes:
+            continue
+        zone = next((z for z in tree.get("zones", []) if z.get("id") == sweep.zone.id), None)
+        if zone is None:
+            raise SweepDiffError(f"{config_path}: no zone {sweep.zone.id} to change")
+        zone.update(changes)
+    edited = io.StringIO()
+    yaml.dump(tree, edited)
+    return "".join(
+        difflib.unified_diff(
+            original.splitlines(keepends=True),
+            edited.getvalue().splitlines(keepends=True),
+            f"a/{config_path}",
+            f"b/{config_path}",
+        )
+    )
 
 
 class SweepDiffError(ValueError):
-    """The site file is not in the block style the diff can edit."""
-
-
-def _set_zone_field(
-    lines: list[str], zone_id: str, name: str, value: float | int, path: Path
-) -> list[str]:
-    start = next(
-        (
-            i
-            for i, line in enumerate(lines)
-            if re.match(rf"\s*- id:\s*{re.escape(zone_id)}\s*$", line)
-        ),
-        None,
-    )
-    if start is None:
-        raise SweepDiffError(f"{path}: no block-style `- id: {zone_id}` line to edit")
-    indent = " " * (len(lines[start]) - len(lines[start].lstrip()) + 2)
-    end = start + 1
-    while end < len(lines) and (
-        not lines[end].strip()
-        or lines[end].startswith(indent)
-        or lines[end].lstrip().startswith("#")
-    ):
-        end += 1
-    new_line = f"{indent}{name}: {value}\n"
-    for i in range(start + 1, end):
-        if re.match(rf"{indent}{name}:", lines[i]):
-            return [*lines[:i], new_line, *lines[i + 1 :]]
-    return [*lines[: start + 1], new_line, *lines[start + 1 :]]
+    """The site file does not hold the zone the sweep changes."""
