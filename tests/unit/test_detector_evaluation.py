@@ -213,3 +213,19 @@ def test_firing_board_flashes_a_start_and_marks_the_track_until_the_end() -> Non
     assert board.update([]).banners == ()
     ended = board.update([_event(AccessPhase.end)])
     assert ended.tracks == {}
+
+
+def test_a_late_event_matches_while_the_labelled_incident_lasts_and_not_after() -> None:
+    box = np.array([0, 0, 10, 20.0])
+    wanted = [dataclasses.replace(_incident(7, T0), ended_at=T0 + 30 * STEP)]
+    late, after = T0 + 20 * STEP, T0 + 40 * STEP
+    boxes = {(late, 3): box, (after, 4): box}
+    truth_boxes = {(late, 7): box, (after, 7): box}
+    scores = event_scores([_incident(3, late)], wanted, boxes, truth_boxes)
+    assert scores[("quay", "intrusion")].score == Score(1, 0, 0)
+    scores = event_scores([_incident(4, after)], wanted, boxes, truth_boxes)
+    assert scores[("quay", "intrusion")].score == Score(0, 1, 1)
+    # A second event about the same incident is a duplicate alarm: false.
+    boxes[(late, 4)] = box
+    scores = event_scores([_incident(3, late), _incident(4, late)], wanted, boxes, truth_boxes)
+    assert scores[("quay", "intrusion")].score == Score(1, 1, 0)
