@@ -105,7 +105,7 @@ def _compare(
                 Finding(
                     "chain not retained",
                     where,
-                    f"producer {producer} seq 0..{state.sequence}: none left on the partition, "
+                    f"producer {producer} {_stretch(0, state.sequence)}: none left on the partition, "
                     f"whose start retention deleted; {said}",
                     tampering=False,
                     offset=offset,
@@ -115,8 +115,8 @@ def _compare(
             Finding(
                 "deleted producer chain",
                 where,
-                f"producer {producer} seq 0..{state.sequence} ({state.count} records) missing: "
-                f"none on the partition; {said}",
+                f"producer {producer} {_stretch(0, state.sequence)} missing: none of its "
+                f"{state.count} acknowledged records on the partition; {said}",
                 offset=offset,
             )
         ]
@@ -127,8 +127,8 @@ def _compare(
             Finding(
                 "truncated chain",
                 f"{name}/{partition}@{offset}",
-                f"producer {producer} seq {last + 1}..{state.sequence} missing after seq {last} "
-                f"at offset {offset - 1}; {said}",
+                f"producer {producer} {_stretch(last + 1, state.sequence)} missing after seq "
+                f"{last} at offset {offset - 1}; {said}",
                 offset=offset,
             )
         ]
@@ -143,6 +143,10 @@ def _compare(
             )
         ]
     return []
+
+
+def _stretch(first: int, last: int) -> str:
+    return f"seq {first}" if first == last else f"seq {first}..{last}"
 
 
 def _at(record: LoggedRecord, kind: str, detail: str) -> Finding:
