@@ -235,11 +235,12 @@ class Publisher:
             self._closing.wait(self._retry_backoff_s)
             return
         delivered = self._send(kafka_producer, batch)
-        for pending in delivered:
-            self._acknowledged(pending.record)
+        events = [p for p in delivered if p.record.topic != self._heads_topic]
+        for placed in filter(None, (placed_record(p.record) for p in events)):
+            self._heads.acknowledged(chain_end(placed))  # type: ignore[arg-type]
         if delivered:
             self._spool.ack(delivered[-1])
-            self._count(delivered=len(delivered))
+            self._count(delivered=len(events))
             self._broker_back()
             with self._changed:
                 self._changed.notify_all()
@@ -327,21 +328,15 @@ class Publisher:
 
     # -- chain heads ------------------------------------------------------------------------
 
-    def _acknowledged(self, record: SpoolRecord) -> None:
-        """Count a delivered record in the head of its chain (heads name the data chains, not
-        their own)."""
-        placed = placed_record(record)
-        end = chain_end(placed) if placed and record.topic != self._heads_topic else None
-        if end is not None:
-            self._heads.acknowledged(end)
-
     def _publish_head(self, final: bool = False, wait_s: float = 0.0) -> None:
-        """Spool a head of every chain; a final one, at close, gets `wait_s` to go out when
-        nothing else is waiting (during an outage the next Publisher sends it)."""
+        """Spool a head of every chain (heads name the event chains, not their own). The final
+        one, at close, only when every event is delivered, with `wait_s` to go out: events
+        left in the spool are the next Publisher's, and so are the heads that name them."""
+        if final and self._spool.depth:
+            return
         head = self._heads.take(self._chain.producer_id, final)
         if head is None:
             return
-        waiting = self._spool.depth
         try:
             self._append(CHAIN_HEADS, head)
         except SpoolError as error:
@@ -349,7 +344,7 @@ class Publisher:
             return
         with self._changed:
             self._changed.notify_all()
-        if wait_s and not waiting:
+        if wait_s:
             self.flush(wait_s)
 
     # -- bookkeeping ------------------------------------------------------------------------

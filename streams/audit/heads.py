@@ -105,8 +105,8 @@ def _compare(
                 Finding(
                     "chain not retained",
                     where,
-                    f"producer {producer} {_stretch(0, state.sequence)}: none left on the partition, "
-                    f"whose start retention deleted; {said}",
+                    f"producer {producer} {_stretch(0, state.sequence)}: none left on the "
+                    f"partition, whose start retention deleted; {said}",
                     tampering=False,
                     offset=offset,
                 )

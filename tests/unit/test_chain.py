@@ -9,7 +9,16 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from kafka.partitioner.default import DefaultPartitioner
 
-from streams.chain import GENESIS, Chain, ChainLink, PlacedRecord, link_bytes, partition_for
+from streams.chain import (
+    GENESIS,
+    Chain,
+    ChainEnd,
+    ChainLink,
+    PlacedRecord,
+    link_bytes,
+    partition_for,
+)
+from streams.chain_heads import ChainState, HeadBook
 from streams.signing import Signer, is_valid
 
 
@@ -125,3 +134,28 @@ def test_signed_links_verify_with_the_public_key() -> None:
     assert is_valid(signer.public_key, link.signature, link.link_hash(record).encode())
     other = replace(record, key=b"alert-2")
     assert not is_valid(signer.public_key, link.signature, link.link_hash(other).encode())
+
+
+def test_the_book_says_when_a_head_is_due() -> None:
+    now = [100.0]
+    book = HeadBook(every_records=3, every_seconds=10, clock=lambda: now[0])
+    assert book.seconds_until_due() is None and book.take("p") is None
+
+    def acknowledge(sequence: int) -> None:
+        book.acknowledged(ChainEnd("p", "t", 0, sequence, str(sequence) * 64))
+
+    acknowledge(0)
+    now[0] += 4
+    assert book.seconds_until_due() == 6
+    acknowledge(1)
+    acknowledge(2)
+    assert book.seconds_until_due() == 0
+    head = book.take("p")
+    assert head is not None and [c.sequence for c in head.chains] == [2]
+    assert book.seconds_until_due() is None
+    acknowledge(3)
+    now[0] += 10
+    assert book.seconds_until_due() == 0
+    assert book.take("p", final=True).chains == [
+        ChainState(producer_id="p", topic="t", partition=0, sequence=3, link_hash="3" * 64, count=4)
+    ]
