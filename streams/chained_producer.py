@@ -56,6 +56,7 @@ class ChainedProducer:
         self._partitions: dict[str, int] = {}
         self._heads_topic = kafka.topic(CHAIN_HEADS)
         self._stopping = threading.Event()
+        self._send_failed = False  # since the last head: the broker may be away
         self._closed = False
         self._publishing = threading.Thread(
             target=self._publish_heads, name=f"chain-heads-{self.chain.producer_id}", daemon=True
@@ -86,7 +87,7 @@ class ChainedProducer:
         if name != self._heads_topic:  # heads name the data chains, not their own
             # Called on the producer's I/O thread: only bookkeeping, no sending from there.
             future.add_callback(lambda _metadata: self.heads.acknowledged(end))
-        future.add_errback(lambda _error: self.chain.restart())
+        future.add_errback(self._failed)
         return future
 
     def flush(self, timeout: float | None = None) -> None:
@@ -104,9 +105,12 @@ class ChainedProducer:
         self._stopping.set()
         with self.heads.changed:
             self.heads.changed.notify_all()
-        self._publishing.join(timeout)
+        # A head under way when the broker went away may be stuck waiting for metadata.
+        self._publishing.join(5.0 if timeout is None else timeout)
         try:
             self.producer.flush(timeout)
+            if self._send_failed:
+                raise KafkaError("a send failed since the last head; the broker may be away")
             self.publish_head(final=True)
             self.producer.flush(timeout)
         except KafkaError as error:
@@ -116,7 +120,14 @@ class ChainedProducer:
     def publish_head(self, final: bool = False) -> FutureRecordMetadata | None:
         """Send the head of every chain now (None: nothing new since the last head)."""
         head = self.heads.take(self.chain.producer_id, final)
-        return None if head is None else self.send(CHAIN_HEADS, head)
+        if head is None:
+            return None
+        self._send_failed = False
+        return self.send(CHAIN_HEADS, head)
+
+    def _failed(self, _error: Exception) -> None:
+        self._send_failed = True
+        self.chain.restart()
 
     def _publish_heads(self) -> None:
         while not self._stopping.is_set():
