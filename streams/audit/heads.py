@@ -26,6 +26,7 @@ Place = tuple[str, int, str]  # (full topic name, partition, producer id)
 class _Held:
     """What a partition holds of one producer's chain: link hash and offset by sequence."""
 
+    topic: str  # without the site's prefix
     links: dict[int, tuple[str, int]]
 
 
@@ -61,7 +62,31 @@ def check_heads(log: RecordedLog, keys: KeyRing | None) -> list[Finding]:
     held, first, end = _held(log)
     for place, (state, head_record) in sorted(newest.items()):
         findings += _compare(place, state, head_record, held.get(place), first, end)
+    for place, chain in sorted(held.items()):
+        if chain.topic != CHAIN_HEADS.name:
+            findings += _uncovered(place, chain, newest.get(place, (None, None))[0])
     return findings
+
+
+def _uncovered(place: Place, chain: _Held, state: ChainState | None) -> list[Finding]:
+    """A note for a chain whose end no trusted head names (a producer that stopped without
+    publishing one, or a chain no trusted key signed): a cut there would not show."""
+    _, partition, producer = place
+    last = max(chain.links)
+    covered = -1 if state is None else state.sequence
+    if last <= covered:
+        return []
+    offset = chain.links[last][1]
+    return [
+        Finding(
+            "chain end without a head",
+            f"{chain.topic}/{partition}@{offset}",
+            f"producer {producer} {_stretch(covered + 1, last)}: no trusted chain head names "
+            "it, so records cut off after it would not show",
+            tampering=False,
+            offset=offset,
+        )
+    ]
 
 
 def _held(
@@ -80,7 +105,7 @@ def _held(
         except UnreadableLink:
             continue
         place = (record.kafka_topic, record.partition, checked.link.producer_id)
-        links = held.setdefault(place, _Held({})).links
+        links = held.setdefault(place, _Held(record.topic, {})).links
         links.setdefault(checked.link.sequence, (checked.link_hash, record.offset))
     return held, first, end
 
