@@ -30,6 +30,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
+from kafka.consumer.fetcher import ConsumerRecord
 from kafka.partitioner.default import murmur2
 
 from streams.signing import Signer
@@ -87,15 +88,15 @@ class PlacedRecord:
     headers: tuple[tuple[str, bytes], ...] = ()
 
     @classmethod
-    def of(cls, record: object) -> PlacedRecord:
-        """A kafka-python ConsumerRecord as placed (header values of None read as empty)."""
+    def of(cls, record: ConsumerRecord) -> PlacedRecord:
+        """A record as a consumer reads it (header values of None read as empty)."""
         return cls(
-            topic=record.topic,  # type: ignore[attr-defined]
-            partition=record.partition,  # type: ignore[attr-defined]
-            timestamp_ms=record.timestamp,  # type: ignore[attr-defined]
-            key=record.key,  # type: ignore[attr-defined]
-            value=record.value or b"",  # type: ignore[attr-defined]
-            headers=tuple((n, v or b"") for n, v in record.headers or ()),  # type: ignore[attr-defined]
+            topic=record.topic,
+            partition=record.partition,
+            timestamp_ms=record.timestamp,
+            key=record.key,
+            value=record.value or b"",
+            headers=tuple((name, value or b"") for name, value in record.headers or ()),
         )
 
     def covered_headers(self) -> list[tuple[str, bytes]]:
