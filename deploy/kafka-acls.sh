@@ -25,6 +25,11 @@ grant_write correlator alerts
 grant_write correlator dead-letter
 grant_write console operator-actions
 grant_write console dead-letter
+# Every role publishes the heads of its own chains (streams/chain_heads.py).
+grant_write camera chain-heads
+grant_write terminal chain-heads
+grant_write correlator chain-heads
+grant_write console chain-heads
 
 grant_read correlator access
 grant_read correlator terminal

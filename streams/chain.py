@@ -1,48 +1,62 @@
 """The integrity chain every published message carries, and the producer wrapper that adds it.
 
 Each producer instance has its own id and keeps one chain per (topic, partition). A message's
-headers carry the producer id, its sequence number in that chain, the partition it was chained
-for, the SHA-256 of its body (the canonical JSON `Message.to_bytes` gives) and the link hash of
-the message before it; the link hash of a message covers all of those and its key. The link
-hash is signed with the key of the producer's writer role, and the key's id travels with it
-(so keys can be rotated).
-So a changed body, a deleted, reordered or inserted message, or a message moved to another
-partition breaks a link an auditor can find, and a consumer can tell whose record it is.
+headers carry the producer id, its sequence number in that chain, the partition and the
+timestamp it was chained for, the SHA-256 of its body (the canonical JSON `Message.to_bytes`
+gives) and the link hash of the message before it. The link hash of a record covers all of
+that and everything else Kafka keeps of it: its topic (full name), partition, timestamp, key,
+body and its other headers (`link_bytes`, the one encoding producers and checkers share). It
+is signed with the key of the producer's writer role, whose id travels with it (so keys can be
+rotated).
+So a changed body, key, header or timestamp, a deleted, reordered or inserted message, or a
+message moved to another partition or topic breaks a link an auditor can find, and a consumer
+can tell whose record it is. Topics must keep the producer's timestamps (Kafka's default
+`message.timestamp.type=CreateTime`): a broker that stamps its own breaks every link.
 
-Chaining per partition needs the partition before sending, so the producer computes it with
-kafka-python's default partitioner (murmur2 of the key) and sends with `partition=` set: the
+Chaining needs the partition and the timestamp before sending, so the producer computes the
+partition with kafka-python's default partitioner (murmur2 of the key, over the partition
+count in the topic's metadata), picks the timestamp itself, and sends with both set: the
 records of a key land where the default partitioner would have put them.
 """
 
 from __future__ import annotations
 
 import hashlib
+import struct
 import threading
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
+from kafka.consumer.fetcher import ConsumerRecord
 from kafka.partitioner.default import murmur2
-from kafka.producer.future import FutureRecordMetadata
 
-from config.kafka import Kafka
-from config.signing import WriterRole
-from streams.kafka import producer
-from streams.messages import M
-from streams.signing import Signer, signer_for
-from streams.topics import Topic
+from streams.signing import Signer
 
 PRODUCER_HEADER = "qw-producer"
 SEQUENCE_HEADER = "qw-seq"
 PARTITION_HEADER = "qw-partition"
+TIMESTAMP_HEADER = "qw-timestamp"
 BODY_HEADER = "qw-body-sha256"
 PREVIOUS_HEADER = "qw-prev"
 SIGNATURE_HEADER = "qw-signature"
 KEY_ID_HEADER = "qw-key-id"
-CHAIN_HEADERS = (PRODUCER_HEADER, SEQUENCE_HEADER, PARTITION_HEADER, BODY_HEADER, PREVIOUS_HEADER)
+CHAIN_HEADERS = (
+    PRODUCER_HEADER,
+    SEQUENCE_HEADER,
+    PARTITION_HEADER,
+    TIMESTAMP_HEADER,
+    BODY_HEADER,
+    PREVIOUS_HEADER,
+)
+# The headers a link is made of, or signed with: every other header is covered as it is.
+LINK_HEADERS = frozenset((*CHAIN_HEADERS, SIGNATURE_HEADER, KEY_ID_HEADER))
 # The "previous hash" of the first message of a chain.
 GENESIS = "0" * 64
+# Names the encoding of `link_bytes`, so a later one cannot be mistaken for it.
+LINK_FORMAT = b"quaywatch-link/2"
 
 Headers = list[tuple[str, bytes]]
 
@@ -56,6 +70,68 @@ def body_sha256(value: bytes) -> str:
     return hashlib.sha256(value).hexdigest()
 
 
+def now_ms() -> int:
+    """A record timestamp: milliseconds since the epoch, as Kafka keeps it."""
+    return time.time_ns() // 1_000_000
+
+
+@dataclass(frozen=True)
+class PlacedRecord:
+    """A record as Kafka keeps it (or will): what its link hash covers. `topic` is the full
+    name on the cluster; `headers` may include the chain's own, which the link leaves out."""
+
+    topic: str
+    partition: int
+    timestamp_ms: int
+    key: bytes | None
+    value: bytes
+    headers: tuple[tuple[str, bytes], ...] = ()
+
+    @classmethod
+    def of(cls, record: ConsumerRecord) -> PlacedRecord:
+        """A record as a consumer reads it (header values of None read as empty)."""
+        return cls(
+            topic=record.topic,
+            partition=record.partition,
+            timestamp_ms=record.timestamp,
+            key=record.key,
+            value=record.value or b"",
+            headers=tuple((name, value or b"") for name, value in record.headers or ()),
+        )
+
+    def covered_headers(self) -> list[tuple[str, bytes]]:
+        """The headers the link covers as they are: all but the chain's and the signature's."""
+        return [(name, value) for name, value in self.headers if name not in LINK_HEADERS]
+
+
+def _field(data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + data
+
+
+def link_bytes(producer_id: str, sequence: int, previous: str, record: PlacedRecord) -> bytes:
+    """The canonical bytes a link hash is the SHA-256 of: the producer's place in its chain
+    and the record as Kafka keeps it. The one encoding producers, consumers and the audit use.
+
+    Every field is length-prefixed, so no two different records encode alike.
+    """
+    fields = [
+        LINK_FORMAT,
+        producer_id.encode(),
+        str(sequence).encode(),
+        previous.encode(),
+        record.topic.encode(),
+        str(record.partition).encode(),
+        str(record.timestamp_ms).encode(),
+        b"-" if record.key is None else b"k" + record.key,
+        body_sha256(record.value).encode(),
+    ]
+    covered = record.covered_headers()
+    fields.append(str(len(covered)).encode())
+    for name, value in covered:
+        fields += [name.encode(), value]
+    return b"".join(_field(part) for part in fields)
+
+
 @dataclass(frozen=True)
 class ChainLink:
     """What the chain headers of one record say."""
@@ -63,30 +139,24 @@ class ChainLink:
     producer_id: str
     sequence: int
     partition: int
+    timestamp_ms: int
     body_sha256: str
     previous: str
     signature: bytes | None = None
     key_id: str | None = None
 
-    def link_hash(self, key: bytes) -> str:
+    def link_hash(self, record: PlacedRecord) -> str:
         """The hash the next message of this chain names as its previous one."""
-        text = "\n".join(
-            (
-                self.producer_id,
-                str(self.partition),
-                str(self.sequence),
-                key.hex(),
-                self.body_sha256,
-                self.previous,
-            )
-        )
-        return hashlib.sha256(text.encode()).hexdigest()
+        return hashlib.sha256(
+            link_bytes(self.producer_id, self.sequence, self.previous, record)
+        ).hexdigest()
 
     def headers(self) -> Headers:
         headers = [
             (PRODUCER_HEADER, self.producer_id.encode()),
             (SEQUENCE_HEADER, str(self.sequence).encode()),
             (PARTITION_HEADER, str(self.partition).encode()),
+            (TIMESTAMP_HEADER, str(self.timestamp_ms).encode()),
             (BODY_HEADER, self.body_sha256.encode()),
             (PREVIOUS_HEADER, self.previous.encode()),
         ]
@@ -111,11 +181,23 @@ class ChainLink:
             producer_id=headers[PRODUCER_HEADER].decode(),
             sequence=int(headers[SEQUENCE_HEADER]),
             partition=int(headers[PARTITION_HEADER]),
+            timestamp_ms=int(headers[TIMESTAMP_HEADER]),
             body_sha256=headers[BODY_HEADER].decode(),
             previous=headers[PREVIOUS_HEADER].decode(),
             signature=headers.get(SIGNATURE_HEADER),
             key_id=headers[KEY_ID_HEADER].decode() if KEY_ID_HEADER in headers else None,
         )
+
+
+@dataclass(frozen=True)
+class ChainEnd:
+    """Where one chain stands: its last record's sequence number and link hash."""
+
+    producer_id: str
+    topic: str
+    partition: int
+    sequence: int
+    link_hash: str
 
 
 class Chain:
@@ -135,26 +217,36 @@ class Chain:
         return f"{self.producer_name}-{uuid.uuid4().hex[:16]}"
 
     @contextmanager
-    def next_link(self, topic: str, partition: int, key: bytes, value: bytes) -> Iterator[Headers]:
-        """Chain headers for the next record; the chain moves on only if the block succeeds.
+    def next_link(self, record: PlacedRecord) -> Iterator[tuple[Headers, ChainEnd]]:
+        """Chain headers for the next record, and where its chain then ends; the chain moves
+        on only if the block succeeds. `record` is the record to send, with its own headers,
+        partition and timestamp as they will be sent.
 
         The lock is held across the block so that the caller's append or send happens in
         chain order even when threads publish at once.
         """
         with self._lock:
-            sequence, previous = self._heads.get((topic, partition), (-1, GENESIS))
+            sequence, previous = self._heads.get((record.topic, record.partition), (-1, GENESIS))
             link = ChainLink(
-                self.producer_id, sequence + 1, partition, body_sha256(value), previous
+                self.producer_id,
+                sequence + 1,
+                record.partition,
+                record.timestamp_ms,
+                body_sha256(record.value),
+                previous,
             )
-            link_hash = link.link_hash(key)
+            link_hash = link.link_hash(record)
             if self.signer is not None:
                 link = replace(
                     link,
                     signature=self.signer.sign(link_hash.encode()),
                     key_id=self.signer.key_id,
                 )
-            yield link.headers()
-            self._heads[(topic, partition)] = (link.sequence, link_hash)
+            end = ChainEnd(
+                self.producer_id, record.topic, record.partition, link.sequence, link_hash
+            )
+            yield link.headers(), end
+            self._heads[(record.topic, record.partition)] = (link.sequence, link_hash)
 
     def restart(self) -> None:
         """Begin new chains under a new producer id, after a send whose fate is unknown.
@@ -167,55 +259,27 @@ class Chain:
             self.producer_id = self._new_id()
 
 
-class ChainedProducer:
-    """A KafkaProducer whose every record is chained and signed with the key of its writer
-    role: the one way quaywatch sends messages.
+def chained(record: PlacedRecord, chain_headers: Sequence[tuple[str, bytes]]) -> PlacedRecord:
+    """`record` with its chain headers after its own, as it is sent."""
+    return replace(record, headers=(*record.headers, *chain_headers))
 
-    Records go to the topic's full name on the site's cluster, under the key the topic
-    declares for the message; a topic the role may not write is refused before sending.
 
-    >>> chained = ChainedProducer(site.kafka, WriterRole.correlator)       # doctest: +SKIP
-    >>> chained.send(ALERTS, alert).get(timeout=30)
-    """
+def chain_end(record: PlacedRecord) -> ChainEnd | None:
+    """Where `record`'s chain ends with it, from its own headers (None: it carries no link)."""
+    link = ChainLink.from_headers(dict(record.headers))
+    if link is None:
+        return None
+    return ChainEnd(
+        link.producer_id, record.topic, link.partition, link.sequence, link.link_hash(record)
+    )
 
-    def __init__(
-        self,
-        kafka: Kafka,
-        role: WriterRole,
-        producer_name: str | None = None,
-        signer: Signer | None = None,
-        **producer_settings: object,
-    ) -> None:
-        self.kafka = kafka
-        self.role = role
-        self.chain = Chain(producer_name or self.role.value, signer or signer_for(self.role))
-        self.producer = producer(kafka, **producer_settings)
-        self._partitions: dict[str, int] = {}
 
-    def send(self, topic: Topic[M], message: M) -> FutureRecordMetadata:
-        topic.require_writer(self.role)
-        name, value = self.kafka.topic(topic), message.to_bytes()
-        key = topic.key_of(message).encode()
-        partition = partition_for(key, self._partition_count(name))
-        with self.chain.next_link(name, partition, key, value) as chain_headers:
-            future = self.producer.send(
-                name,
-                key=key,
-                value=value,
-                headers=message.headers() + chain_headers,
-                partition=partition,
-            )
-        future.add_errback(lambda _error: self.chain.restart())
-        return future
+def __getattr__(name: str) -> object:
+    # The producer that chains every record it sends lives beside the chain heads it
+    # publishes; senders find it here, imported when first asked for (it needs the topics,
+    # which need this module's neighbours first).
+    if name == "ChainedProducer":
+        from streams.chained_producer import ChainedProducer
 
-    def flush(self, timeout: float | None = None) -> None:
-        self.producer.flush(timeout)
-
-    def close(self, timeout: float | None = None) -> None:
-        self.producer.close(timeout=timeout)
-
-    def _partition_count(self, topic: str) -> int:
-        if topic not in self._partitions:
-            partitions = self.producer.partitions_for(topic)  # waits for metadata, max_block_ms
-            self._partitions[topic] = len(partitions)
-        return self._partitions[topic]
+        return ChainedProducer
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

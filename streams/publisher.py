@@ -34,13 +34,14 @@ from kafka.errors import KafkaError, KafkaTimeoutError
 
 from config.kafka import Kafka
 from config.signing import WriterRole
-from streams.chain import PARTITION_HEADER, Chain, partition_for
+from streams.chain import Chain, ChainLink, PlacedRecord, chain_end, now_ms, partition_for
+from streams.chain_heads import HeadBook
 from streams.kafka import SPOOLING_PRODUCER_TIMEOUTS, producer
 from streams.messages import M
 from streams.signing import signer_for
 from streams.spool import Pending, Spool, SpoolError
 from streams.spool_format import SpoolRecord
-from streams.topics import Topic
+from streams.topics import CHAIN_HEADS, Topic
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +92,8 @@ class Publisher:
         self._spool = Spool(spool_dir, max_spool_bytes)
         self._role = role
         self._chain = Chain(client_id, signer_for(role))
+        self._heads = HeadBook()  # where the chains stand, published on chain-heads
+        self._heads_topic = kafka.topic(CHAIN_HEADS)
         self._counters = PublisherCounters()
         self._changed = threading.Condition()  # spool grew or shrank, or closing began
         self._closing = threading.Event()
@@ -131,16 +134,8 @@ class Publisher:
         topic.require_writer(self._role)
         if message.published_at is None:
             message = message.stamped()
-        key = topic.key_of(message)
-        name, value = self._kafka.topic(topic), message.to_bytes()
-        # Chained when appended, not when sent: the headers are kept in the spool, so a record
-        # sent again after a crash is the same record, and the chain survives the restart.
-        # The partition comes from the configured count, as the broker may be away right now.
-        partition = partition_for(key.encode(), self._kafka.partitions)
         try:
-            with self._chain.next_link(name, partition, key.encode(), value) as chain_headers:
-                record = SpoolRecord(name, key, value, (*message.headers(), *chain_headers))
-                self._spool.append(record)
+            self._append(topic, message)
         except SpoolError as error:  # full, or the disk failed
             self._count(refused=1)
             log.error("event %s NOT KEPT: %s", message.event_id, error)
@@ -148,6 +143,26 @@ class Publisher:
         with self._changed:
             self._counters = replace(self._counters, accepted=self._counters.accepted + 1)
             self._changed.notify_all()
+
+    def _append(self, topic: Topic[M], message: M) -> None:
+        key = topic.key_of(message).encode()
+        # Chained when appended, not when sent: the headers (partition and timestamp among
+        # them) are kept in the spool, so a record sent again after a crash is the same
+        # record, and the chain survives the restart. The partition comes from the
+        # configured count, as the broker may be away right now.
+        record = PlacedRecord(
+            self._kafka.topic(topic),
+            partition_for(key, self._kafka.partitions),
+            now_ms(),
+            key,
+            message.to_bytes(),
+            tuple(message.headers()),
+        )
+        with self._chain.next_link(record) as (chain_headers, _):
+            spooled = SpoolRecord(
+                record.topic, key.decode(), record.value, (*record.headers, *chain_headers)
+            )
+            self._spool.append(spooled)
 
     def flush(self, timeout_s: float) -> bool:
         """Wait until Kafka has acknowledged every accepted event; False if time ran out."""
@@ -166,6 +181,7 @@ class Publisher:
         A batch already handed to Kafka gets up to `timeout_s` to be acknowledged, so that a
         record Kafka has is not left in the spool to be sent again by the next Publisher.
         """
+        self._publish_head(final=True, wait_s=timeout_s)
         self._close_deadline = time.monotonic() + timeout_s
         self._closing.set()
         with self._changed:
@@ -206,6 +222,8 @@ class Publisher:
 
     def _deliver_once(self) -> None:
         """Send the oldest batch of the spool, or wait for one."""
+        if self._heads.seconds_until_due() == 0:
+            self._publish_head()
         batch = self._spool.peek(self._batch_size)
         if not batch:
             with self._changed:
@@ -217,9 +235,12 @@ class Publisher:
             self._closing.wait(self._retry_backoff_s)
             return
         delivered = self._send(kafka_producer, batch)
+        events = [p for p in delivered if p.record.topic != self._heads_topic]
+        for placed in filter(None, (placed_record(p.record) for p in events)):
+            self._heads.acknowledged(chain_end(placed))  # type: ignore[arg-type]
         if delivered:
             self._spool.ack(delivered[-1])
-            self._count(delivered=len(delivered))
+            self._count(delivered=len(events))
             self._broker_back()
             with self._changed:
                 self._changed.notify_all()
@@ -249,14 +270,15 @@ class Publisher:
         """Send a batch in order; return the leading records Kafka acknowledged."""
         sent = []
         for pending in batch:
-            record = pending.record
+            record, placed = pending.record, placed_record(pending.record)
             try:
                 future = kafka_producer.send(
                     record.topic,
                     key=record.key.encode(),
                     value=record.value,
                     headers=list(record.headers),
-                    partition=chained_partition(record),
+                    partition=placed.partition if placed else None,
+                    timestamp_ms=placed.timestamp_ms if placed else None,
                 )
             except (KafkaError, AssertionError) as error:  # closed under us when closing
                 self._count(send_errors=len(batch) - len(sent))
@@ -304,6 +326,27 @@ class Publisher:
             with contextlib.suppress(KafkaError):
                 kafka_producer.close(timeout=0)
 
+    # -- chain heads ------------------------------------------------------------------------
+
+    def _publish_head(self, final: bool = False, wait_s: float = 0.0) -> None:
+        """Spool a head of every chain (heads name the event chains, not their own). The final
+        one, at close, only when every event is delivered, with `wait_s` to go out: events
+        left in the spool are the next Publisher's, and so are the heads that name them."""
+        if final and self._spool.depth:
+            return
+        head = self._heads.take(self._chain.producer_id, final)
+        if head is None:
+            return
+        try:
+            self._append(CHAIN_HEADS, head)
+        except SpoolError as error:
+            log.warning("publisher %s: chain head not kept: %s", self._client_id, error)
+            return
+        with self._changed:
+            self._changed.notify_all()
+        if wait_s:
+            self.flush(wait_s)
+
     # -- bookkeeping ------------------------------------------------------------------------
 
     def _count(self, **increments: int) -> None:
@@ -336,9 +379,17 @@ class Publisher:
             self._broker_down_since = None
 
 
-def chained_partition(record: SpoolRecord) -> int | None:
-    """The partition a record was chained for (None: spooled before records were chained)."""
-    for name, value in record.headers:
-        if name == PARTITION_HEADER:
-            return int(value)
-    return None
+def placed_record(record: SpoolRecord) -> PlacedRecord | None:
+    """The spooled record as its chain link placed it: the partition and timestamp it was
+    chained for (None: spooled before records were chained)."""
+    link = ChainLink.from_headers(dict(record.headers))
+    if link is None:
+        return None
+    return PlacedRecord(
+        record.topic,
+        link.partition,
+        link.timestamp_ms,
+        record.key.encode(),
+        record.value,
+        record.headers,
+    )

@@ -1,9 +1,9 @@
 """Checking a record before anything acts on it: its chain, its signature, its JSON Schema and
 its schema name and version. The one check the correlator, the console and the audit share.
 
-A record is accepted only when its chain headers are present and agree with it (the body hashes
-to the value they name, it sits on the partition it was chained for), the link hash recomputed
-from them is signed by a key the site trusts for a role allowed to write the topic, and its
+A record is accepted only when its chain link holds (`streams.link_check`, the check the audit
+makes too: the headers agree with the record, and the link hash over the record as Kafka keeps
+it is signed by a key the site trusts for a role allowed to write the topic), and its
 body is the topic's message type: the schema header and the body's schema name and version
 are that type's, and the body is valid against `streams/schemas/<name>.v<version>.json`.
 Anyone on the network can write a topic; only the roles' keys make a record count.
@@ -24,13 +24,14 @@ from kafka.consumer.fetcher import ConsumerRecord
 from pydantic import ValidationError
 
 from config.signing import Signing
-from streams.chain import CHAIN_HEADERS, KEY_ID_HEADER, SIGNATURE_HEADER, ChainLink, body_sha256
+from streams.chain import LINK_HEADERS, PlacedRecord
+from streams.link_check import UnreadableLink, check_link
 from streams.messages import SCHEMA_HEADER, M, Message
 from streams.signing import KeyRing
 from streams.topics import Topic
 
 SCHEMAS = Path(__file__).resolve().parent / "schemas"
-CHECKED_HEADERS = (*CHAIN_HEADERS, SIGNATURE_HEADER, KEY_ID_HEADER, SCHEMA_HEADER)
+CHECKED_HEADERS = (*sorted(LINK_HEADERS), SCHEMA_HEADER)
 
 
 class RecordRejected(ValueError):
@@ -67,35 +68,30 @@ class RecordCheck:
         return cls(KeyRing.from_config(signing))
 
     def message(self, topic: Topic[M], record: ConsumerRecord) -> M:
-        names = Counter(name for name, _ in record.headers or ())
+        return self.placed_message(topic, PlacedRecord.of(record))
+
+    def placed_message(self, topic: Topic[M], record: PlacedRecord) -> M:
+        """`message` of a record as placed (what an audit reads back from its log)."""
+        names = Counter(name for name, _ in record.headers)
         twice = sorted(name for name in CHECKED_HEADERS if names[name] > 1)
         if twice:
             raise RecordRejected(f"header {', '.join(twice)} appears more than once")
-        headers = dict(record.headers or ())
-        self.verify_chain(topic, record, headers)
-        return self.verify_body(topic, record, headers)
+        self.verify_chain(topic, record)
+        return self.verify_body(topic, record, dict(record.headers))
 
-    def verify_chain(
-        self, topic: Topic[Any], record: ConsumerRecord, headers: dict[str, bytes]
-    ) -> None:
-        """The chain headers agree with the record and are signed by a writer of `topic`."""
+    def verify_chain(self, topic: Topic[Any], record: PlacedRecord) -> None:
+        """The chain link holds and is signed by a writer of `topic`."""
         try:
-            link = ChainLink.from_headers(headers)
-        except (ValueError, UnicodeDecodeError) as error:
-            raise RecordRejected(f"malformed chain headers: {error}") from None
-        if link is None:
-            raise RecordRejected("no chain headers: not written by a quaywatch producer")
-        if link.partition != record.partition:
-            raise RecordRejected(f"chained for partition {link.partition}, found elsewhere")
-        if body_sha256(record.value or b"") != link.body_sha256:
-            raise RecordRejected("body hash mismatch: the body is not the one that was signed")
-        problem = self.keys.signature_problem(
-            link.key_id, link.signature, link.link_hash(record.key or b"").encode(), topic.writers
-        )
-        if problem is not None:
-            raise RecordRejected(f"signature: {problem}")
+            checked = check_link(record, self.keys, topic.writers)
+        except UnreadableLink as unreadable:
+            reason = unreadable.detail
+            if unreadable.kind == "malformed chain headers":
+                reason = f"malformed chain headers: {reason}"
+            raise RecordRejected(reason) from None
+        if checked.problems:
+            raise RecordRejected(checked.problems[0].reason)
 
-    def verify_body(self, topic: Topic[M], record: ConsumerRecord, headers: dict[str, bytes]) -> M:
+    def verify_body(self, topic: Topic[M], record: PlacedRecord, headers: dict[str, bytes]) -> M:
         """The body is the topic's message type, by header, by JSON Schema and by model."""
         expected = f"{topic.message_type.SCHEMA_NAME}/{topic.message_type.SCHEMA_VERSION}"
         header = headers.get(SCHEMA_HEADER, b"").decode(errors="replace")

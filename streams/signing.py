@@ -158,6 +158,15 @@ class KeyRing:
         )
         return f"checked against {named}"
 
+    def __bool__(self) -> bool:
+        """Whether the ring trusts any key: without one, no signature can be checked."""
+        return bool(self._keys)
+
+    def role_of(self, key_id: str | None) -> WriterRole | None:
+        """The role a trusted key signs for; None for a key the ring does not trust."""
+        known = self._keys.get(key_id) if key_id is not None else None
+        return None if known is None else known[0]
+
     def public_keys(self) -> list[tuple[WriterRole, Ed25519PublicKey]]:
         return [(role, key) for role, key in self._keys.values()]
 

@@ -20,6 +20,7 @@ from config.signing import WriterRole
 from streams.access import AccessEvent
 from streams.alerts import Alert
 from streams.camera_health import CameraHealth
+from streams.chain_heads import ChainHead
 from streams.dead_letter import DeadLetter
 from streams.kafka import admin
 from streams.messages import M
@@ -71,6 +72,8 @@ ALERTS = Topic("alerts", Alert, key="alert_id", writers=CORRELATOR)
 OPERATOR_ACTIONS = Topic("operator-actions", OperatorAction, key="alert_id", writers=CONSOLE)
 # Whoever rejects input says so there: the feeds, the correlator and the console.
 DEAD_LETTER = Topic("dead-letter", DeadLetter, key="source", writers=FEEDS | CORRELATOR | CONSOLE)
+# Every producer publishes where its own chains stand (streams.chain_heads).
+CHAIN_HEADS = Topic("chain-heads", ChainHead, key="producer_id", writers=frozenset(WriterRole))
 
 TOPICS: tuple[Topic[Any], ...] = (
     ACCESS,
@@ -79,6 +82,7 @@ TOPICS: tuple[Topic[Any], ...] = (
     ALERTS,
     OPERATOR_ACTIONS,
     DEAD_LETTER,
+    CHAIN_HEADS,
 )
 
 
@@ -95,10 +99,12 @@ class TopicCreationError(RuntimeError):
 
 
 def topic_configs(kafka: Kafka) -> dict[str, str]:
-    """Per-topic broker settings taken from the site config (empty: the broker's defaults)."""
-    if kafka.retention_hours is None:
-        return {}
-    return {"retention.ms": str(round(kafka.retention_hours * 3600 * 1000))}
+    """Per-topic broker settings: the records keep the timestamps their producers chained them
+    with (a broker stamping its own would break every link), and the site's retention."""
+    configs = {"message.timestamp.type": "CreateTime"}
+    if kafka.retention_hours is not None:
+        configs["retention.ms"] = str(round(kafka.retention_hours * 3600 * 1000))
+    return configs
 
 
 def create_topics(kafka: Kafka) -> None:

@@ -28,17 +28,30 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     replay.add_argument("--with", dest="other", type=Path, help="replay with this config instead")
     replay.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
-    ranged("verify", run_verify, "check chains, snapshots and references; exit 1 if broken")
+    ranged(
+        "verify",
+        run_verify,
+        "check every partition's chains and heads, the range's snapshots and references "
+        "against the site's trusted keys; exit 1 unless INTACT",
+    )
     report = ranged("report", run_report, "write report.html, alerts.csv and report.json")
     report.add_argument("--out", type=Path, required=True, help="directory")
     export = ranged("export", run_export, "write a signed bundle of the range")
     export.add_argument("--out", type=Path, required=True, help="bundle file (.zip)")
     export.add_argument("--key", type=Path, help="private key (default: $QUAYWATCH_SIGNING_KEY)")
     check = subcommand(
-        actions, "verify-bundle", run_verify_bundle, help="check a bundle; exit 1 if broken"
+        actions, "verify-bundle", run_verify_bundle, help="check a bundle; exit 1 unless INTACT"
     )
     check.add_argument("bundle", type=Path)
     check.add_argument("--public-key", type=Path, help="trusted PEM public key of the site")
+    check.add_argument(
+        "--pin",
+        action="append",
+        default=[],
+        metavar="FINGERPRINT",
+        help="fingerprint of a trusted export key (as keygen prints it); may be repeated. "
+        "Without --public-key or --pin the bundle is UNVERIFIED",
+    )
     keygen = subcommand(actions, "keygen", run_keygen, help="make a signing key, KEY.pub")
     keygen.add_argument("--out", type=Path, required=True, help="private key file to create")
     keygen.add_argument(
@@ -108,7 +121,7 @@ def run_report(args: argparse.Namespace) -> int:
     log = read_log(site.kafka)
     verdict = verify(log, window, snapshots, _writer_keys(site))
     path = write_report(site, log, window, verdict, snapshots, args.out)
-    print(f"report written to {path}; integrity {'intact' if verdict.clean else 'BROKEN'}")
+    print(f"report written to {path}; integrity {verdict.integrity.value}")
     return 0
 
 
@@ -145,7 +158,7 @@ def run_verify_bundle(args: argparse.Namespace) -> int:
         if args.public_key
         else None
     )
-    check = verify_bundle(args.bundle, trusted)
+    check = verify_bundle(args.bundle, trusted, frozenset(args.pin))
     print(check.render())
     return 0 if check.verdict.clean else 1
 

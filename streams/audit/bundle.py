@@ -4,12 +4,17 @@ of hashes signed by the export key, checkable elsewhere with nothing but this to
 A bundle is a zip file:
 
 - ``records.jsonl``: every record of the range (and the terminal history before it, which a
-  replay needs), byte-exact (base64), with topic, partition, offset and timestamp;
+  replay needs), byte-exact (base64), with topic (and its full name), partition, offset and
+  timestamp, all of which the records' link hashes cover;
 - ``snapshots/<sha256>.jpg``: the evidence the range refers to;
 - ``config/site.yaml``: the site config file in force;
 - ``manifest.json``: the range, the SHA-256 of every other file, the public key, and the
   writer roles' public keys the site trusted (the records' signatures are checked with them);
 - ``manifest.sig``: the Ed25519 signature of manifest.json.
+
+A bundle vouches for itself only through its export key: `verify_bundle` trusts the key inside
+it only when it is the key given or its fingerprint is pinned; otherwise the verdict is
+UNVERIFIED, whatever else holds (anyone can sign a bundle with a key of their own).
 """
 
 from __future__ import annotations
@@ -25,7 +30,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from config.signing import WriterRole
 from streams.audit.records import LoggedRecord, RecordedLog, TimeRange
-from streams.audit.verify import Finding, IntegrityVerdict, check_chains, check_references
+from streams.audit.verdict import Finding, IntegrityVerdict
+from streams.audit.verify import check_chains, check_references, records_in_range
 from streams.signing import (
     KeyRing,
     Signer,
@@ -36,7 +42,7 @@ from streams.signing import (
 )
 from streams.topics import TERMINAL
 
-FORMAT = "quaywatch-audit-bundle/1"
+FORMAT = "quaywatch-audit-bundle/2"  # /2: link hashes cover topic, timestamp, headers
 RECORDS, MANIFEST, SIGNATURE, CONFIG = (
     "records.jsonl",
     "manifest.json",
@@ -103,22 +109,29 @@ def export_bundle(
 class BundleCheck:
     verdict: IntegrityVerdict
     key_fingerprint: str
-    trusted_key: bool
+    trusted_key: bool  # the bundle's key is the one given, or pinned
     window: TimeRange | None
 
     def render(self) -> str:
         trust = (
-            "the trusted key given"
+            "a trusted key (given or pinned)"
             if self.trusted_key
-            else "the key inside the bundle (pass --public-key to check who signed it)"
+            else "only the key inside the bundle, which proves nothing (pass --public-key "
+            "or --pin with the site's export key)"
         )
         return f"bundle signed by key {self.key_fingerprint}, checked against {trust}\n" + (
             self.verdict.render()
         )
 
 
-def verify_bundle(path: Path, trusted_key: Ed25519PublicKey | None = None) -> BundleCheck:
-    """Signature of the manifest, hash of every file, then the chains and references inside."""
+def verify_bundle(
+    path: Path, trusted_key: Ed25519PublicKey | None = None, pins: frozenset[str] = frozenset()
+) -> BundleCheck:
+    """Signature of the manifest, hash of every file, then the chains and references inside.
+
+    The trust anchor is `trusted_key`, or a fingerprint in `pins` that the bundle's own key
+    must have; without either the verdict is UNVERIFIED.
+    """
     findings: list[Finding] = []
     with zipfile.ZipFile(path) as bundle:
         names = set(bundle.namelist())
@@ -127,11 +140,25 @@ def verify_bundle(path: Path, trusted_key: Ed25519PublicKey | None = None) -> Bu
             verdict = IntegrityVerdict(
                 [Finding("not a bundle", str(path), f"no {', '.join(missing)}")]
             )
-            return BundleCheck(verdict, "-", trusted_key is not None, None)
+            return BundleCheck(verdict, "-", False, None)
         manifest_bytes = bundle.read(MANIFEST)
         manifest = json.loads(manifest_bytes)
         embedded = load_public_key(manifest["public_key"].encode(), f"{path}:{MANIFEST}")
         key = trusted_key or embedded
+        anchored = trusted_key is not None or fingerprint(embedded) in pins
+        if pins and trusted_key is None and not anchored:
+            findings.append(
+                Finding(
+                    "bundle key not pinned",
+                    f"{path}:{MANIFEST}",
+                    f"signed by key {fingerprint(embedded)}, not by a pinned one "
+                    f"({', '.join(sorted(pins))})",
+                )
+            )
+        if manifest.get("format") != FORMAT:
+            findings.append(
+                Finding("unknown bundle format", f"{path}:{MANIFEST}", str(manifest.get("format")))
+            )
         if not is_valid(key, bundle.read(SIGNATURE), manifest_bytes):
             findings.append(
                 Finding("manifest signature invalid", f"{path}:{MANIFEST}", "not signed by the key")
@@ -159,20 +186,25 @@ def verify_bundle(path: Path, trusted_key: Ed25519PublicKey | None = None) -> Bu
         datetime.fromisoformat(manifest["range"]["to"]),
     )
     log = RecordedLog.of(records, partial=True)
+    # The writer roles' keys are as trustworthy as the manifest that lists them.
     writer_keys = KeyRing(
         (WriterRole(entry["role"]), load_public_key(entry["public_key"].encode(), MANIFEST))
         for entry in manifest.get("writer_keys", [])
     )
     findings += check_chains(log, window, writer_keys)
     findings += check_references(log, window)[0]
-    for sha256 in manifest["snapshots_referenced"]:
+    referenced = manifest["snapshots_referenced"]
+    for sha256 in referenced:
         if f"snapshots/{sha256}.jpg" not in listed:
             findings.append(Finding("snapshot missing", f"{path}:snapshots/{sha256}.jpg", "absent"))
     verdict = IntegrityVerdict(
         findings=findings,
+        window=window,
+        records_in_range=records_in_range(log, window),
         records_checked=len(records),
-        snapshots_checked=sum(1 for n in listed if n.startswith("snapshots/")),
+        snapshots_referenced=len(referenced),
         signatures=f"manifest checked against key {fingerprint(key)}; records "
         + writer_keys.describe(),
+        anchored=anchored,
     )
-    return BundleCheck(verdict, fingerprint(embedded), trusted_key is not None, window)
+    return BundleCheck(verdict, fingerprint(embedded), anchored, window)

@@ -16,11 +16,12 @@ from typing import Any
 from pydantic import ValidationError
 
 from config.kafka import Kafka
+from streams.chain import PlacedRecord
 from streams.kafka import WHOLE_LOG_READER
 from streams.messages import M
 from streams.reader import Received, TopicReader
 from streams.record_check import RecordCheck
-from streams.topics import TOPIC_NAMED, TOPICS, Topic
+from streams.topics import CHAIN_HEADS, TOPIC_NAMED, TOPICS, Topic
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,8 @@ class TimeRange:
 
 @dataclass(frozen=True)
 class LoggedRecord:
-    """One Kafka record as an auditor needs it; `topic` is without the site's prefix."""
+    """One Kafka record as an auditor needs it; `topic` is without the site's prefix,
+    `kafka_topic` the full name it was read from (which its link hash covers)."""
 
     topic: str
     partition: int
@@ -54,6 +56,7 @@ class LoggedRecord:
     key: bytes | None
     value: bytes
     headers: tuple[tuple[str, bytes], ...]
+    kafka_topic: str
 
     @property
     def where(self) -> str:
@@ -66,10 +69,17 @@ class LoggedRecord:
     def header_map(self) -> dict[str, bytes]:
         return dict(self.headers)
 
+    def placed(self) -> PlacedRecord:
+        """The record as Kafka kept it: what its chain link is checked against."""
+        return PlacedRecord(
+            self.kafka_topic, self.partition, self.timestamp_ms, self.key, self.value, self.headers
+        )
+
     def to_json(self) -> dict[str, object]:
         # Base64 keeps key, value and headers byte-exact, which their hashes depend on.
         return {
             "topic": self.topic,
+            "kafka_topic": self.kafka_topic,
             "partition": self.partition,
             "offset": self.offset,
             "timestamp_ms": self.timestamp_ms,
@@ -89,6 +99,7 @@ class LoggedRecord:
             key=record.key,
             value=record.value,
             headers=tuple((name, value or b"") for name, value in record.headers),
+            kafka_topic=record.topic,
         )
 
     @classmethod
@@ -101,6 +112,7 @@ class LoggedRecord:
             key=None if raw["key"] is None else base64.b64decode(raw["key"]),
             value=base64.b64decode(raw["value"]),
             headers=tuple((name, base64.b64decode(value)) for name, value in raw["headers"]),
+            kafka_topic=raw["kafka_topic"],
         )
 
 
@@ -145,7 +157,7 @@ class RecordedLog:
         passed = []
         for record in self.all_records():
             try:
-                check.message(TOPIC_NAMED[record.topic], record)
+                check.placed_message(TOPIC_NAMED[record.topic], record.placed())
             except ValueError:
                 continue
             passed.append(record)
@@ -167,12 +179,20 @@ class RecordedLog:
 
 
 def read_log(kafka: Kafka, topics: Sequence[Topic[Any]] = TOPICS) -> RecordedLog:
-    """Every record of `topics` published before this call, from each partition's start."""
-    reader = TopicReader(kafka, topics, **WHOLE_LOG_READER).wait_for_partitions()
-    try:
-        received = reader.read_new()
-    finally:
-        reader.close()
+    """Every record of `topics` published before this call, from each partition's start.
+
+    Chain heads are read first, then the rest: a producer publishes a head only once Kafka
+    acknowledged the records it names, so every record a head read here names was there to
+    be read after it, even while producers are running.
+    """
+    passes = [[t for t in topics if t is CHAIN_HEADS], [t for t in topics if t is not CHAIN_HEADS]]
+    received: list[Received[Any]] = []
+    for wanted in (each for each in passes if each):
+        reader = TopicReader(kafka, wanted, **WHOLE_LOG_READER).wait_for_partitions()
+        try:
+            received += reader.read_new()
+        finally:
+            reader.close()
     return RecordedLog.of(LoggedRecord.of(each) for each in received)
 
 

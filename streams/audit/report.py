@@ -171,9 +171,11 @@ def write_report(
         "alerts": [row.as_dict() for row in rows],
         "integrity": {
             "intact": verdict.clean,
+            "verdict": verdict.integrity.value,
             "signatures": verdict.signatures,
+            "records_in_range": verdict.records_in_range,
             "records_checked": verdict.records_checked,
-            "snapshots_checked": verdict.snapshots_checked,
+            "snapshots_referenced": verdict.snapshots_referenced,
             "findings": [
                 {"kind": f.kind, "where": f.where, "detail": f.detail, "tampering": f.tampering}
                 for f in verdict.findings

@@ -1,69 +1,31 @@
-"""Integrity verification: the chains on every partition, the snapshot files, and references.
+"""Integrity verification: the chains on every partition, their heads, the snapshot files the
+range refers to, and references.
 
 Chains are checked from the start of each retained partition (a chain cannot be anchored in the
-middle), and findings are reported for records up to the end of the audited range. A finding
-either means tampering (or loss) or is a note that explains a limit of the check, such as a
-partition whose start was deleted by retention.
+middle), whatever the audited range: a record without a chain, or with one no trusted key
+signed, is a finding wherever its timestamp puts it, since nothing authenticates a timestamp
+but the chain. The range chooses which records the verdict counts and which snapshots it
+checks. A finding either means tampering (or loss) or is a note that explains a limit of the
+check, such as a partition whose start was deleted by retention.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from config.signing import WriterRole
+from streams.audit.heads import check_heads
 from streams.audit.records import LoggedRecord, RecordedLog, TimeRange
-from streams.chain import GENESIS, ChainLink, body_sha256
+from streams.audit.verdict import Finding, Integrity, IntegrityVerdict
+from streams.chain import GENESIS
+from streams.link_check import UnreadableLink, check_link
 from streams.signing import KeyRing
-from streams.topics import ACCESS, ALERTS, OPERATOR_ACTIONS, TOPIC_NAMED
+from streams.topics import ACCESS, ALERTS, CHAIN_HEADS, OPERATOR_ACTIONS, TOPIC_NAMED
 
-
-@dataclass(frozen=True)
-class Finding:
-    """One thing wrong (or worth noting) and where: topic, partition, offset, or a file."""
-
-    kind: str
-    where: str
-    detail: str
-    tampering: bool = True
-    offset: int = -1
-
-    def render(self) -> str:
-        label = "BROKEN" if self.tampering else "note"
-        return f"{label} {self.where}: {self.kind}: {self.detail}"
-
-
-@dataclass
-class IntegrityVerdict:
-    """What `audit verify` found: the findings, what it checked, and whether it is INTACT."""
-
-    findings: list[Finding] = field(default_factory=list)
-    records_checked: int = 0
-    snapshots_checked: int = 0
-    signatures: str = "not checked (no public key given)"
-
-    @property
-    def broken(self) -> list[Finding]:
-        return [f for f in self.findings if f.tampering]
-
-    @property
-    def notes(self) -> list[Finding]:
-        return [f for f in self.findings if not f.tampering]
-
-    @property
-    def clean(self) -> bool:
-        return not self.broken
-
-    def render(self) -> str:
-        head = (
-            f"integrity {'INTACT' if self.clean else 'BROKEN'}: {self.records_checked} records, "
-            f"{self.snapshots_checked} snapshots checked; signatures {self.signatures}"
-        )
-        return "\n".join(
-            [head, *(f.render() for f in self.broken), *(f.render() for f in self.notes)]
-        )
+__all__ = ["Finding", "Integrity", "IntegrityVerdict", "verify"]
 
 
 @dataclass
@@ -97,27 +59,14 @@ def check_partition(
 
     for record in records:
         try:
-            link = ChainLink.from_headers(record.header_map())
-        except ValueError as error:
-            broken(record, "malformed chain headers", str(error))
+            checked = check_link(record.placed(), keys, writers)
+        except UnreadableLink as unreadable:
+            broken(record, unreadable.kind, unreadable.detail)
             continue
-        if link is None:
-            broken(record, "unchained record", "no producer, sequence or hash headers")
-            continue
-        key = record.key or b""
-        link_hash = link.link_hash(key)
+        link, link_hash = checked.link, checked.link_hash
         who = f"producer {link.producer_id} seq {link.sequence}"
-        if body_sha256(record.value) != link.body_sha256:
-            broken(record, "body hash mismatch", f"{who}: the body is not the one it was sent with")
-        if link.partition != record.partition:
-            broken(record, "wrong partition", f"{who}: chained for partition {link.partition}")
-        if keys is not None:
-            problem = keys.signature_problem(
-                link.key_id, link.signature, link_hash.encode(), writers
-            )
-            if problem is not None:
-                kind = "signature missing" if link.signature is None else "signature invalid"
-                broken(record, kind, f"{who}: {problem}")
+        for problem in checked.problems:
+            broken(record, problem.kind, f"{who}: {problem.detail}")
         chain = chains.get(link.producer_id)
         if chain is None:
             if link.sequence == 0 and link.previous != GENESIS:
@@ -193,47 +142,37 @@ def _span(numbers: list[int]) -> str:
 
 
 def check_chains(log: RecordedLog, window: TimeRange, keys: KeyRing | None) -> list[Finding]:
+    """Every chain of every partition, each finding marked as in the range or not."""
     findings = []
     for name, records in log.records.items():
         by_partition: dict[int, list[LoggedRecord]] = {}
         for record in records:
             by_partition.setdefault(record.partition, []).append(record)
         for partition_records in by_partition.values():
-            last = window.end.timestamp() * 1000
+            timestamps = {r.offset: r.timestamp_ms for r in partition_records}
             findings += [
-                f
+                replace(f, in_range=window.holds(timestamps[f.offset]))
                 for f in check_partition(
                     partition_records, keys, log.partial, TOPIC_NAMED[name].writers
                 )
-                if _timestamp_of(partition_records, f.offset) <= last
             ]
     return findings
 
 
-def _timestamp_of(records: list[LoggedRecord], offset: int) -> int:
-    return next(r.timestamp_ms for r in records if r.offset == offset)
-
-
-def check_snapshots(snapshot_dir: Path, referenced: Iterable[str]) -> tuple[list[Finding], int]:
-    """Each stored snapshot is named by its own SHA-256, and every referenced one is there."""
+def check_snapshots(snapshot_dir: Path, referenced: Iterable[str]) -> list[Finding]:
+    """Every snapshot the range refers to is stored, under its own SHA-256."""
     findings = []
-    checked = 0
-    stored = sorted(snapshot_dir.glob("*.jpg")) if snapshot_dir.is_dir() else []
-    for path in stored:
-        checked += 1
+    for sha256 in sorted(set(referenced)):
+        path = snapshot_dir / f"{sha256}.jpg"
+        if not path.is_file():
+            findings.append(Finding("snapshot missing", str(path), "referenced, not stored"))
+            continue
         actual = hashlib.sha256(path.read_bytes()).hexdigest()
-        if actual != path.stem:
+        if actual != sha256:
             findings.append(
                 Finding("snapshot modified", str(path), f"file hashes to {actual}, not to its name")
             )
-    names = {path.stem for path in stored}
-    for sha256 in sorted(set(referenced) - names):
-        findings.append(
-            Finding(
-                "snapshot missing", str(snapshot_dir / f"{sha256}.jpg"), "referenced, not stored"
-            )
-        )
-    return findings, checked
+    return findings
 
 
 def check_references(log: RecordedLog, window: TimeRange) -> tuple[list[Finding], set[str]]:
@@ -280,23 +219,38 @@ def check_references(log: RecordedLog, window: TimeRange) -> tuple[list[Finding]
     return findings, snapshots
 
 
+def records_in_range(log: RecordedLog, window: TimeRange) -> int:
+    """The records a range holds; chain heads vouch for records, they are not what happened."""
+    return sum(
+        1
+        for record in log.all_records()
+        if record.topic != CHAIN_HEADS.name and window.holds(record.timestamp_ms)
+    )
+
+
 def verify(
     log: RecordedLog,
     window: TimeRange,
     snapshot_dir: Path | None,
     keys: KeyRing | None,
 ) -> IntegrityVerdict:
-    findings = check_chains(log, window, keys)
+    """The verdict on `log` over `window`; `keys` are the trust anchor (none, or an empty
+    ring: nothing is signed by anyone known, so the verdict is UNVERIFIED at best)."""
+    anchor = keys if keys else None
+    findings = check_chains(log, window, anchor)
+    if not log.partial:
+        findings += check_heads(log, anchor)
     reference_findings, snapshots = check_references(log, window)
     findings += reference_findings
-    snapshot_count = 0
     if snapshot_dir is not None:
-        snapshot_findings, snapshot_count = check_snapshots(snapshot_dir, snapshots)
-        findings += snapshot_findings
+        findings += check_snapshots(snapshot_dir, snapshots)
     findings.sort(key=lambda f: (not f.tampering, f.where.split("@")[0], f.offset))
     return IntegrityVerdict(
         findings=findings,
+        window=window,
+        records_in_range=records_in_range(log, window),
         records_checked=log.size,
-        snapshots_checked=snapshot_count,
-        signatures="not checked (no public key given)" if keys is None else keys.describe(),
+        snapshots_referenced=len(snapshots),
+        signatures=anchor.describe() if anchor else "not checked (no trust anchor given)",
+        anchored=anchor is not None,
     )

@@ -34,8 +34,7 @@ from streams.publisher import Publisher
 from streams.signing import KEY_ENV, generate_key
 from streams.terminal.events import ContainerActivity as Did
 from streams.terminal.publish import publish_feed_items
-from streams.topics import ACCESS, ALERTS, TOPIC_NAMED
-from tests.fixtures.broker import fresh_topics
+from streams.topics import ACCESS, ALERTS, TOPIC_NAMED, create_topics
 from tests.fixtures.port_story import (
     LATE,
     STORY_START,
@@ -155,13 +154,17 @@ def record_night(kafka: Kafka, data_dir: Path) -> RecordedRun:
     return RecordedRun(kafka, site, window, read_log(kafka), key_path, snapshot_dir)
 
 
-def copy_log(broker_bootstrap: str, records: list[LoggedRecord]) -> Kafka:
-    """Write `records` as they are (partition, key, value, headers, timestamp) under a new prefix.
+def copy_log(broker_bootstrap: str, records: list[LoggedRecord], like: Kafka) -> Kafka:
+    """Write `records` as they are (topic, partition, key, value, headers, timestamp) onto
+    another broker, under the same topic names as `like`'s, with a plain producer.
 
-    Kafka cannot be edited in place, so a tampered log is made by copying a recorded one with
-    the change applied; offsets in the copy are positions in the list per partition.
+    Kafka cannot be edited in place, so a tampered log is made the way an attacker with the
+    broker's storage would: the recorded log copied record by record with the change applied,
+    onto a broker of its own (the link hashes cover the full topic names, so the copy keeps
+    them); offsets in the copy are positions in the list per partition.
     """
-    kafka = fresh_topics(broker_bootstrap)
+    kafka = like.model_copy(update={"bootstrap_servers": [broker_bootstrap]})
+    create_topics(kafka)
     client = producer(kafka)
     futures = [
         client.send(

@@ -2,8 +2,8 @@
 
 Tansu's storage cannot be edited in place (nor can a real Kafka log, short of rewriting its
 segment files), so each tampered log is built by copying the recorded one, record by record
-with its partition, key, value, headers and timestamp, to a new topic prefix with the change
-applied, and `audit verify` then reads that prefix from the broker like any other.
+with its topic, partition, key, value, headers and timestamp, onto a broker of the test's own
+with the change applied, and `audit verify` then reads that broker like any other.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +22,10 @@ from config.kafka import Kafka
 from streams.audit.records import LoggedRecord, read_log
 from streams.audit.verify import IntegrityVerdict, verify
 from streams.broker.embedded import EmbeddedBroker
-from streams.chain import Chain, ChainLink, body_sha256
+from streams.chain import Chain, ChainLink, PlacedRecord, body_sha256
 from streams.correlator.engine import alert_id_for
 from streams.signing import KeyRing, Signer
-from streams.topics import ACCESS, ALERTS, OPERATOR_ACTIONS, TERMINAL, Topic
+from streams.topics import ACCESS, ALERTS, CHAIN_HEADS, OPERATOR_ACTIONS, TERMINAL, Topic
 from tests.fixtures.port_story import false_alarm_close
 from tests.integration.audit_run import NIGHT, RecordedRun, copy_log, minutes
 
@@ -55,7 +56,7 @@ def tampered(run: RecordedRun, broker: EmbeddedBroker, topic: Topic[Any], change
         for record in run.log.all_records()
         if (record.topic, record.partition) != (topic.name, target[0].partition)
     ]
-    return copy_log(broker.bootstrap, records + change(list(target)))
+    return copy_log(broker.bootstrap, records + change(list(target)), run.kafka)
 
 
 def first_broken(verdict: IntegrityVerdict) -> tuple[str, str]:
@@ -68,18 +69,21 @@ def test_an_untouched_log_verifies_clean(recorded: RecordedRun) -> None:
 
     assert verdict.clean, verdict.render()
     assert verdict.records_checked == recorded.log.size
-    assert verdict.snapshots_checked == 8
+    assert verdict.records_in_range == recorded.log.size - len(recorded.log.topic(CHAIN_HEADS))
+    assert verdict.snapshots_referenced == 8
     assert "checked against key" in verdict.signatures
 
 
-def test_an_untouched_copy_verifies_clean(recorded: RecordedRun, broker: EmbeddedBroker) -> None:
+def test_an_untouched_copy_verifies_clean(
+    recorded: RecordedRun, copy_broker: EmbeddedBroker
+) -> None:
     # The copying itself must not be what the other tests detect.
-    copy = tampered(recorded, broker, ACCESS, lambda records: records)
+    copy = tampered(recorded, copy_broker, ACCESS, lambda records: records)
     assert verified(recorded, copy).clean
 
 
 def test_a_modified_alert_body_is_found_at_its_offset(
-    recorded: RecordedRun, broker: EmbeddedBroker
+    recorded: RecordedRun, copy_broker: EmbeddedBroker
 ) -> None:
     def downgrade(records: list[LoggedRecord]) -> list[LoggedRecord]:
         body = json.loads(records[1].value)
@@ -87,7 +91,7 @@ def test_a_modified_alert_body_is_found_at_its_offset(
         records[1] = _with_value(records[1], json.dumps(body, sort_keys=True).encode())
         return records
 
-    copy = tampered(recorded, broker, ALERTS, downgrade)
+    copy = tampered(recorded, copy_broker, ALERTS, downgrade)
     target = partition_of(recorded, ALERTS)
 
     assert first_broken(verified(recorded, copy)) == (
@@ -97,9 +101,9 @@ def test_a_modified_alert_body_is_found_at_its_offset(
 
 
 def test_a_deleted_access_event_is_found_as_a_sequence_gap(
-    recorded: RecordedRun, broker: EmbeddedBroker
+    recorded: RecordedRun, copy_broker: EmbeddedBroker
 ) -> None:
-    copy = tampered(recorded, broker, ACCESS, lambda records: records[:1] + records[2:])
+    copy = tampered(recorded, copy_broker, ACCESS, lambda records: records[:1] + records[2:])
     target = partition_of(recorded, ACCESS)
     verdict = verified(recorded, copy)
 
@@ -108,13 +112,13 @@ def test_a_deleted_access_event_is_found_as_a_sequence_gap(
 
 
 def test_a_reordered_pair_of_terminal_events_is_found(
-    recorded: RecordedRun, broker: EmbeddedBroker
+    recorded: RecordedRun, copy_broker: EmbeddedBroker
 ) -> None:
     def swap(records: list[LoggedRecord]) -> list[LoggedRecord]:
         records[1], records[2] = records[2], records[1]
         return records
 
-    copy = tampered(recorded, broker, TERMINAL, swap)
+    copy = tampered(recorded, copy_broker, TERMINAL, swap)
     target = partition_of(recorded, TERMINAL)
     verdict = verified(recorded, copy)
 
@@ -123,7 +127,7 @@ def test_a_reordered_pair_of_terminal_events_is_found(
 
 
 def test_an_inserted_forged_access_event_is_found_where_it_was_put(
-    recorded: RecordedRun, broker: EmbeddedBroker
+    recorded: RecordedRun, copy_broker: EmbeddedBroker
 ) -> None:
     def insert(records: list[LoggedRecord]) -> list[LoggedRecord]:
         # The forger copies the worker's chain headers and links the forgery in correctly;
@@ -134,20 +138,19 @@ def test_an_inserted_forged_access_event_is_found_where_it_was_put(
         body["event_id"] += "-forged"
         value = json.dumps(body, sort_keys=True).encode()
         headers = ChainLink(
-            link.producer_id, link.sequence, link.partition, body_sha256(value), link.previous
+            link.producer_id,
+            link.sequence,
+            link.partition,
+            link.timestamp_ms,
+            body_sha256(value),
+            link.previous,
         ).headers()
-        forged = LoggedRecord(
-            genuine.topic,
-            genuine.partition,
-            0,
-            genuine.timestamp_ms,
-            genuine.key,
-            value,
-            (("schema", b"access-event/1"), *headers),
+        forged = replace(
+            genuine, offset=0, value=value, headers=(("schema", b"access-event/1"), *headers)
         )
         return [records[0], forged, *records[1:]]
 
-    copy = tampered(recorded, broker, ACCESS, insert)
+    copy = tampered(recorded, copy_broker, ACCESS, insert)
     target = partition_of(recorded, ACCESS)
 
     assert first_broken(verified(recorded, copy)) == (
@@ -167,7 +170,9 @@ def test_a_modified_snapshot_file_is_found(recorded: RecordedRun, tmp_path: Path
     assert first_broken(verdict) == ("snapshot modified", str(victim))
 
 
-def test_a_forged_operator_action_is_found(recorded: RecordedRun, broker: EmbeddedBroker) -> None:
+def test_a_forged_operator_action_is_found(
+    recorded: RecordedRun, copy_broker: EmbeddedBroker
+) -> None:
     """An acknowledgement nobody gave, on a real alert, from a console chain of the forger's
     own making, signed with a key that is not the site's."""
     forger = Chain("console", signer=Signer(Ed25519PrivateKey.generate()))
@@ -176,17 +181,24 @@ def test_a_forged_operator_action_is_found(recorded: RecordedRun, broker: Embedd
     ).stamped()
     genuine = recorded.log.topic(OPERATOR_ACTIONS)[0]
     key, value = action.alert_id.encode(), action.to_bytes()
-    with forger.next_link(OPERATOR_ACTIONS.name, genuine.partition, key, value) as headers:
-        forged = LoggedRecord(
-            OPERATOR_ACTIONS.name,
-            genuine.partition,
-            0,
-            genuine.timestamp_ms + 1,
-            key,
-            value,
-            (*action.headers(), *headers),
+    placed = PlacedRecord(
+        genuine.kafka_topic,
+        genuine.partition,
+        genuine.timestamp_ms + 1,
+        key,
+        value,
+        tuple(action.headers()),
+    )
+    with forger.next_link(placed) as (headers, _):
+        forged = replace(
+            genuine,
+            offset=0,
+            timestamp_ms=placed.timestamp_ms,
+            key=key,
+            value=value,
+            headers=(*placed.headers, *headers),
         )
-    copy = copy_log(broker.bootstrap, [*recorded.log.all_records(), forged])
+    copy = copy_log(copy_broker.bootstrap, [*recorded.log.all_records(), forged], recorded.kafka)
     forged_offset = sum(
         1 for r in recorded.log.topic(OPERATOR_ACTIONS) if r.partition == genuine.partition
     )
@@ -198,12 +210,4 @@ def test_a_forged_operator_action_is_found(recorded: RecordedRun, broker: Embedd
 
 
 def _with_value(record: LoggedRecord, value: bytes) -> LoggedRecord:
-    return LoggedRecord(
-        record.topic,
-        record.partition,
-        record.offset,
-        record.timestamp_ms,
-        record.key,
-        value,
-        record.headers,
-    )
+    return replace(record, value=value)

@@ -30,7 +30,7 @@ from config.site import SiteConfig
 from quaywatch.console.board import AlertState
 from quaywatch.console.server import ConsoleServer
 from streams.alerts import Alert, Severity
-from streams.chain import Chain, partition_for
+from streams.chain import Chain, PlacedRecord, now_ms, partition_for
 from streams.correlator.engine import alert_id_for
 from streams.correlator.loop import Correlator
 from streams.dead_letter import DeadLetter
@@ -138,14 +138,20 @@ def forge(kafka: Kafka, topic: Topic[M], message: M, forgery: str) -> str:
     client = KafkaProducer(bootstrap_servers=kafka.bootstrap_servers)
     try:
         partition = partition_for(key, len(client.partitions_for(name)))
-        headers = message.headers()
+        record = PlacedRecord(name, partition, now_ms(), key, value, tuple(message.headers()))
+        headers = list(record.headers)
         if forgery != "unchained":
             forger = Chain("forger", FORGERS[forgery]())
-            with forger.next_link(name, partition, key, value) as chain_headers:
+            with forger.next_link(record) as (chain_headers, _):
                 headers += chain_headers
-        sent = client.send(name, key=key, value=value, headers=headers, partition=partition).get(
-            timeout=10
-        )
+        sent = client.send(
+            name,
+            key=key,
+            value=value,
+            headers=headers,
+            partition=partition,
+            timestamp_ms=record.timestamp_ms,
+        ).get(timeout=10)
     finally:
         client.close()
     return f"{name}/{sent.partition}@{sent.offset}"

@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from kafka.consumer.fetcher import ConsumerRecord
 
 from config.signing import WriterRole
-from streams.chain import Chain
+from streams.chain import Chain, PlacedRecord
 from streams.record_check import RecordCheck, RecordRejected
 from streams.signing import KeyRing, Signer
 from streams.topics import ACCESS, ALERTS, Topic
@@ -33,11 +33,27 @@ def record(
     key: bytes = b"zone-B0",
 ) -> ConsumerRecord:
     """A record as a producer with `signer` chains it for `partition` of `topic`."""
-    with Chain("camera-test", signer).next_link(topic.name, partition, key, value) as headers:
-        chained = [("schema", schema), *headers]
+    placed = PlacedRecord(topic.name, partition, TIMESTAMP, key, value, (("schema", schema),))
+    with Chain("camera-test", signer).next_link(placed) as (headers, _):
+        chained = [*placed.headers, *headers]
     return ConsumerRecord(
-        topic.name, partition, None, 7, 0, 0, key, value, chained, None, len(key), len(value), -1
+        topic.name,
+        partition,
+        None,
+        7,
+        TIMESTAMP,
+        0,
+        key,
+        value,
+        chained,
+        None,
+        len(key),
+        len(value),
+        -1,
     )
+
+
+TIMESTAMP = 1_773_450_000_000
 
 
 def body(**changes: object) -> bytes:
@@ -121,3 +137,29 @@ def test_a_header_given_twice_is_rejected() -> None:
     doubled = genuine._replace(headers=[*genuine.headers, ("qw-signature", b"x" * 64)])
 
     assert "appears more than once" in rejection(doubled)
+
+
+def test_a_changed_timestamp_breaks_the_link() -> None:
+    genuine = record(ACCESS, body())
+
+    assert "timestamp changed" in rejection(genuine._replace(timestamp=TIMESTAMP - 3_600_000))
+
+
+def test_a_record_copied_to_another_topic_fails_its_signature() -> None:
+    # Same partition, key, body and headers: only the topic differs, and the link covers it.
+    genuine = record(ACCESS, body())
+
+    assert "signature does not verify" in rejection(genuine._replace(topic="other.access"))
+
+
+def test_a_header_added_after_signing_fails_the_signature() -> None:
+    genuine = record(ACCESS, body())
+    added = genuine._replace(headers=[*genuine.headers, ("traceparent", b"00-forged")])
+
+    assert "signature does not verify" in rejection(added)
+
+
+def test_a_changed_key_fails_the_signature() -> None:
+    genuine = record(ACCESS, body())
+
+    assert "signature does not verify" in rejection(genuine._replace(key=b"zone-B1"))

@@ -1,0 +1,105 @@
+"""The one check of a record's chain link, which every live consumer (`streams.record_check`)
+and the audit (`streams.audit.verify`) make: the chain headers are there and well-formed,
+agree with the record (body, partition, timestamp), and the link hash over the record as
+Kafka keeps it (`streams.chain.link_bytes`) is signed by a trusted key of a role allowed to
+write the topic. Whether the link follows its predecessor is the audit's business: it sees
+the whole partition, a consumer sees one record."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from config.signing import WriterRole
+from streams.chain import LINK_HEADERS, ChainLink, PlacedRecord, body_sha256
+from streams.signing import KeyRing
+
+
+@dataclass(frozen=True)
+class LinkProblem:
+    """One way a record disagrees with its chain link: a finding's kind and what it says."""
+
+    kind: str
+    detail: str
+
+    @property
+    def reason(self) -> str:
+        """The problem in one line, as a consumer's dead letter gives it."""
+        subject = "signature" if self.kind.startswith("signature") else self.kind
+        return f"{subject}: {self.detail}"
+
+
+class UnreadableLink(ValueError):
+    """A record with no chain link, or one that cannot be read: nothing else can be checked."""
+
+    def __init__(self, kind: str, detail: str) -> None:
+        super().__init__(detail)
+        self.kind = kind
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class CheckedLink:
+    """A record's link, its link hash, and everything wrong with it (nothing: it holds)."""
+
+    link: ChainLink
+    link_hash: str
+    problems: tuple[LinkProblem, ...]
+
+    @property
+    def holds(self) -> bool:
+        return not self.problems
+
+
+def read_link(record: PlacedRecord) -> ChainLink:
+    """The chain link a record's headers carry; UnreadableLink when there is none to check."""
+    names = Counter(name for name, _ in record.headers)
+    twice = sorted(name for name in LINK_HEADERS if names[name] > 1)
+    if twice:
+        raise UnreadableLink("duplicated chain headers", f"{', '.join(twice)} more than once")
+    try:
+        link = ChainLink.from_headers(dict(record.headers))
+    except (ValueError, UnicodeDecodeError) as error:
+        raise UnreadableLink("malformed chain headers", str(error)) from None
+    if link is None:
+        raise UnreadableLink(
+            "unchained record", "no chain headers: not written by a quaywatch producer"
+        )
+    return link
+
+
+def check_link(
+    record: PlacedRecord, keys: KeyRing | None, writers: Iterable[WriterRole]
+) -> CheckedLink:
+    """Everything one record's link says about it; without `keys`, signatures go unchecked.
+
+    UnreadableLink when the record carries no readable link at all.
+    """
+    link = read_link(record)
+    link_hash = link.link_hash(record)
+    problems = []
+    if body_sha256(record.value) != link.body_sha256:
+        problems.append(
+            LinkProblem("body hash mismatch", "the body is not the one that was signed")
+        )
+    if link.partition != record.partition:
+        problems.append(
+            LinkProblem(
+                "wrong partition", f"chained for partition {link.partition}, found elsewhere"
+            )
+        )
+    if link.timestamp_ms != record.timestamp_ms:
+        problems.append(
+            LinkProblem(
+                "timestamp changed",
+                f"chained with timestamp {link.timestamp_ms}, the record has {record.timestamp_ms}"
+                " (a broker stamping its own times needs message.timestamp.type=CreateTime)",
+            )
+        )
+    if keys is not None:
+        problem = keys.signature_problem(link.key_id, link.signature, link_hash.encode(), writers)
+        if problem is not None:
+            kind = "signature missing" if link.signature is None else "signature invalid"
+            problems.append(LinkProblem(kind, problem))
+    return CheckedLink(link, link_hash, tuple(problems))
