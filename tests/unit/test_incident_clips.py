@@ -88,7 +88,9 @@ def test_a_clip_spans_seconds_before_and_after_the_start_and_is_named_by_its_has
     levels = [int(image.mean().round()) for image in decoded_frames(path)]
     # Frames 10 to 30: two seconds before the start at 5 fps, the start, two seconds after.
     assert len(levels) == 21
-    assert all(abs(level - (n * 7) % 250) <= 3 for level, n in zip(levels, range(10, 31), strict=True))
+    assert all(
+        abs(level - (n * 7) % 250) <= 3 for level, n in zip(levels, range(10, 31), strict=True)
+    )
     assert list((tmp_path / "clips").iterdir()) == [path]  # no partial file left behind
 
 
