@@ -32,6 +32,7 @@ from detectors.events import AccessPhase, TrackedObjects, ZoneEvent
 
 CLIP_BEFORE = timedelta(seconds=3)
 CLIP_AFTER = timedelta(seconds=3)
+MIN_CLIP_FPS = 0.5
 CLIP_FOURCC = "VP80"
 CLIP_SUFFIX = ".webm"
 CLIP_MEDIA_TYPE = "video/webm"
@@ -89,6 +90,7 @@ class _ClipInMaking:
     last_box: tuple[float, float, float, float]
     last_score: float
     last_at: datetime
+    first_at: datetime
     held_ends: list[ZoneEvent] = field(default_factory=list)
     encoding: Future[str] | None = None
 
@@ -146,11 +148,12 @@ class IncidentClips:
                     last_box=event.box,
                     last_score=event.score,
                     last_at=at,
+                    first_at=self._recent[0][0],
                 )
         ready = self.observe_ends(events)
         for clip in self._making.values():
             if clip.encoding is None and at >= clip.until:
-                clip.encoding = self._encoder.submit(self.store.keep, clip.frames, self.fps)
+                self._encode(clip)
         return ready + self._written()
 
     def observe_ends(self, events: Sequence[ZoneEvent]) -> list[ZoneEvent]:
@@ -172,9 +175,17 @@ class IncidentClips:
         the held ends; the camera calls this when it stops."""
         for clip in self._making.values():
             if clip.encoding is None:
-                clip.encoding = self._encoder.submit(self.store.keep, clip.frames, self.fps)
+                self._encode(clip)
         self._encoder.shutdown(wait=True)
         return self._written()
+
+    def _encode(self, clip: _ClipInMaking) -> None:
+        # Played at the rate the frames were analysed, not the configured one: a loaded
+        # machine analyses fewer frames, and the clip must still last as long as it filmed.
+        span = (clip.last_at - clip.first_at).total_seconds()
+        fps = (len(clip.frames) - 1) / span if span > 0 and len(clip.frames) > 1 else self.fps
+        fps = min(self.fps, max(MIN_CLIP_FPS, fps))
+        clip.encoding = self._encoder.submit(self.store.keep, clip.frames, fps)
 
     def _follow(self, clip: _ClipInMaking, objects: TrackedObjects, at: datetime) -> None:
         # The update carries the newest box of the incident's track, as every update does.

@@ -118,3 +118,26 @@ def test_the_live_view_writes_at_most_once_per_interval(tmp_path: Path) -> None:
     path = live_frame_path(tmp_path, "quay-cam-1")
     assert int(cv2.imread(str(path)).mean().round()) in range(26, 31)  # frame 4
     assert sorted(p.name for p in path.parent.iterdir()) == ["quay-cam-1.jpg"]
+
+
+def clip_seconds(path: Path) -> float:
+    capture = cv2.VideoCapture(str(path))
+    frames, fps = capture.get(cv2.CAP_PROP_FRAME_COUNT), capture.get(cv2.CAP_PROP_FPS)
+    capture.release()
+    return frames / fps
+
+
+def test_a_clip_lasts_as_long_as_it_filmed_when_fewer_frames_were_analysed(
+    tmp_path: Path,
+) -> None:
+    # Configured for 5 fps, analysed at 2: six seconds of footage are still six seconds.
+    store = ClipStore(tmp_path)
+    clips = IncidentClips(store, FPS)
+    published = []
+    for n in range(30):
+        at = T0 + timedelta(seconds=n / 2)
+        events = [zone_event(AccessPhase.start, at)] if n == 8 else []
+        published += clips.observe(frame(n), at, tracked((1.0, 2.0, 3.0, 4.0)), events)
+    published += clips.close()
+    sha256 = next(e.clip_sha256 for e in published if e.clip_sha256)
+    assert abs(clip_seconds(store.path_of(sha256)) - 6.5) < 0.6  # 13 frames at 2 fps

@@ -534,7 +534,8 @@ async function start() {
     if (event.key === "Escape") closeLightbox();
   });
   alarm.setup();
-  showView("detail");
+  // Until an alert is picked, the cameras fill the space the detail will take.
+  showView(readsAlerts ? "live" : "detail");
   renderHeader();
   tick();
   setInterval(tick, 1000);

@@ -59,7 +59,7 @@ const liveView = {
       image.onload = () => {
         image.dataset.writtenAt = frame.written_at;
         tile.querySelector("figcaption").textContent =
-          `${frame.camera_id} · frame of ${siteTime(frame.written_at)}`;
+          `${frame.camera_id} · latest frame, sent ${siteTime(frame.written_at)}`;
       };
       image.src = frame.url;
     }
