@@ -302,6 +302,7 @@ async def _live_events(
     parts.metrics.connected_clients.inc()
     try:
         sent_version = -1
+        shelf_end = None
         quiet = 0.0
         while not parts.stopping.is_set():
             if parts.sessions.get(session.token) is None:
@@ -312,11 +313,12 @@ async def _live_events(
             if parts.board.version != sent_version:
                 sent_version = parts.board.version
                 state = present.LiveState.of(parts.board, session.role, config_hash)
+                # The board does not change when a shelf runs out; the clock does.
+                shelf_end = parts.board.next_shelf_end()
                 yield f"event: state\ndata: {state.model_dump_json()}\n\n"
                 quiet = 0.0
                 await asyncio.sleep(PUSH_INTERVAL_SECONDS)
                 continue
-            shelf_end = parts.board.next_shelf_end()
             if shelf_end is not None and shelf_end <= utc_now():
                 sent_version = -1  # a shelved alert is back: every page must show it
                 continue

@@ -113,7 +113,7 @@ class CameraWorker:
                 continue
             last_time = frame.captured_at
             if self.pending_site is not None:
-                self._switch_site(pipeline, frame.captured_at)
+                self._switch_site(pipeline, frame.captured_at, footage)
             analysis = pipeline.analyse(frame.image, frame.captured_at)
             metrics.frame_analysed(self.camera.id, analysis)
             events = analysis.events
@@ -125,11 +125,16 @@ class CameraWorker:
             ends = footage.close(ends)
         self._publish(ends)
 
-    def _switch_site(self, pipeline: CameraPipeline, at: datetime) -> None:
+    def _switch_site(
+        self, pipeline: CameraPipeline, at: datetime, footage: _Footage | None
+    ) -> None:
         site, self.pending_site = self.pending_site, None
         assert site is not None
         # Incidents of zones that changed end under the config that opened them.
-        self._publish(pipeline.switch_zones(site.zones_of(self.camera.id), at))
+        ends = pipeline.switch_zones(site.zones_of(self.camera.id), at)
+        if footage is not None:
+            ends = footage.switch_zones(site, ends)
+        self._publish(ends)
         self._stamp_with(site)
         log.info(
             "camera %s: zone rules switched to config %s", self.camera.id, self.config_hash[:12]
@@ -197,6 +202,11 @@ class _Footage:
         if self.live.problem and self.live.problem != problem:
             log.warning("camera %s: %s", self.camera_id, self.live.problem)
         return self._logged(self.clips.observe(annotated, at, analysis.objects, analysis.events))
+
+    def switch_zones(self, site: SiteConfig, ends: list[ZoneEvent]) -> list[ZoneEvent]:
+        """Draw the new zones from now on; ends of incidents with a clip in making wait."""
+        self.annotator = AnalysisAnnotator(site.zones_of(self.camera_id), self.camera_id)
+        return self.clips.observe_ends(ends)
 
     def close(self, ends: list[ZoneEvent]) -> list[ZoneEvent]:
         # The last ends may be held for a clip; closing writes every clip and lets them go.
