@@ -1,5 +1,6 @@
 """The console's materialised view of its topics: latest revision per alert, actions per alert,
-latest health per camera. Fed by the topic reader, read by the web app; no Kafka in here."""
+latest health per camera, the access events alerts rest on (with their clips) and the yard.
+Fed by the topic reader, read by the web app; no Kafka in here."""
 
 from __future__ import annotations
 

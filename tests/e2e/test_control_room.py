@@ -310,6 +310,24 @@ def test_an_operator_handles_a_critical_alert_in_the_control_room(
     piet.fill("#search", "MSKU")
     expect(other_row).to_have_count(0)
 
+    # Muted, a new critical alert rings nothing; unmuted again, it does.
+    fake = {
+        "alert_id": "new-one",
+        "severity": "critical",
+        "state": "unacknowledged",
+        "zone_id": "quay-q3",
+        "reason": "test",
+        "at_risk": None,
+    }
+    piet.click("#mute")
+    expect(piet.locator("#mute")).to_have_text("Sound off")
+    rung = piet.evaluate("() => window.__played.length")
+    piet.evaluate("alert => alarm.observe([alert])", fake)
+    assert piet.evaluate("() => window.__played.length") == rung
+    piet.click("#mute")
+    piet.evaluate("alert => alarm.observe([alert])", {**fake, "alert_id": "another"})
+    assert piet.evaluate("() => window.__played.length") == rung + 1
+
     recorded = [a for a in read_topic(demo.kafka, OPERATOR_ACTIONS) if a["alert_id"] == alert_id]
     assert [(a["action"], a["operator"]) for a in recorded] == [
         ("shelve", "operator"),
