@@ -93,6 +93,7 @@ class _ClipInMaking:
     last_score: float
     last_at: datetime
     first_at: datetime
+    track_id: int  # the incident's track now: a lost person found again carries it on
     held_ends: list[ZoneEvent] = field(default_factory=list)
     encoding: Future[str] | None = None
 
@@ -151,6 +152,7 @@ class IncidentClips:
                     last_score=event.score,
                     last_at=at,
                     first_at=self._recent[0][0],
+                    track_id=event.track_id,
                 )
         ready = self.observe_ends(events)
         for clip in self._making.values():
@@ -164,6 +166,8 @@ class IncidentClips:
         ready: list[ZoneEvent] = []
         for event in events:
             clip = self._making.get(event.incident_id)
+            if clip is not None:
+                clip.track_id = event.track_id
             if event.phase is AccessPhase.end and clip is not None:
                 clip.held_ends.append(event)
                 if clip.encoding is None:
@@ -191,7 +195,7 @@ class IncidentClips:
 
     def _follow(self, clip: _ClipInMaking, objects: TrackedObjects, at: datetime) -> None:
         # The update carries the newest box of the incident's track, as every update does.
-        rows = np.flatnonzero(objects.track_ids == clip.start.track_id)
+        rows = np.flatnonzero(objects.track_ids == clip.track_id)
         if len(rows):
             clip.last_box = tuple(float(v) for v in objects.boxes[rows[0]])  # type: ignore[assignment]
             clip.last_score = float(objects.scores[rows[0]])
@@ -213,6 +217,7 @@ class IncidentClips:
             update = dataclasses.replace(
                 clip.start,
                 phase=AccessPhase.update,
+                track_id=clip.track_id,
                 at=clip.last_at,
                 box=clip.last_box,
                 score=clip.last_score,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -141,3 +142,25 @@ def test_a_clip_lasts_as_long_as_it_filmed_when_fewer_frames_were_analysed(
     published += clips.close()
     sha256 = next(e.clip_sha256 for e in published if e.clip_sha256)
     assert abs(clip_seconds(store.path_of(sha256)) - 6.5) < 0.6  # 13 frames at 2 fps
+
+
+def test_the_clip_update_follows_the_incident_onto_the_track_that_carries_it_on(
+    tmp_path: Path,
+) -> None:
+    clips = IncidentClips(ClipStore(tmp_path), FPS, after=timedelta(seconds=3))
+    start = zone_event(AccessPhase.start, T0)
+    carried = dataclasses.replace(
+        zone_event(AccessPhase.update, T0 + timedelta(seconds=1)), track_id=9
+    )
+    published = []
+    for n in range(20):
+        at = T0 + timedelta(seconds=n / FPS)
+        events = {0: [start], 5: [carried]}.get(n, [])
+        objects = TrackedObjects(
+            np.array([9]), np.array([(50.0 + n, 5.0, 60.0 + n, 30.0)]), np.array([0.7]), ("person",)
+        )
+        published += clips.observe(frame(n), at, objects, events)
+    published += clips.close()
+    (update,) = [e for e in published if e.clip_sha256]
+    assert update.track_id == 9
+    assert update.box == (65.0, 5.0, 75.0, 30.0)  # track 9's box at the clip's last frame, 15
