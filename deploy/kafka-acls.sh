@@ -37,6 +37,8 @@ grant_read correlator alerts
 grant_read console alerts
 grant_read console operator-actions
 grant_read console camera-health
+grant_read console access
+grant_read console terminal
 
 # Correlators join one group per site (quaywatch-correlator.<site id>); the console reads
 # without a group.

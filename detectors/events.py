@@ -69,6 +69,7 @@ class ZoneEvent:
     at: datetime  # capture time of the frame that caused it
     crossing_direction: CrossingDirection | None = None
     snapshot_sha256: str | None = field(default=None, compare=False)
+    clip_sha256: str | None = field(default=None, compare=False)
 
     @property
     def event_id(self) -> str:

@@ -42,6 +42,13 @@ class AccessEvent(Message):
     snapshot_sha256: str | None = Field(
         default=None, description="SHA-256 of the evidence JPEG (start events)"
     )
+    # Optional, as snapshot_sha256: events written before clips existed still read as v1.
+    clip_sha256: str | None = Field(
+        default=None,
+        pattern=r"^[0-9a-f]{64}$",
+        description="SHA-256 of the evidence clip (WebM) around the incident's start; on the "
+        "first update after the clip is complete",
+    )
     model_name: str = Field(description="Model file name")
     model_sha256: str = Field(description="SHA-256 of the model file")
     config_hash: str = Field(description="SHA-256 of the site config in force")
@@ -76,6 +83,7 @@ class AccessEvent(Message):
             box=BoundingBox(x1=x1, y1=y1, x2=x2, y2=y2),
             crossing_direction=event.crossing_direction,
             snapshot_sha256=event.snapshot_sha256,
+            clip_sha256=event.clip_sha256,
             model_name=model.name,
             model_sha256=model.sha256,
             config_hash=config_hash,

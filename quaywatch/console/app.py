@@ -21,7 +21,6 @@ from fastapi import Depends, FastAPI, Form, HTTPException, Request, status
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel, Field, field_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import StreamingResponse
 
@@ -37,16 +36,17 @@ from quaywatch.console.auth import (
     live_session,
     set_session_cookies,
 )
-from quaywatch.console.board import AlertEntry, Board
+from quaywatch.console.board import AlertEntry, Board, handles
+from quaywatch.console.evidence import add_evidence_routes
 from quaywatch.console.guard import RequestGuard
+from quaywatch.console.handling import ActionRefused, ActionRequest
 from quaywatch.console.metrics import ConsoleMetrics
-from quaywatch.console.snapshots import SnapshotRefused, SnapshotStore
+from quaywatch.console.snapshots import ClipStore, SnapshotRefused, SnapshotStore
 from quaywatch.console.throttle import LoginThrottle, LoginVia
 from quaywatch.console.users import Role, UserStore
 from streams.camera_health import CameraHealth
 from streams.health import Problem, health_answer
 from streams.messages import utc_now
-from streams.operator_actions import ActionKind, OperatorAction
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -69,6 +69,7 @@ class ConsoleParts:
     sessions: SessionStore
     publisher: ActionPublisher
     snapshots: SnapshotStore
+    clips: ClipStore | None = None  # None: the data dir's clips/
     metrics: ConsoleMetrics = field(default_factory=ConsoleMetrics)
     console_id: str = field(
         default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
@@ -82,19 +83,6 @@ class ConsoleParts:
     def __post_init__(self) -> None:
         if self.throttle is None:
             self.throttle = LoginThrottle(self.site.console.login, self.metrics)
-
-
-class ActionRequest(BaseModel):
-    action: ActionKind
-    reason: str = Field(min_length=1, max_length=2000)
-    revision: int = Field(ge=1, description="The revision the operator was looking at")
-
-    @field_validator("reason")
-    @classmethod
-    def _not_blank(cls, reason: str) -> str:
-        if not reason.strip():
-            raise ValueError("a reason is required: say why, in a few words")
-        return reason.strip()
 
 
 def create_app(parts: ConsoleParts) -> FastAPI:
@@ -194,6 +182,7 @@ def create_app(parts: ConsoleParts) -> FastAPI:
             role=session.role,
             expires_at=session.expires_at,
             site=parts.site.site.name or parts.site.site.id,
+            time_zone=parts.site.site.timezone,
             may_act=session.role is Role.operator,
         )
 
@@ -242,6 +231,8 @@ def create_app(parts: ConsoleParts) -> FastAPI:
             path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"}
         )
 
+    add_evidence_routes(app, parts, alert_readers, operators)
+
     # -- engineers and auditors --------------------------------------------------------------
 
     @app.get("/api/config")
@@ -277,27 +268,32 @@ def _act(
     if not entry.state.open:
         raise HTTPException(409, detail=f"alert {alert_id} is already {entry.state.value}")
     now = utc_now()
-    action = OperatorAction.create(
-        event_id=uuid.uuid4().hex,
-        event_time=now,
-        alert_id=alert_id,
-        alert_revision=body.revision,
-        action=body.action,
-        reason=body.reason,
-        operator=session.user_name,
-        role=session.role.value,
-        console_id=parts.console_id,
-    )
+    try:
+        action = body.to_action(
+            alert_id=alert_id,
+            now=now,
+            operator=session.user_name,
+            role=session.role,
+            console_id=parts.console_id,
+            users=parts.users,
+        )
+    except ActionRefused as error:
+        raise HTTPException(422, detail=str(error)) from None
     try:
         published = parts.publisher.publish(action)
     except ActionNotRecorded as error:
         raise HTTPException(503, detail=str(error)) from None
     parts.metrics.record_action(
-        body.action,
+        published.action,
+        outcome=published.close_outcome,
         alert_age_seconds=(now - entry.raised_at).total_seconds(),
         zone=entry.alert.zone_id,
         rule="+".join(entry.alert.rules) or "unknown",
     )
+    if handles(published) and entry.time_to_acknowledge_seconds is None:
+        parts.metrics.first_response(
+            entry.alert.severity, (now - entry.first_published_at).total_seconds()
+        )
     return present.ActionView.model_validate(published)
 
 
@@ -323,6 +319,7 @@ async def _live_events(
     parts.metrics.connected_clients.inc()
     try:
         sent_version = -1
+        shelf_end = None
         quiet = 0.0
         while not parts.stopping.is_set():
             # Checked on every push and every second of quiet: a logout, an expiry or a user
@@ -335,9 +332,14 @@ async def _live_events(
             if parts.board.version != sent_version:
                 sent_version = parts.board.version
                 state = present.LiveState.of(parts.board, session.role, config_hash)
+                # The board does not change when a shelf runs out; the clock does.
+                shelf_end = parts.board.next_shelf_end()
                 yield f"event: state\ndata: {state.model_dump_json()}\n\n"
                 quiet = 0.0
                 await asyncio.sleep(PUSH_INTERVAL_SECONDS)
+                continue
+            if shelf_end is not None and shelf_end <= utc_now():
+                sent_version = -1  # a shelved alert is back: every page must show it
                 continue
             try:
                 await asyncio.wait_for(wake.wait(), timeout=1.0)

@@ -11,7 +11,7 @@ from prometheus_client.registry import Collector
 from quaywatch.console.board import AlertState, Board
 from streams.alerts import Severity
 from streams.metrics import ProcessMetrics
-from streams.operator_actions import ActionKind
+from streams.operator_actions import LEGACY_OUTCOME, ActionKind, CloseOutcome
 
 # From seconds (an operator at the screen) to an hour (an alert nobody saw): the spread a
 # control-room response-time target is judged on.
@@ -37,9 +37,17 @@ class ConsoleMetrics(ProcessMetrics):
             "Seconds from the alert's event time to its acknowledgement",
             buckets=ACKNOWLEDGE_AGE_BUCKETS,
         )
+        self.time_to_acknowledge = self.histogram(
+            "time_to_acknowledge_seconds",
+            "Seconds from an alert reaching the alerts topic to its first response "
+            "(acknowledge, shelve, escalate or close), by severity",
+            ["severity"],
+            buckets=ACKNOWLEDGE_AGE_BUCKETS,
+        )
         self.closes = self.counter(
             "closes",
-            "Alerts closed, as real or as false alarm, by zone and rule",
+            "Alerts closed, by outcome (confirmed_incident, false_alarm, authorised_presence), "
+            "zone and rule",
             ["outcome", "zone", "rule"],
         )
         self.rejected = self.counter(
@@ -48,21 +56,31 @@ class ConsoleMetrics(ProcessMetrics):
             ["topic"],
         )
         for kind in ActionKind:
-            self.actions.labels(action=kind.value)
+            if not kind.legacy:
+                self.actions.labels(action=kind.value)
 
     def watch_board(self, board: Board) -> None:
         """Export the board's unacknowledged alerts, read at scrape time."""
         self.registry.register(_UnacknowledgedCollector(board))
 
     def record_action(
-        self, kind: ActionKind, alert_age_seconds: float, zone: str, rule: str
+        self,
+        kind: ActionKind,
+        alert_age_seconds: float,
+        zone: str,
+        rule: str,
+        outcome: CloseOutcome | None = None,
     ) -> None:
         self.actions.labels(action=kind.value).inc()
         if kind is ActionKind.acknowledge:
             self.acknowledge_age.observe(max(alert_age_seconds, 0.0))
         elif kind.closes:
-            outcome = "real" if kind is ActionKind.close_real else "false_alarm"
-            self.closes.labels(outcome=outcome, zone=zone, rule=rule).inc()
+            outcome = outcome or LEGACY_OUTCOME[kind]
+            self.closes.labels(outcome=outcome.value, zone=zone, rule=rule).inc()
+
+    def first_response(self, severity: Severity, seconds: float) -> None:
+        """The alert's first response, counted once by the console that published it."""
+        self.time_to_acknowledge.labels(severity=severity.value).observe(max(seconds, 0.0))
 
 
 class _UnacknowledgedCollector(Collector):

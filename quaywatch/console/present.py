@@ -10,9 +10,9 @@ from pydantic import AliasGenerator, AliasPath, BaseModel, ConfigDict, Field, Pl
 
 from quaywatch.console.board import AlertState, Board, Revision
 from quaywatch.console.users import Role
-from streams.alerts import Alert, ContainerAtAlert, Severity
+from streams.alerts import Alert, ContainerAtAlert, ContainerCondition, Severity
 from streams.camera_health import CameraHealth
-from streams.operator_actions import ActionKind
+from streams.operator_actions import ActionKind, CloseOutcome
 
 # The auditor's action log on the live page; the full log is at /api/actions.
 LIVE_ACTION_LOG = 100
@@ -40,6 +40,11 @@ class ActionView(View):
     operator: str
     role: str
     at: Moment = Field(validation_alias="event_time")
+    shelved_until: Moment | None = None
+    assignee: str | None = None
+    outcome: CloseOutcome | None = Field(
+        default=None, validation_alias="close_outcome", description="Closes: what it was"
+    )
 
 
 def _alert_or_entry(name: str) -> str | AliasPath:
@@ -66,6 +71,27 @@ class AlertSummary(View):
     containers_in_zone: int
     snapshot_sha256: str | None
     last_action: ActionView | None
+    first_published_at: Moment = Field(description="When the alert reached the alerts topic")
+    at_risk: ContainerAtAlert | None = Field(
+        description="The container that decided the severity (the first listed), if any"
+    )
+    container_numbers: list[str] = Field(description="Every container the alert lists")
+    assignee: str | None = Field(description="The operator it is assigned to, if any")
+    shelved_until: Moment | None = Field(description="While shelved: when it returns")
+    outcome: CloseOutcome | None = Field(description="Once closed: what it turned out to be")
+    time_to_acknowledge_seconds: float | None = Field(
+        description="From reaching the topic to the first response; None while nobody has"
+    )
+
+
+class SightingView(View):
+    """An access event of an alert: when and by which camera, not just its id."""
+
+    event_id: str
+    event_time: Moment
+    camera_id: str
+    zone_id: str
+    rule: str
 
 
 class AlertDetail(AlertSummary):
@@ -80,6 +106,10 @@ class AlertDetail(AlertSummary):
     access_config_hash: str
     revisions: list[Revision]
     actions: list[ActionView] = Field(description="Oldest first")
+    sightings: list[SightingView] = Field(
+        description="The access events it rests on, as the camera reported them"
+    )
+    clip_sha256: str | None = Field(description="Clip around the first incident's start")
 
 
 class Viewer(View):
@@ -89,6 +119,7 @@ class Viewer(View):
     role: Role
     expires_at: float = Field(description="Session end, in seconds since the epoch")
     site: str = Field(description="The site's name, or its id when it has none")
+    time_zone: str = Field(description="IANA time zone the page shows every time in")
     may_act: bool
 
 
@@ -130,3 +161,35 @@ class LiveState(View):
             actions=board.actions()[:LIVE_ACTION_LOG] if role in ACTION_LOG_ROLES else None,
             config_hash=config_hash if role in CONFIG_ROLES else None,
         )
+
+
+class LiveFrame(View):
+    """A camera's latest live frame, as the worker last wrote it."""
+
+    camera_id: str
+    written_at: Moment = Field(description="When the worker wrote the frame (wall clock)")
+    url: str = Field(description="Where the page fetches it; changes with every new frame")
+
+
+class ContainerOnMapView(View):
+    container_number: str
+    yard_block: str
+    yard_position: str | None
+    condition: ContainerCondition
+
+
+class ZoneOnMapView(View):
+    """A zone on the yard map: its outline in its camera's picture and its containers."""
+
+    zone_id: str
+    camera_id: str
+    polygon: list[tuple[int, int]]
+    yard_blocks: list[str]
+    containers: list[ContainerOnMapView] = Field(description="Worst condition first")
+    worst: ContainerCondition | None
+
+
+class Assignee(View):
+    """An operator an alert can be assigned to."""
+
+    name: str

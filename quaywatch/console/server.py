@@ -24,14 +24,14 @@ from quaywatch.console.app import ConsoleParts, create_app
 from quaywatch.console.board import Board
 from quaywatch.console.metrics import ConsoleMetrics
 from quaywatch.console.sessions import SessionStore, sessions_path
-from quaywatch.console.snapshots import SnapshotStore
+from quaywatch.console.snapshots import ClipStore, SnapshotStore
 from quaywatch.console.users import UserStore, users_path
 from streams.health import BrokerProbe
 from streams.kafka import TAILING_READER
 from streams.listening import listening_socket
 from streams.reader import Follower, Received
 from streams.record_check import RecordCheck
-from streams.topics import ALERTS, CAMERA_HEALTH, OPERATOR_ACTIONS
+from streams.topics import ACCESS, ALERTS, CAMERA_HEALTH, OPERATOR_ACTIONS, TERMINAL
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,9 @@ BOARD_FEEDS = {
     ALERTS: Board.apply_alert,
     OPERATOR_ACTIONS: Board.apply_action,
     CAMERA_HEALTH: Board.apply_health,
+    # For the alert detail (access events by time and camera, the clip) and the yard map.
+    ACCESS: Board.apply_access,
+    TERMINAL: Board.apply_container,
 }
 
 DEFAULT_SESSION_SECONDS = 8 * 3600  # one control-room shift
@@ -54,7 +57,8 @@ def board_feed(
     publisher: ActionPublisher,
     metrics: ConsoleMetrics,
 ) -> Follower:
-    """The board follows the alerts, operator-actions and camera-health topics.
+    """The board follows the alerts, operator-actions, camera-health, access and terminal
+    topics.
 
     Every console reads every record of them itself (a follower is no consumer group: every
     console must see every alert), from the beginning; the board makes that idempotent.
@@ -109,6 +113,7 @@ class ConsoleServer:
             sessions=SessionStore(sessions_path(Path(site.data_dir)), session_seconds),
             publisher=ActionPublisher(site.kafka),
             snapshots=SnapshotStore(Path(site.data_dir) / "snapshots"),
+            clips=ClipStore(Path(site.data_dir) / "clips"),
             broker_problem=BrokerProbe(site.kafka),
         )
         self.reader = board_feed(

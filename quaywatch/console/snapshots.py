@@ -1,4 +1,5 @@
-"""Evidence snapshots for the console: only a SHA-256 name, only inside the snapshot store."""
+"""Evidence files for the console (snapshots, clips): only a SHA-256 name, only inside the
+store they belong to."""
 
 from __future__ import annotations
 
@@ -9,27 +10,48 @@ SHA256_NAME = re.compile(r"^[0-9a-f]{64}$")
 
 
 class SnapshotRefused(ValueError):
-    """The name is not a snapshot name, or it points outside the store."""
+    """The name is not an evidence file's name, or it points outside the store."""
 
 
-class SnapshotStore:
-    """Looks snapshots up by their SHA-256 under `root` (the data dir's `snapshots/`)."""
+class EvidenceFiles:
+    """Looks evidence files up by their SHA-256 under `root`, all with one `suffix`."""
 
-    def __init__(self, root: Path) -> None:
+    kind = "evidence file"
+
+    def __init__(self, root: Path, suffix: str) -> None:
         self.root = root
+        self.suffix = suffix
 
     def path_of(self, name: str) -> Path | None:
-        """The JPEG for `name` (64 lower-case hex digits, optionally with `.jpg`), or None if
-        the store has no such file. Raises SnapshotRefused for anything else."""
-        sha256 = name.removesuffix(".jpg")
+        """The file for `name` (64 lower-case hex digits, optionally with the suffix), or None
+        if the store has no such file. Raises SnapshotRefused for anything else."""
+        sha256 = name.removesuffix(self.suffix)
         if not SHA256_NAME.match(sha256):
             raise SnapshotRefused(
-                f"snapshot name {name[:80]!r}: expected 64 lower-case hex digits (a SHA-256)"
+                f"{self.kind} name {name[:80]!r}: expected 64 lower-case hex digits (a SHA-256)"
             )
         root = self.root.resolve()
         # The name check already rules out '..' and '/'; resolving and checking containment
         # also refuses a symlink in the store that points elsewhere.
-        resolved = (self.root / f"{sha256}.jpg").resolve()
+        resolved = (self.root / f"{sha256}{self.suffix}").resolve()
         if not resolved.is_relative_to(root):
-            raise SnapshotRefused(f"snapshot {sha256} resolves outside {root}")
+            raise SnapshotRefused(f"{self.kind} {sha256} resolves outside {root}")
         return resolved if resolved.is_file() else None
+
+
+class SnapshotStore(EvidenceFiles):
+    """The JPEG snapshots, under the data dir's `snapshots/`."""
+
+    kind = "snapshot"
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root, ".jpg")
+
+
+class ClipStore(EvidenceFiles):
+    """The WebM clips around incidents' starts, under the data dir's `clips/`."""
+
+    kind = "clip"
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root, ".webm")

@@ -19,10 +19,12 @@ from datetime import UTC, datetime
 
 from config.cameras import Camera
 from config.site import SiteConfig
-from detectors.events import ZoneEvent
+from detectors.annotate import AnalysisAnnotator, Firings
+from detectors.clips import ClipStore, IncidentClips
+from detectors.events import AccessPhase, ZoneEvent
 from detectors.evidence import EvidenceStore
 from detectors.model import ModelIdentity, ObjectDetector
-from detectors.pipeline import CameraPipeline
+from detectors.pipeline import CameraPipeline, FrameAnalysis
 from ingest.capture import CameraCapture
 from ingest.frames import CameraStatus, HealthObservation
 from ingest.sources import SourceError
@@ -31,6 +33,7 @@ from streams.camera_health import CameraHealth
 from streams.publisher import Publisher
 from streams.spool import SpoolFull
 from streams.topics import ACCESS, CAMERA_HEALTH
+from streams.worker.live import LiveView
 from streams.worker.metrics import WorkerMetrics
 
 log = logging.getLogger(__name__)
@@ -48,6 +51,7 @@ class SharedByCameras:
     started_at: datetime
     stop_after_s: float | None
     stopping: threading.Event
+    clips: ClipStore | None = None  # None: no clips, no live view (tests of the rules alone)
 
 
 class CameraWorker:
@@ -99,6 +103,7 @@ class CameraWorker:
     def _watch(self, capture: CameraCapture, pipeline: CameraPipeline) -> None:
         metrics = self.shared.metrics
         last_time: datetime | None = None
+        footage = _Footage.of(self.camera, self.site, self.shared.clips)
         while not self.shared.stopping.is_set():
             frame = capture.take(timeout_s=0.5)
             metrics.capture_progress(self.camera.id, capture)
@@ -108,18 +113,28 @@ class CameraWorker:
                 continue
             last_time = frame.captured_at
             if self.pending_site is not None:
-                self._switch_site(pipeline, frame.captured_at)
+                self._switch_site(pipeline, frame.captured_at, footage)
             analysis = pipeline.analyse(frame.image, frame.captured_at)
             metrics.frame_analysed(self.camera.id, analysis)
-            self._publish(analysis.events)
-        if last_time is not None:
-            self._publish(pipeline.close(last_time))
+            events = analysis.events
+            if footage is not None:
+                events = footage.observe(frame.image, frame.sequence, frame.captured_at, analysis)
+            self._publish(events)
+        ends = pipeline.close(last_time) if last_time is not None else []
+        if footage is not None:
+            ends = footage.close(ends)
+        self._publish(ends)
 
-    def _switch_site(self, pipeline: CameraPipeline, at: datetime) -> None:
+    def _switch_site(
+        self, pipeline: CameraPipeline, at: datetime, footage: _Footage | None
+    ) -> None:
         site, self.pending_site = self.pending_site, None
         assert site is not None
         # Incidents of zones that changed end under the config that opened them.
-        self._publish(pipeline.switch_zones(site.zones_of(self.camera.id), at))
+        ends = pipeline.switch_zones(site.zones_of(self.camera.id), at)
+        if footage is not None:
+            ends = footage.switch_zones(site, ends)
+        self._publish(ends)
         self._stamp_with(site)
         log.info(
             "camera %s: zone rules switched to config %s", self.camera.id, self.config_hash[:12]
@@ -155,3 +170,50 @@ class CameraWorker:
         message = CameraHealth.from_observation(self.site.site.id, observation)
         with contextlib.suppress(SpoolFull):
             self.shared.publisher.publish(CAMERA_HEALTH, message)
+
+
+class _Footage:
+    """A camera's annotated frames: the live view, and the clips around incidents' starts."""
+
+    def __init__(self, camera: Camera, site: SiteConfig, clips: ClipStore) -> None:
+        self.camera_id = camera.id
+        self.annotator = AnalysisAnnotator(site.zones_of(camera.id), camera.id)
+        self.live = LiveView(site.data_dir, camera.id)
+        self.clips = IncidentClips(clips, fps=camera.target_fps)
+        self.firing: dict[int, str] = {}  # track id -> zone, while its incident is open
+
+    @classmethod
+    def of(cls, camera: Camera, site: SiteConfig, clips: ClipStore | None) -> _Footage | None:
+        return None if clips is None else cls(camera, site, clips)
+
+    def observe(
+        self, image: object, sequence: int, at: datetime, analysis: FrameAnalysis
+    ) -> list[ZoneEvent]:
+        for event in analysis.events:
+            if event.phase is AccessPhase.end:
+                self.firing.pop(event.track_id, None)
+            else:
+                self.firing[event.track_id] = event.zone_id
+        annotated = self.annotator.annotate(
+            image, analysis, Firings(tracks=dict(self.firing)), sequence, at
+        )
+        problem = self.live.problem
+        self.live.offer(annotated)
+        if self.live.problem and self.live.problem != problem:
+            log.warning("camera %s: %s", self.camera_id, self.live.problem)
+        return self._logged(self.clips.observe(annotated, at, analysis.objects, analysis.events))
+
+    def switch_zones(self, site: SiteConfig, ends: list[ZoneEvent]) -> list[ZoneEvent]:
+        """Draw the new zones from now on; ends of incidents with a clip in making wait."""
+        self.annotator = AnalysisAnnotator(site.zones_of(self.camera_id), self.camera_id)
+        return self.clips.observe_ends(ends)
+
+    def close(self, ends: list[ZoneEvent]) -> list[ZoneEvent]:
+        # The last ends may be held for a clip; closing writes every clip and lets them go.
+        held = self.clips.observe_ends(ends)
+        return self._logged(held + self.clips.close())
+
+    def _logged(self, events: list[ZoneEvent]) -> list[ZoneEvent]:
+        while self.clips.failures:
+            log.warning("camera %s: clip not kept: %s", self.camera_id, self.clips.failures.pop())
+        return events

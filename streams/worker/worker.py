@@ -18,6 +18,7 @@ from pathlib import Path
 
 from config.loading import ConfigError, load_site
 from config.site import SiteConfig
+from detectors.clips import ClipStore
 from detectors.evidence import EvidenceStore
 from detectors.model import model_identity, resolve_model
 from streams.publisher import Publisher
@@ -64,6 +65,7 @@ class Worker:
             started_at=datetime.now(UTC),
             stop_after_s=stop_after_s,
             stopping=self.stopping,
+            clips=ClipStore(Path(site.data_dir) / "clips"),
         )
         self.camera_workers = [CameraWorker(camera, site, shared) for camera in self.cameras]
 

@@ -114,7 +114,8 @@ def test_operator_acknowledges_a_live_alert_and_an_auditor_cannot(
     row.click()
     expect(operator.locator("#detail-reason")).to_contain_text("selected by customs")
     expect(operator.locator("#containers")).to_contain_text("MSCU1234565")
-    expect(operator.locator("#access-events")).to_contain_text("access-quay-north-7-start")
+    # Its access event is not on the access topic in this test: said so, not shown as an id.
+    expect(operator.locator("#access-events")).to_have_text("Not read from the access topic yet")
     snapshot = operator.locator("#snapshot")
     expect(snapshot).to_be_visible()
     operator.wait_for_function(

@@ -172,3 +172,13 @@ def test_events_carry_model_and_config_in_force(demo_run):
         assert event["model_sha256"] == expected
         assert event["config_hash"] == site.config_hash()
         assert event["site_id"] == "rtm-demo"
+
+
+def test_every_incident_has_a_webm_clip_named_by_its_hash_on_one_update(demo_run):
+    root = Path(demo_run["site"].data_dir) / "clips"
+    for incident_id, events in incidents(demo_run["access"]).items():
+        named = [e for e in events if e.get("clip_sha256")]
+        assert [e["phase"] for e in named] == ["update"], (incident_id, events)
+        path = root / f"{named[0]['clip_sha256']}.webm"
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == named[0]["clip_sha256"]
+        assert path.read_bytes()[:4] == b"\x1a\x45\xdf\xa3"  # EBML: a WebM file

@@ -137,24 +137,34 @@ def test_alerts_revisions_and_actions_flow_through_the_topics_to_every_console(
     metrics = engineer.get("/metrics").text
     assert 'quaywatch_console_actions_total{action="acknowledge"} 1.0' in metrics
     assert "quaywatch_console_alert_age_at_acknowledge_seconds_count 1.0" in metrics
+    # The first response, counted once, by the console that published it.
+    first_response = 'quaywatch_console_time_to_acknowledge_seconds_count{severity="critical"} 1.0'
+    assert first_response in metrics
     other_metrics = logged_in(consoles[1], Role.engineer).get("/metrics").text
     assert 'quaywatch_console_actions_total{action="acknowledge"} 0.0' in other_metrics
+    assert "quaywatch_console_time_to_acknowledge_seconds_count" not in other_metrics
 
     response = here.post(
         "/api/alerts/a-1/actions",
-        json={"action": "close_false_alarm", "reason": "crane driver on shift", "revision": 2},
+        json={
+            "action": "close",
+            "outcome": "false_alarm",
+            "reason": "crane driver on shift",
+            "revision": 2,
+        },
     )
     assert response.status_code == 201, response.text
     closes = (
         'quaywatch_console_closes_total{outcome="false_alarm",rule="intrusion",zone="quay_north"}'
     )
     assert f"{closes} 1.0" in engineer.get("/metrics").text
-    wait_for("the close", lambda: alerts(here)[-1]["state"] == "closed_false_alarm")
+    wait_for("the close", lambda: alerts(here)[-1]["state"] == "closed")
+    assert alerts(here)[-1]["outcome"] == "false_alarm"
     response = here.post(
         "/api/alerts/a-1/actions",
         json={"action": "acknowledge", "reason": "again", "revision": 2},
     )
-    assert response.status_code == 409 and "already closed_false_alarm" in response.text
+    assert response.status_code == 409 and "already closed" in response.text
 
 
 def test_the_live_stream_pushes_a_new_alert_and_counts_its_client(

@@ -9,7 +9,7 @@ from ingest.frames import CameraStatus
 from quaywatch.console.board import AlertState, Board
 from streams.alerts import Alert, ContainerAtAlert, ContainerCondition, Severity
 from streams.camera_health import CameraHealth
-from streams.operator_actions import ActionKind, OperatorAction
+from streams.operator_actions import ActionKind, CloseOutcome, OperatorAction
 
 T0 = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)
 
@@ -59,7 +59,12 @@ def make_alert(
 
 
 def make_action(
-    alert_id: str, kind: ActionKind, revision: int = 1, at: datetime = T0, event_id: str = ""
+    alert_id: str,
+    kind: ActionKind,
+    revision: int = 1,
+    at: datetime = T0,
+    event_id: str = "",
+    **fields: object,
 ) -> OperatorAction:
     return OperatorAction.create(
         event_id=event_id or f"{alert_id}-{kind}-{revision}-{at.timestamp()}",
@@ -71,6 +76,7 @@ def make_action(
         operator="olga",
         role="operator",
         console_id="other-console",
+        **fields,
     )
 
 
@@ -124,8 +130,86 @@ def test_actions_set_the_state_and_closed_alerts_sink_to_the_bottom() -> None:
     board.apply_action(
         make_action("critical", ActionKind.close_false_alarm, at=T0 + timedelta(minutes=2))
     )
-    assert board.entry("critical").state is AlertState.closed_false_alarm  # type: ignore[union-attr]
+    closed = board.entry("critical")
+    assert closed is not None and closed.state is AlertState.closed
+    # A close written before outcomes existed reads as the outcome it stood for.
+    assert closed.outcome is CloseOutcome.false_alarm
     assert ids(board) == ["medium", "critical"]
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def test_a_shelved_alert_returns_unacknowledged_when_its_time_ends() -> None:
+    clock = Clock(T0 + timedelta(minutes=1))
+    board = Board(clock)
+    board.apply_alert(make_alert("a", Severity.high))
+    board.apply_alert(make_alert("b", Severity.medium))
+    until = T0 + timedelta(minutes=16)
+    board.apply_action(
+        make_action("a", ActionKind.shelve, at=T0 + timedelta(minutes=1), shelved_until=until)
+    )
+    shelved = board.entry("a")
+    assert shelved is not None
+    assert (shelved.state, shelved.shelved_until) == (AlertState.shelved, until)
+    assert ids(board) == ["b", "a"]  # out of the way while shelved
+    assert board.next_shelf_end() == until
+    clock.now = until
+    back = board.entry("a")
+    assert back is not None
+    assert (back.state, back.shelved_until) == (AlertState.unacknowledged, None)
+    assert ids(board) == ["a", "b"]
+    assert board.next_shelf_end() is None
+
+
+def test_assigning_names_the_operator_and_leaves_the_state_as_it_was() -> None:
+    board = Board()
+    board.apply_alert(make_alert("a", Severity.critical))
+    board.apply_action(make_action("a", ActionKind.acknowledge, at=T0 + timedelta(seconds=40)))
+    board.apply_action(make_action("a", ActionKind.assign, at=T0 + timedelta(60), assignee="piet"))
+    entry = board.entry("a")
+    assert entry is not None
+    assert (entry.state, entry.assignee) == (AlertState.acknowledged, "piet")
+
+
+def test_expected_presence_is_not_an_alarm_waiting_for_acknowledgement() -> None:
+    board = Board()
+    board.apply_alert(make_alert("inspection", Severity.suppressed))
+    entry = board.entry("inspection")
+    assert entry is not None and entry.state is AlertState.expected and entry.state.open
+    board.apply_action(
+        make_action(
+            "inspection",
+            ActionKind.close,
+            outcome=CloseOutcome.authorised_presence,
+            at=T0 + timedelta(minutes=1),
+        )
+    )
+    closed = board.entry("inspection")
+    assert closed is not None
+    assert (closed.state, closed.outcome) == (AlertState.closed, CloseOutcome.authorised_presence)
+
+
+def test_time_to_acknowledge_runs_from_publication_to_the_first_response() -> None:
+    board = Board()
+    published = T0 + timedelta(hours=5)  # footage seen at T0, replayed later
+    board.apply_alert(make_alert("a", Severity.critical).stamped(published))
+    entry = board.entry("a")
+    assert entry is not None and entry.time_to_acknowledge_seconds is None
+    board.apply_action(
+        make_action("a", ActionKind.assign, at=published + timedelta(5), assignee="x")
+    )
+    assert board.entry("a").time_to_acknowledge_seconds is None  # type: ignore[union-attr]
+    board.apply_action(make_action("a", ActionKind.escalate, at=published + timedelta(seconds=42)))
+    board.apply_action(
+        make_action("a", ActionKind.acknowledge, at=published + timedelta(seconds=90))
+    )
+    assert board.entry("a").time_to_acknowledge_seconds == 42.0  # type: ignore[union-attr]
 
 
 def test_an_action_read_before_its_alert_applies_once_the_alert_arrives() -> None:

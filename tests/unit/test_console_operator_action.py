@@ -8,10 +8,14 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from argon2 import PasswordHasher
+from pydantic import ValidationError
 
 from config.kafka import Kafka
 from quaywatch.console.actions import ActionNotRecorded, ActionPublisher
-from streams.operator_actions import ActionKind, OperatorAction
+from quaywatch.console.handling import ActionRefused, ActionRequest
+from quaywatch.console.users import Role, UserStore, users_path
+from streams.operator_actions import ActionKind, CloseOutcome, OperatorAction
 from tests.unit.test_console_board import make_action
 
 SCHEMA_PATH = Path(__file__).parents[2] / "streams" / "schemas" / "operator-action.v1.json"
@@ -67,3 +71,112 @@ def test_an_action_the_broker_does_not_confirm_is_reported_not_recorded() -> Non
             publisher.publish(acknowledgement())
     finally:
         publisher.close()
+
+
+OLD_CLOSE = {
+    # A close as consoles wrote it before outcomes, shelving and assignment existed.
+    "schema_name": "operator-action",
+    "schema_version": 1,
+    "event_id": "old-1",
+    "event_time": "2026-03-01T02:20:00Z",
+    "published_at": "2026-03-01T02:20:00.100000Z",
+    "alert_id": "alert-7",
+    "alert_revision": 1,
+    "action": "close_real",
+    "reason": "guard found the seal broken",
+    "operator": "olga",
+    "role": "operator",
+    "console_id": "console-1",
+}
+
+
+def test_an_old_close_still_reads_with_the_outcome_it_stood_for(
+    validator: jsonschema.Draft202012Validator,
+) -> None:
+    validator.validate(OLD_CLOSE)
+    old = OperatorAction.model_validate(OLD_CLOSE)
+    assert old.close_outcome is CloseOutcome.confirmed_incident
+    assert (old.outcome, old.shelved_until, old.assignee) == (None, None, None)
+
+
+@pytest.mark.parametrize(
+    ("extra", "problem"),
+    [
+        ({"action": "shelve"}, "needs shelved_until"),
+        ({"action": "assign"}, "needs assignee"),
+        ({"action": "close"}, "needs outcome"),
+        ({"action": "close", "outcome": "false_alarm", "assignee": "piet"}, "belongs to assign"),
+        ({"action": "acknowledge", "outcome": "false_alarm"}, "belongs to close"),
+        ({"action": "shelve", "shelved_until": "2026-03-01T02:19:00Z"}, "is not after"),
+    ],
+)
+def test_each_field_goes_with_its_kind_of_action_in_the_model_and_the_schema(
+    validator: jsonschema.Draft202012Validator, extra: dict[str, str], problem: str
+) -> None:
+    body = {**OLD_CLOSE, **extra}
+    with pytest.raises(ValidationError, match=problem):
+        OperatorAction.model_validate(body)
+    if problem != "is not after":  # a comparison of two fields is beyond JSON Schema
+        assert list(validator.iter_errors(body)), f"the schema lets {extra} through"
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"action": "shelve", "shelved_until": "2026-03-01T03:20:00Z"},
+        {"action": "assign", "assignee": "piet"},
+        {"action": "close", "outcome": "authorised_presence"},
+    ],
+)
+def test_the_new_actions_validate(
+    validator: jsonschema.Draft202012Validator, extra: dict[str, str]
+) -> None:
+    body = {**OLD_CLOSE, **extra}
+    validator.validate(body)
+    assert OperatorAction.model_validate(body).action == extra["action"]
+
+
+@pytest.fixture
+def users(tmp_path: Path) -> UserStore:
+    store = UserStore(users_path(tmp_path), PasswordHasher(time_cost=1, memory_cost=1024))
+    store.add("piet", Role.operator, "long enough password")
+    store.add("arie", Role.auditor, "long enough password")
+    return store
+
+
+def requested(users: UserStore, **fields: object) -> OperatorAction:
+    request = ActionRequest.model_validate({"reason": "seen", "revision": 1, **fields})
+    return request.to_action(
+        alert_id="alert-7",
+        now=datetime(2026, 3, 1, 2, 14, tzinfo=UTC),
+        operator="olga",
+        role=Role.operator,
+        console_id="console-1",
+        users=users,
+    )
+
+
+def test_a_shelve_request_shelves_for_its_minutes(users: UserStore) -> None:
+    action = requested(users, action="shelve", shelve_minutes=15)
+    assert action.shelved_until == datetime(2026, 3, 1, 2, 29, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("fields", "problem"),
+    [
+        ({"action": "assign", "assignee": "arie"}, "no operator named 'arie'"),
+        ({"action": "assign", "assignee": "nobody"}, "no operator named 'nobody'"),
+        ({"action": "close"}, "a close action needs outcome"),
+        ({"action": "shelve"}, "a shelve action needs shelve_minutes"),
+    ],
+)
+def test_a_request_the_console_cannot_act_on_says_why(
+    users: UserStore, fields: dict[str, str], problem: str
+) -> None:
+    with pytest.raises(ActionRefused, match=problem):
+        requested(users, **fields)
+
+
+def test_the_old_close_words_are_not_accepted_from_a_page(users: UserStore) -> None:
+    with pytest.raises(ValidationError, match="only read from old records"):
+        requested(users, action="close_real")

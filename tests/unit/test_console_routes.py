@@ -118,7 +118,7 @@ def guards_of(route: APIRoute) -> list[RoleGuard]:
 
 
 def concrete_path(path: str) -> str:
-    values = {"alert_id": "a", "name": SNAPSHOT_SHA}
+    values = {"alert_id": "a", "name": SNAPSHOT_SHA, "camera_id": "cam"}
     return re.sub(r"{(\w+)(:\w+)?}", lambda match: values[match.group(1)], path)
 
 
@@ -206,6 +206,13 @@ def test_an_alert_reads_with_the_keys_and_times_the_browser_has_always_had(
         "containers_in_zone",
         "snapshot_sha256",
         "last_action",
+        "first_published_at",
+        "at_risk",
+        "container_numbers",
+        "assignee",
+        "shelved_until",
+        "outcome",
+        "time_to_acknowledge_seconds",
     ]
     assert list(detail)[len(summary) :] == [
         "event_time",
@@ -217,6 +224,8 @@ def test_an_alert_reads_with_the_keys_and_times_the_browser_has_always_had(
         "access_config_hash",
         "revisions",
         "actions",
+        "sightings",
+        "clip_sha256",
     ]
     assert {key: detail[key] for key in summary} == summary
     assert (summary["raised_at"], detail["as_of"]) == (T0.isoformat(), T0.isoformat())

@@ -2,20 +2,55 @@
 // see; the page redraws from it, so actions taken on other consoles show up here too.
 "use strict";
 
-const SEVERITY_WORD = { critical: "CRITICAL", high: "HIGH", medium: "MEDIUM", suppressed: "INFO" };
+// ISA-18.2 words. A suppressed alert is presence the correlator judged expected.
+const SEVERITY_WORD = {
+  critical: "CRITICAL",
+  high: "HIGH",
+  medium: "MEDIUM",
+  suppressed: "EXPECTED",
+};
 const STATE_WORD = {
   unacknowledged: "UNACKNOWLEDGED",
-  acknowledged: "ACKNOWLEDGED",
-  escalated: "ESCALATED",
-  closed_real: "CLOSED — REAL",
-  closed_false_alarm: "CLOSED — FALSE ALARM",
+  expected: "expected presence",
+  acknowledged: "acknowledged",
+  shelved: "shelved",
+  escalated: "escalated",
+  closed: "closed",
 };
-const ACTION_WORD = {
-  acknowledge: "acknowledged",
-  escalate: "escalated",
-  close_real: "closed as real",
-  close_false_alarm: "closed as false alarm",
+const OUTCOME_WORD = {
+  confirmed_incident: "confirmed incident",
+  false_alarm: "false alarm",
+  authorised_presence: "authorised presence",
 };
+const CONDITION_SHORT = {
+  selected_not_inspected: "selected, not inspected",
+  under_inspection: "under inspection",
+  freshly_discharged: "freshly discharged",
+  inspected_not_released: "inspected, not released",
+  released: "released",
+  in_yard: "in yard",
+};
+
+function actionWords(action) {
+  switch (action.action) {
+    case "acknowledge":
+      return "acknowledged";
+    case "escalate":
+      return "escalated";
+    case "shelve":
+      return `shelved until ${siteTime(action.shelved_until)}`;
+    case "assign":
+      return `assigned to ${action.assignee}`;
+    default:
+      return `closed as ${OUTCOME_WORD[action.outcome] || "closed"}`;
+  }
+}
+
+function stateWords(alert) {
+  if (alert.state === "closed" && alert.outcome) return `closed: ${OUTCOME_WORD[alert.outcome]}`;
+  if (alert.state === "shelved") return `shelved until ${siteClockTime(new Date(alert.shelved_until))}`;
+  return STATE_WORD[alert.state];
+}
 
 const page = {
   me: null,
@@ -23,52 +58,8 @@ const page = {
   selected: null, // alert id
   detail: null, // last detail fetched for the selected alert
   detailKey: "", // revision and last action it was fetched at
+  view: "detail",
 };
-
-// Builds an element; children are nodes or text (never parsed as HTML).
-function el(tag, attributes = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) {
-    if (value === null || value === undefined || value === false) continue;
-    if (name === "class") node.className = value;
-    else if (name.startsWith("data-")) node.setAttribute(name, value);
-    else node[name] = value;
-  }
-  for (const child of children) {
-    if (child === null || child === undefined) continue;
-    node.append(child instanceof Node ? child : String(child));
-  }
-  return node;
-}
-
-function clockTime(iso) {
-  if (!iso) return "—";
-  return new Date(iso).toLocaleTimeString([], { hour12: false });
-}
-
-function dateTime(iso) {
-  if (!iso) return "—";
-  const moment = new Date(iso);
-  return `${moment.toLocaleDateString([], { day: "2-digit", month: "short" })} ${clockTime(iso)}`;
-}
-
-function age(iso) {
-  const seconds = Math.max(0, (Date.now() - new Date(iso).getTime()) / 1000);
-  if (seconds < 90) return `${Math.round(seconds)} s ago`;
-  if (seconds < 5400) return `${Math.round(seconds / 60)} min ago`;
-  if (seconds < 172800) return `${(seconds / 3600).toFixed(1)} h ago`;
-  return `${Math.round(seconds / 86400)} days ago`;
-}
-
-async function getJson(url) {
-  const response = await fetch(url, { credentials: "same-origin" });
-  if (response.status === 401) {
-    window.location.assign("/login");
-    throw new Error("session ended");
-  }
-  if (!response.ok) throw new Error(`${url}: ${response.status}`);
-  return response.json();
-}
 
 // -- header -------------------------------------------------------------------------------
 
@@ -79,8 +70,10 @@ function renderHeader() {
   counts.replaceChildren();
   const alerts = (page.state && page.state.alerts) || [];
   for (const severity of ["critical", "high", "medium"]) {
-    const open = alerts.filter((a) => a.open && a.severity === severity).length;
-    const unacknowledged = alerts.filter(
+    const open = alerts.filter(
+      (a) => a.open && a.severity === severity && a.state !== "shelved",
+    ).length;
+    const waiting = alerts.filter(
       (a) => a.severity === severity && a.state === "unacknowledged",
     ).length;
     counts.append(
@@ -88,37 +81,30 @@ function renderHeader() {
         "span",
         { class: `count sev-${severity}${open ? "" : " zero"}` },
         `${SEVERITY_WORD[severity]} ${open}`,
-        unacknowledged ? el("small", {}, ` (${unacknowledged} new)`) : null,
+        waiting ? el("small", {}, ` (${waiting} new)`) : null,
       ),
     );
   }
 }
 
 function tick() {
-  document.getElementById("clock").textContent = new Date().toLocaleTimeString([], {
-    hour12: false,
-  });
-  for (const node of document.querySelectorAll("[data-age]")) {
-    node.textContent = age(node.dataset.age);
+  document.getElementById("clock").textContent = siteClockTime(new Date());
+  for (const node of document.querySelectorAll("[data-since]")) {
+    node.textContent = `waiting ${since(node.dataset.since)}`;
   }
 }
 
 // -- cameras ------------------------------------------------------------------------------
 
-function cameraStatus(health) {
-  return String(health.status || health.state || "unknown");
-}
-
 function renderCameras() {
   const strip = document.getElementById("cameras");
   strip.replaceChildren();
   for (const health of page.state.cameras || []) {
-    const status = cameraStatus(health);
-    const ok = status === "online";
+    const status = String(health.status || "unknown");
     strip.append(
       el(
         "div",
-        { class: `camera ${ok ? "cam-ok" : "cam-bad"}`, "data-camera": health.camera_id },
+        { class: `camera ${status === "online" ? "cam-ok" : "cam-bad"}`, "data-camera": health.camera_id },
         el("span", { class: "cam-id" }, health.camera_id),
         el("span", { class: "cam-status" }, status.toUpperCase().replace(/_/g, " ")),
         health.detail ? el("span", { class: "cam-detail" }, health.detail) : null,
@@ -129,52 +115,116 @@ function renderCameras() {
 
 // -- alert list ---------------------------------------------------------------------------
 
+function filters() {
+  return {
+    severity: document.getElementById("filter-severity").value,
+    zone: document.getElementById("filter-zone").value,
+    state: document.getElementById("filter-state").value,
+    search: document.getElementById("search").value.trim().toUpperCase(),
+  };
+}
+
+function shown(alert, wanted) {
+  if (wanted.severity && alert.severity !== wanted.severity) return false;
+  if (wanted.zone && alert.zone_id !== wanted.zone) return false;
+  if (wanted.state === "open" && !alert.open) return false;
+  if (wanted.state && wanted.state !== "open" && alert.state !== wanted.state) return false;
+  if (wanted.search && !alert.container_numbers.some((n) => n.includes(wanted.search))) {
+    return false;
+  }
+  return true;
+}
+
+function renderZoneFilter(alerts) {
+  const select = document.getElementById("filter-zone");
+  const zones = [...new Set([...page.zones, ...alerts.map((a) => a.zone_id)])].sort();
+  const have = [...select.options].map((o) => o.value).filter(Boolean);
+  if (have.join() === zones.join()) return;
+  const current = select.value;
+  select.replaceChildren(el("option", { value: "" }, "all"), ...zones.map((z) => el("option", { value: z }, z)));
+  select.value = zones.includes(current) ? current : "";
+}
+
+function alertRow(alert) {
+  const risk = alert.at_risk;
+  const handled =
+    alert.time_to_acknowledge_seconds !== null
+      ? el("span", { class: "alert-tta" }, `acknowledged after ${duration(alert.time_to_acknowledge_seconds)}`)
+      : alert.state === "unacknowledged"
+        ? el("span", { class: "alert-tta waiting", "data-since": alert.first_published_at }, `waiting ${since(alert.first_published_at)}`)
+        : null;
+  const row = el(
+    "li",
+    {
+      class: `alert sev-${alert.severity} state-${alert.state}${
+        alert.alert_id === page.selected ? " selected" : ""
+      }`,
+      "data-alert-id": alert.alert_id,
+      "data-severity": alert.severity,
+      "data-state": alert.state,
+      tabIndex: 0,
+    },
+    el("span", { class: "sev-badge" }, SEVERITY_WORD[alert.severity]),
+    el(
+      "span",
+      { class: "alert-main" },
+      el(
+        "span",
+        { class: "alert-line" },
+        el("span", { class: "alert-zone" }, alert.zone_id),
+        risk ? el("span", { class: "alert-container mono" }, risk.container_number) : null,
+        risk ? el("span", { class: "alert-condition" }, CONDITION_SHORT[risk.condition]) : null,
+        !risk ? el("span", { class: "alert-condition" }, `${alert.containers_in_zone} containers in zone`) : null,
+      ),
+      el("span", { class: "alert-reason", title: alert.reason }, alert.reason),
+      alert.upgraded_from
+        ? el("span", { class: "upgrade" }, `▲ raised from ${SEVERITY_WORD[alert.upgraded_from]} (rev ${alert.revision})`)
+        : null,
+      el(
+        "span",
+        { class: "alert-meta" },
+        el("span", { class: "alert-time" }, siteTime(alert.raised_at)),
+        el("span", { class: "alert-camera" }, alert.camera_id),
+        handled,
+        alert.assignee ? el("span", { class: "alert-assignee" }, `→ ${alert.assignee}`) : null,
+      ),
+    ),
+    el("span", { class: "alert-state" }, stateWords(alert)),
+  );
+  row.addEventListener("click", () => select(alert.alert_id));
+  row.addEventListener("keydown", (event) => {
+    if (event.key === "Enter") select(alert.alert_id);
+  });
+  return row;
+}
+
 function renderAlerts() {
   const list = document.getElementById("alert-list");
-  const showClosed = document.getElementById("show-closed").checked;
-  const alerts = (page.state.alerts || []).filter((a) => a.open || showClosed);
-  list.replaceChildren();
-  for (const alert of alerts) {
-    const row = el(
-      "li",
-      {
-        class: `alert sev-${alert.severity} state-${alert.state}${
-          alert.alert_id === page.selected ? " selected" : ""
-        }`,
-        "data-alert-id": alert.alert_id,
-        "data-severity": alert.severity,
-        "data-state": alert.state,
-        tabIndex: 0,
-      },
-      el("span", { class: "sev-badge" }, SEVERITY_WORD[alert.severity]),
-      el(
-        "span",
-        { class: "alert-main" },
-        el("span", { class: "alert-where" }, `${alert.zone_id} · ${alert.camera_id}`),
-        el("span", { class: "alert-reason" }, alert.reason),
-        alert.upgraded_from
-          ? el(
-              "span",
-              { class: "upgrade" },
-              `▲ raised from ${SEVERITY_WORD[alert.upgraded_from]} (rev ${alert.revision})`,
-            )
-          : null,
-      ),
-      el(
-        "span",
-        { class: "alert-side" },
-        el("span", { class: "alert-time" }, clockTime(alert.raised_at)),
-        el("span", { class: "alert-age", "data-age": alert.raised_at }, age(alert.raised_at)),
-        el("span", { class: "alert-state" }, STATE_WORD[alert.state]),
-      ),
-    );
-    row.addEventListener("click", () => select(alert.alert_id));
-    row.addEventListener("keydown", (event) => {
-      if (event.key === "Enter") select(alert.alert_id);
-    });
-    list.append(row);
-  }
+  const every = page.state.alerts || [];
+  renderZoneFilter(every);
+  const wanted = filters();
+  const alerts = every.filter((a) => shown(a, wanted));
+  list.replaceChildren(...alerts.map(alertRow));
   document.getElementById("no-alerts").hidden = alerts.length > 0;
+  document.getElementById("no-alerts").textContent = every.length
+    ? "No alert matches the filters."
+    : "No open alerts.";
+  document.getElementById("shown-count").textContent = `${alerts.length} of ${every.length}`;
+}
+
+// -- views --------------------------------------------------------------------------------
+
+function showView(view) {
+  page.view = view;
+  for (const tab of document.querySelectorAll(".tab")) {
+    tab.classList.toggle("active", tab.dataset.view === view);
+    tab.setAttribute("aria-selected", String(tab.dataset.view === view));
+  }
+  for (const name of ["detail", "live", "yard"]) {
+    document.getElementById(name).hidden = name !== view;
+  }
+  liveView.show(view === "live");
+  yardView.show(view === "yard");
 }
 
 // -- alert detail -------------------------------------------------------------------------
@@ -191,154 +241,22 @@ async function select(alertId) {
   page.selected = alertId;
   document.getElementById("action-result").textContent = "";
   document.getElementById("action-reason").value = "";
+  showView("detail");
   renderAlerts();
   await refreshDetail(true);
 }
+window.selectAlert = select;
 
 async function refreshDetail(force) {
   const summary = page.selected && summaryOf(page.selected);
   if (!summary) return;
-  const key = detailKey(summary);
+  const key = `${detailKey(summary)}/${page.state.version}`;
   if (!force && key === page.detailKey) return;
   const detail = await getJson(`/api/alerts/${encodeURIComponent(page.selected)}`);
   if (detail.alert_id !== page.selected) return; // another alert was picked meanwhile
   page.detail = detail;
   page.detailKey = key;
   renderDetail(detail);
-}
-
-function fact(list, term, value) {
-  list.append(el("dt", {}, term), el("dd", {}, value === null || value === "" ? "—" : value));
-}
-
-function renderDetail(detail) {
-  const panel = document.getElementById("detail");
-  panel.hidden = false;
-  panel.className = `detail sev-${detail.severity}`;
-  document
-    .getElementById("detail-head")
-    .replaceChildren(
-      el("span", { class: "sev-badge" }, SEVERITY_WORD[detail.severity]),
-      el("span", { class: "detail-title" }, `${detail.zone_id} · ${detail.camera_id}`),
-      el("span", { class: "detail-state", id: "detail-state" }, STATE_WORD[detail.state]),
-    );
-  document.getElementById("detail-reason").textContent = detail.reason;
-  const upgrade = document.getElementById("detail-upgrade");
-  upgrade.hidden = !detail.upgraded_from;
-  upgrade.textContent = detail.upgraded_from
-    ? `▲ Raised from ${SEVERITY_WORD[detail.upgraded_from]} at revision ${detail.revision}: ${detail.reason}`
-    : "";
-
-  const image = document.getElementById("snapshot");
-  const note = document.getElementById("snapshot-note");
-  if (detail.snapshot_sha256) {
-    const source = `/snapshots/${detail.snapshot_sha256}`;
-    if (image.getAttribute("src") !== source) image.src = source;
-    image.hidden = false;
-    note.textContent = `Snapshot ${detail.snapshot_sha256.slice(0, 12)}… · ${dateTime(detail.event_time)}`;
-  } else {
-    image.hidden = true;
-    image.removeAttribute("src");
-    note.textContent = "No snapshot for this alert.";
-  }
-
-  const facts = document.getElementById("detail-facts");
-  facts.replaceChildren();
-  fact(facts, "Seen", dateTime(detail.event_time));
-  fact(facts, "Camera", detail.camera_id);
-  fact(facts, "Zone", detail.zone_id);
-  fact(facts, "Yard blocks", detail.yard_blocks.join(", "));
-  fact(facts, "Containers in zone", String(detail.containers_in_zone));
-  fact(facts, "Revision", String(detail.revision));
-  fact(facts, "Terminal news to", dateTime(detail.as_of));
-  fact(facts, "Alert id", detail.alert_id);
-
-  const rows = document.getElementById("containers");
-  rows.replaceChildren();
-  for (const container of detail.containers) {
-    rows.append(
-      el(
-        "tr",
-        { class: `cond-${container.condition}` },
-        el("td", { class: "mono" }, container.container_number),
-        el("td", {}, container.condition.replace(/_/g, " ")),
-        el("td", {}, [container.yard_block, container.yard_position].filter(Boolean).join(" / ")),
-        el("td", {}, dateTime(container.discharged_at)),
-        el("td", {}, dateTime(container.selected_for_inspection_at || container.selected_for_scan_at)),
-        el(
-          "td",
-          {},
-          container.inspection_started_at
-            ? `${dateTime(container.inspection_started_at)} – ${
-                container.inspection_finished_at ? dateTime(container.inspection_finished_at) : "…"
-              }`
-            : "not inspected",
-        ),
-        el("td", {}, dateTime(container.released_at)),
-      ),
-    );
-  }
-  if (!detail.containers.length) {
-    rows.append(el("tr", {}, el("td", { colSpan: 7 }, "No containers involved.")));
-  }
-
-  document
-    .getElementById("access-events")
-    .replaceChildren(...detail.access_event_ids.map((id) => el("li", { class: "mono" }, id)));
-
-  const history = document.getElementById("history");
-  history.replaceChildren(
-    ...detail.revisions.map((r) =>
-      el("li", {}, `revision ${r.revision}: ${SEVERITY_WORD[r.severity]}`),
-    ),
-    ...detail.actions.map((a) =>
-      el(
-        "li",
-        { class: "history-action" },
-        `${dateTime(a.at)} ${a.operator} ${ACTION_WORD[a.action]} (rev ${a.alert_revision}): ${a.reason}`,
-      ),
-    ),
-  );
-
-  const actionPanel = document.getElementById("action-panel");
-  actionPanel.hidden = !(page.me.may_act && detail.open);
-}
-
-async function act(action) {
-  const reasonBox = document.getElementById("action-reason");
-  const result = document.getElementById("action-result");
-  const reason = reasonBox.value.trim();
-  if (!reason) {
-    result.textContent = "Write a reason first.";
-    result.className = "action-result bad";
-    reasonBox.focus();
-    return;
-  }
-  const buttons = document.querySelectorAll("#action-panel button");
-  for (const button of buttons) button.disabled = true;
-  try {
-    const response = await fetch(`/api/alerts/${encodeURIComponent(page.detail.alert_id)}/actions`, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ action, reason, revision: page.detail.revision }),
-    });
-    const body = await response.json().catch(() => ({}));
-    if (response.ok) {
-      result.textContent = `Recorded: ${ACTION_WORD[action]}.`;
-      result.className = "action-result ok";
-      reasonBox.value = "";
-    } else {
-      const detail = Array.isArray(body.detail) ? body.detail.map((d) => d.msg).join("; ") : body.detail;
-      result.textContent = `Not recorded (${response.status}): ${detail || response.statusText}`;
-      result.className = "action-result bad";
-    }
-  } catch (error) {
-    result.textContent = `Not recorded: ${error.message}`;
-    result.className = "action-result bad";
-  } finally {
-    for (const button of buttons) button.disabled = false;
-  }
 }
 
 // -- engineer and auditor panels ----------------------------------------------------------
@@ -355,14 +273,13 @@ async function renderEngineer() {
 }
 
 function renderActionLog() {
-  const log = document.getElementById("action-log");
-  log.replaceChildren(
+  document.getElementById("action-log").replaceChildren(
     ...(page.state.actions || []).map((a) =>
       el(
         "li",
         {},
-        el("span", { class: "log-time" }, dateTime(a.at)),
-        ` ${a.operator} ${ACTION_WORD[a.action]} ${a.alert_id} (rev ${a.alert_revision}): ${a.reason}`,
+        el("span", { class: "log-time" }, siteTime(a.at)),
+        ` ${a.operator} ${actionWords(a)} ${a.alert_id} (rev ${a.alert_revision}): ${a.reason}`,
       ),
     ),
   );
@@ -381,8 +298,10 @@ function onState(state) {
   renderHeader();
   renderCameras();
   if (state.alerts) {
+    alarm.observe(state.alerts);
     renderAlerts();
     refreshDetail(false).catch(() => {});
+    yardView.refresh(false).catch(() => {});
   }
   if (state.actions) renderActionLog();
   document.body.dataset.version = String(state.version);
@@ -408,15 +327,52 @@ function connect() {
 
 async function start() {
   page.me = await getJson("/api/me");
+  siteClock.use(page.me.time_zone);
+  page.zones = [];
   document.body.dataset.role = page.me.role;
   const readsAlerts = page.me.role === "operator" || page.me.role === "auditor";
   document.getElementById("alerts-column").hidden = !readsAlerts;
+  document.getElementById("views").hidden = !readsAlerts;
   document.getElementById("action-log-column").hidden = page.me.role !== "auditor";
   if (page.me.role === "engineer" || page.me.role === "auditor") renderEngineer().catch(() => {});
-  document.getElementById("show-closed").addEventListener("change", renderAlerts);
-  for (const button of document.querySelectorAll("#action-panel button")) {
-    button.addEventListener("click", () => act(button.dataset.action));
+  if (readsAlerts) {
+    getJson("/api/yard")
+      .then((zones) => {
+        page.zones = zones.map((z) => z.zone_id);
+        if (page.state && page.state.alerts) renderAlerts();
+      })
+      .catch(() => {});
   }
+  if (page.me.may_act) {
+    getJson("/api/operators")
+      .then((operators) => {
+        document
+          .getElementById("assignee")
+          .replaceChildren(...operators.map((o) => el("option", { value: o.name }, o.name)));
+      })
+      .catch(() => {});
+  }
+  for (const id of ["filter-severity", "filter-zone", "filter-state", "search"]) {
+    document.getElementById(id).addEventListener("input", renderAlerts);
+  }
+  for (const button of document.querySelectorAll("#action-panel button")) {
+    button.addEventListener("click", () => act(button));
+  }
+  for (const tab of document.querySelectorAll(".tab")) {
+    tab.addEventListener("click", () => showView(tab.dataset.view));
+  }
+  const snapshot = document.getElementById("snapshot");
+  snapshot.addEventListener("click", openLightbox);
+  snapshot.addEventListener("keydown", (event) => {
+    if (event.key === "Enter") openLightbox();
+  });
+  document.getElementById("lightbox").addEventListener("click", closeLightbox);
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") closeLightbox();
+  });
+  alarm.setup();
+  // Until an alert is picked, the cameras fill the space the detail will take.
+  showView(readsAlerts ? "live" : "detail");
   renderHeader();
   tick();
   setInterval(tick, 1000);
