@@ -98,12 +98,16 @@ def test_every_event_validates_against_its_json_schema(demo_run):
     assert [m["status"] for m in demo_run["health"]] == ["online"]
 
 
-def test_each_incident_is_one_start_and_one_end_of_one_track(demo_run):
+def test_each_incident_is_one_start_and_one_end_of_one_person(demo_run):
     for incident_id, events in incidents(demo_run["access"]).items():
         phases = [event["phase"] for event in events]
         assert phases[0] == "start" and phases[-1] == "end", (incident_id, phases)
         assert phases.count("start") == 1 and phases.count("end") == 1, (incident_id, phases)
-        assert len({event["track_id"] for event in events}) == 1
+        # A person the tracker loses and finds again under a new id carries on the same
+        # incident (detectors/rules.py): the ids follow one another, none comes back.
+        tracks = [event["track_id"] for event in events]
+        runs = [t for i, t in enumerate(tracks) if i == 0 or t != tracks[i - 1]]
+        assert len(runs) == len(set(runs)), (incident_id, tracks)
     ids = [event["event_id"] for event in demo_run["access"]]
     assert len(ids) == len(set(ids))
 
