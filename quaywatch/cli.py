@@ -5,10 +5,18 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
+
+from kafka.errors import KafkaError
 
 from config.loading import ConfigError
 from config.signing import SigningKeyError
+from streams.kafka import BrokerUnreachable, bootstrap_failed
+
+# Exit status of a command whose output reader went away (`quaywatch config schema | head`):
+# what a process killed by SIGPIPE reports to its shell.
+READER_GONE = 128 + 13
 
 # Each module has register(subparsers), declaring its commands with
 # quaywatch.commands.subcommand; a command's run function returns the exit code. Modules import
@@ -43,6 +51,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        code = _run(argv)
+        # Output still buffered is written here, where a reader that went away is handled.
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        # Stop quietly, as `cat` does; stdout goes to /dev/null so that the interpreter's own
+        # flush at exit does not complain about the closed pipe again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return READER_GONE
+
+
+def _run(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
@@ -62,6 +83,29 @@ def main(argv: list[str] | None = None) -> int:
         # A process without its key, or trusting none of its inputs' writers, must not run.
         print(f"quaywatch {args.command}: {' '.join(str(error).split())}", file=sys.stderr)
         return 2
+    except BrokerUnreachable as error:
+        print(f"quaywatch {args.command}: {error}; {_start_a_broker(args)}", file=sys.stderr)
+        return 1
+    except KafkaError as error:
+        if not bootstrap_failed(error):
+            raise
+        # A service's own client gave up on the broker: the same one line, not a traceback.
+        print(
+            f"quaywatch {args.command}: no Kafka broker answered ({type(error).__name__}: "
+            f"{error}); {_start_a_broker(args)}",
+            file=sys.stderr,
+        )
+        return 1
+
+
+def _start_a_broker(args: argparse.Namespace) -> str:
+    config = getattr(args, "config", None)
+    site = f" --config {config}" if config else ""
+    hint = f"start one with `quaywatch broker{site}` (the embedded broker, durable under the "
+    hint += "site's data_dir)"
+    if args.command == "audit":
+        hint += ", or add --embedded-broker to read what `make demo` recorded"
+    return hint
 
 
 if __name__ == "__main__":
