@@ -86,9 +86,9 @@ def parse_moment(text: str, zone: tzinfo, now: datetime, end: bool = False) -> d
     relative = _RELATIVE.match(word)
     if relative:
         return now - timedelta(seconds=int(relative[1]) * _UNIT_SECONDS[relative[2]])
-    if _TIME_OF_DAY.match(typed):
-        return _local(datetime.combine(today, time.fromisoformat(typed.zfill(5))), zone)
     try:
+        if _TIME_OF_DAY.match(typed):
+            return _local(datetime.combine(today, time.fromisoformat(typed.zfill(5))), zone)
         if len(typed) == 10:
             return _day_edge(date.fromisoformat(typed), zone, end)
         moment = datetime.fromisoformat(typed.replace("Z", "+00:00").replace("z", "+00:00"))

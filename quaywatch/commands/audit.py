@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,6 +14,8 @@ from pathlib import Path
 from config.signing import WriterRole
 from quaywatch.commands import Run, command_group, site_option, subcommand
 
+RELATIVE_TIME = re.compile(r"^-\d+\s*[smhdw]?$")
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     actions = command_group(
@@ -21,6 +24,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     def ranged(name: str, run: Run, help_text: str) -> argparse.ArgumentParser:
         sub = subcommand(actions, name, run, help=help_text)
+        # `--from -1h`: argparse takes a value starting with "-" for an option unless it looks
+        # like a negative number; relative times are such numbers here (no option is one).
+        sub._negative_number_matcher = RELATIVE_TIME
         site_option(sub, "site YAML file in force")
         forms = "site time unless an offset is given: 2026-12-01 23:00, yesterday, -1h, now"
         sub.add_argument("--from", dest="start", required=True, metavar="TIME", help=forms)
@@ -146,8 +152,10 @@ def run_replay(args: argparse.Namespace) -> int:
             log = read_log(kafka)
     except RangeRefused as error:
         return _refused(error)
+    from config.clock import zone_of
+
     diff = replay(replayed_with, log, window, args.progress)
-    print(diff.render())
+    print(diff.render(zone_of(site.site.timezone)))
     return 0 if diff.matches else 1
 
 
