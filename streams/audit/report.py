@@ -130,13 +130,17 @@ def timelines(
     histories: dict[str, list[ContainerEvent]] = {}
     for _, event in log.messages(TERMINAL):
         histories.setdefault(event.container_number, []).append(event)
-    sightings = {e.event_id: Mark(e.event_time, f"{e.phase} {e.incident_id}") for e in access}
+    by_id = {event.event_id: event for event in access}
     episodes = []
     for row in rows:
-        seen = sorted(
-            {i for revision in row.revisions for i in revision.access_event_ids} & set(sightings)
-        )
-        people = [sightings[event_id] for event_id in seen]
+        # The alert's incidents (the people it joined), each from its start to its end.
+        ids = {i for revision in row.revisions for i in revision.access_event_ids}
+        incidents = {row.latest.incident_id} | {by_id[i].incident_id for i in ids if i in by_id}
+        people = [
+            Mark(e.event_time, f"{e.phase} {e.incident_id}")
+            for e in access
+            if e.incident_id in incidents
+        ]
         revisions = [_revision_mark(revision) for revision in row.revisions]
         start, end = stretch([m.at for m in (*people, *revisions)])
         numbers = [c.container_number for c in row.latest.containers][:MAX_CONTAINERS_PER_ALERT]

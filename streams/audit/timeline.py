@@ -152,7 +152,7 @@ def _mark(mark: Mark, cx: float, cy: float, outside: str, zone: tzinfo) -> str:
     radius = 6 if mark.kind == "alert" else 4
     return (
         f'<circle class="{mark.kind}" cx="{cx:.1f}" cy="{cy:.1f}" r="{radius}" '
-        f'fill="{mark.colour}" fill-opacity="0.8"><title>{escape(title)}</title></circle>'
+        f'fill="{mark.colour}"><title>{escape(title)}</title></circle>'
     )
 
 
