@@ -38,6 +38,23 @@ COMMAND_MODULES = [
 ]
 
 
+class _LogFormat(logging.Formatter):
+    """Log lines stamped as every time people read is written (config.clock): date, time and
+    offset, in this machine's zone, which is the site's where its processes run."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
+        from datetime import datetime
+
+        from config.clock import site_time
+
+        zone = datetime.now().astimezone().tzinfo
+        assert zone is not None
+        return site_time(record.created, zone)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="quaywatch",
@@ -65,10 +82,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO)
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(_LogFormat())
     if not args.verbose:
         # kafka-python logs every connection and reconnect, at ERROR during a broker outage
         # that the publisher's spool already handles; our own modules say what matters.

@@ -191,7 +191,7 @@ def run_demo(
             f"  login        {DEMO_USER} / {password}\n"
             f"  signing keys {keys[WriterRole.camera].parent} (one per role)\n"
             f"  audit        after Ctrl-C: quaywatch audit verify --config {config} "
-            "--from today --to now --embedded-broker (README: Auditing the demo)\n"
+            "--from -1d --to now --embedded-broker (README: Auditing the demo)\n"
             f"Ctrl-C stops everything.\n",
             flush=True,
         )

@@ -184,7 +184,8 @@ def run_verify(args: argparse.Namespace) -> int:
 def run_report(args: argparse.Namespace) -> int:
     from config.loading import load_site
     from streams.audit.records import read_log
-    from streams.audit.report import write_report
+    from streams.audit.report import RangeContents, write_report
+    from streams.audit.report_page import verdict_state
     from streams.audit.verify import verify
 
     site = load_site(args.config)
@@ -197,7 +198,12 @@ def run_report(args: argparse.Namespace) -> int:
         return _refused(error)
     verdict = verify(log, window, snapshots, _writer_keys(site))
     path = write_report(site, log, window, verdict, snapshots, args.out)
-    print(f"report written to {path}; integrity {'intact' if verdict.clean else 'BROKEN'}")
+    contents = RangeContents.of(log, window)
+    state = {"intact": "intact", "broken": "BROKEN", "empty": "nothing to verify"}
+    print(
+        f"report written to {path}: {contents.render()}; integrity "
+        f"{state[verdict_state(verdict, contents.records)]}"
+    )
     return 0
 
 

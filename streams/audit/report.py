@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import csv
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import tzinfo
 from pathlib import Path
 
-from config.clock import site_time, zone_of
+from config.clock import FOOTAGE_LABEL, site_time, zone_of
 from config.site import SiteConfig
 from streams.alerts import Alert
 from streams.audit.records import RecordedLog, TimeRange
@@ -44,10 +44,12 @@ PHASE_OF = {
     ContainerActivity.released: "released",
 }
 MAX_CONTAINERS_PER_ALERT = 12
+WALL_CLOCK = "wall clock"
 CSV_COLUMNS = (
     "alert_id",
     "zone_id",
     "seen_at",
+    "seen_clock",
     "severity",
     "last_revision",
     "revisions",
@@ -61,12 +63,14 @@ class AlertRow:
     latest: Alert
     revisions: list[Alert]
     actions: list[OperatorAction]
+    seen_clock: str = WALL_CLOCK  # FOOTAGE_LABEL when its camera replays footage
 
     def as_dict(self, zone: tzinfo) -> dict[str, str | int | None]:
         return {
             "alert_id": self.latest.alert_id,
             "zone_id": self.latest.zone_id,
             "seen_at": site_time(self.latest.event_time, zone),
+            "seen_clock": self.seen_clock,
             "severity": str(self.latest.severity),
             "last_revision": self.latest.revision,
             "revisions": " -> ".join(f"{a.severity} (r{a.revision})" for a in self.revisions),
@@ -230,7 +234,12 @@ def write_report(
     zone = zone_of(site.site.timezone)
     contents = RangeContents.of(log, window)
     log = log.passing(RecordCheck.for_site(site.signing))
-    rows = alert_rows(log, window)
+    # A camera replaying footage stamps it from its start_time, not from the wall clock.
+    replaying = {camera.id for camera in site.cameras if camera.start_time is not None}
+    rows = [
+        replace(row, seen_clock=FOOTAGE_LABEL) if row.latest.camera_id in replaying else row
+        for row in alert_rows(log, window)
+    ]
     with open(out_dir / "alerts.csv", "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS)
         writer.writeheader()

@@ -43,7 +43,7 @@ class ReportPage:
     def sighting_clock(self) -> str:
         # A camera replaying footage stamps it from its start_time: not the wall clock.
         replayed = any(camera.start_time is not None for camera in self.site.cameras)
-        return f" ({FOOTAGE_LABEL})" if replayed else ""
+        return f" ({FOOTAGE_LABEL} where a camera replays footage)" if replayed else ""
 
     def html(
         self, rows: list[AlertRow], overview: Timeline | None, episodes: list[Timeline]
@@ -75,7 +75,7 @@ td, th {{ border: 1px solid #bdbdbd; padding: 4px 8px; font-size: 13px; vertical
 th {{ background: #eceff1; }}
 .sev-critical {{ background: #ffcdd2; }} .sev-high {{ background: #ffe0b2; }}
 .sev-medium {{ background: #fff9c4; }} .sev-suppressed {{ background: #eceff1; }}
-.verdict {{ padding: 8px; }}
+.verdict {{ padding: 8px; }} .verdict pre {{ white-space: pre-wrap; margin: 0; }}
 .verdict.intact {{ border-left: 8px solid #43a047; }}
 .verdict.broken {{ border-left: 8px solid #c62828; }}
 .verdict.empty {{ border-left: 8px solid #9e9e9e; background: #f5f5f5; }}
@@ -98,7 +98,7 @@ details.</p>
 {overview_svg}
 {sections}
 <h2>Alerts</h2>
-<table id="alerts"><thead><tr><th>Alert</th><th>Zone</th><th>Seen{escape(self.sighting_clock)}</th>
+<table id="alerts"><thead><tr><th>Alert</th><th>Zone</th><th>Seen</th>
 <th>Severity</th><th>Revisions</th><th>Handled by</th><th>Snapshot</th></tr></thead><tbody>
 {table_rows}
 </tbody></table>
@@ -111,11 +111,17 @@ details.</p>
             f'<tr class="sev-{escape(str(values["severity"]))}">'
             f'<td><a href="#episode-{escape(str(values["alert_id"]))}">'
             f"{escape(str(values['alert_id']))}</a></td>"
-            f"<td>{escape(str(values['zone_id']))}</td><td>{escape(str(values['seen_at']))}</td>"
+            f"<td>{escape(str(values['zone_id']))}</td><td>{escape(str(values['seen_at']))}{self._clock_note(row)}</td>"
             f"<td>{escape(str(values['severity']))}</td><td>{escape(str(values['revisions']))}</td>"
             f"<td>{escape(str(values['handled_by'])) or '—'}</td>"
             f"<td>{_thumbnail(row.latest.snapshot_sha256, self.snapshot_dir)}</td></tr>"
         )
+
+    @staticmethod
+    def _clock_note(row: AlertRow) -> str:
+        if row.seen_clock == FOOTAGE_LABEL:
+            return f' <span class="clock">({escape(FOOTAGE_LABEL)})</span>'
+        return ""
 
 
 def _thumbnail(sha256: str | None, snapshot_dir: Path) -> str:

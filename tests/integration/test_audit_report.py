@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from config.clock import site_time, zone_of
+from quaywatch.cli import main
 from streams.audit.records import TimeRange
 from streams.audit.report import write_report
 from streams.audit.verify import verify
@@ -19,6 +20,7 @@ from streams.correlator.engine import alert_id_for
 from streams.signing import KeyRing
 from streams.topics import ACCESS, ALERTS
 from tests.integration.audit_run import INCIDENTS, RecordedRun
+from tests.integration.test_audit_commands import site_file
 
 pytestmark = pytest.mark.integration
 
@@ -91,3 +93,19 @@ def test_a_range_with_no_records_is_said_to_be_empty_never_intact(
     ) in html
     assert "The range holds 0 records, 0 snapshots referred to." in html
     assert list(csv.DictReader((tmp_path / "alerts.csv").open())) == []
+
+
+def test_the_report_command_says_what_its_range_holds(
+    recorded: RecordedRun, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = site_file(recorded, tmp_path / "site.yaml")
+    for start, end, said in (
+        ("-1h", "now", f"{recorded.log.size} records, {len(INCIDENTS)} snapshots referred to; "
+         "integrity intact"),
+        ("2020-01-01", "2020-01-02", "0 records, 0 snapshots referred to; integrity nothing "
+         "to verify"),
+    ):  # fmt: skip
+        out = tmp_path / start
+        command = ["audit", "report", "--config", str(config), "--from", start, "--to", end]
+        assert main([*command, "--out", str(out)]) == 0
+        assert capsys.readouterr().out == f"report written to {out / 'report.html'}: {said}\n"
