@@ -128,3 +128,19 @@ def test_relative_and_day_ranges_find_what_was_just_recorded(
         assert main(["audit", "verify", "--config", str(config), "--from", start, "--to", end]) == 0
         out = capsys.readouterr().out
         assert "INTACT" in out and f"{recorded.log.size} records" in out, out
+
+
+def test_a_correlator_without_a_broker_says_so_in_one_line_within_seconds(
+    recorded: RecordedRun, tmp_path: Path
+) -> None:
+    config = _site_without_broker(recorded, tmp_path / "site.yaml")
+    began = time.monotonic()
+    result = _quaywatch(
+        "correlate", "--config", str(config), "--metrics-port", "0",
+        env={"QUAYWATCH_SIGNING_KEY_CORRELATOR": str(recorded.key_path)},
+    )  # fmt: skip
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert time.monotonic() - began < ANSWER_WITHIN_S
+    assert result.stderr.startswith("quaywatch correlate: no Kafka broker answered at 127.0.0.1:")
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
