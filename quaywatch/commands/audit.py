@@ -65,8 +65,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
 
 
-class RangeRefused(ValueError):
-    """--from/--to that cannot be read, or that end before they start."""
+class AuditRefused(ValueError):
+    """What an audit command refuses before reading any record: --from/--to that cannot be
+    read or end before they start, an --embedded-broker that cannot be had."""
 
 
 def _window(args: argparse.Namespace, site):
@@ -80,9 +81,9 @@ def _window(args: argparse.Namespace, site):
         start = parse_moment(args.start, zone, now)
         end = parse_moment(args.end, zone, now, end=True)
     except ValueError as error:
-        raise RangeRefused(f"--from/--to: {error}") from None
+        raise AuditRefused(f"--from/--to: {error}") from None
     if end < start:
-        raise RangeRefused(
+        raise AuditRefused(
             f"--from/--to: the range ends before it starts: {site_time(end, zone)} is before "
             f"{site_time(start, zone)}"
         )
@@ -103,7 +104,7 @@ def _site_kafka(args: argparse.Namespace, site) -> Iterator:
         return
     storage = Path(site.data_dir) / "broker"
     if not (storage / "s3").is_dir():
-        raise RangeRefused(
+        raise AuditRefused(
             f"--embedded-broker: no recorded log in {storage} (data_dir of {args.config}); "
             "`make demo` records there"
         )
@@ -112,7 +113,7 @@ def _site_kafka(args: argparse.Namespace, site) -> Iterator:
     except BrokerUnreachable:
         pass
     else:
-        raise RangeRefused(
+        raise AuditRefused(
             f"--embedded-broker: a broker already answers at {site_port(site.kafka)}, and may "
             f"be writing to {storage}; stop it (Ctrl-C the demo) or leave out --embedded-broker"
         )
@@ -120,14 +121,14 @@ def _site_kafka(args: argparse.Namespace, site) -> Iterator:
     try:
         broker.start()
     except BrokerError as error:
-        raise RangeRefused(f"--embedded-broker: {error}") from None
+        raise AuditRefused(f"--embedded-broker: {error}") from None
     try:
         yield site.kafka.model_copy(update={"bootstrap_servers": [broker.bootstrap]})
     finally:
         broker.stop()
 
 
-def _refused(error: RangeRefused) -> int:
+def _refused(error: AuditRefused) -> int:
     print(f"quaywatch audit: {error}", file=sys.stderr)
     return 2
 
@@ -150,7 +151,7 @@ def run_replay(args: argparse.Namespace) -> int:
         window = _window(args, site)
         with _site_kafka(args, site) as kafka:
             log = read_log(kafka)
-    except RangeRefused as error:
+    except AuditRefused as error:
         return _refused(error)
     from config.clock import zone_of
 
@@ -169,7 +170,7 @@ def run_verify(args: argparse.Namespace) -> int:
         window = _window(args, site)
         with _site_kafka(args, site) as kafka:
             log = read_log(kafka)
-    except RangeRefused as error:
+    except AuditRefused as error:
         return _refused(error)
     verdict = verify(
         log,
@@ -194,7 +195,7 @@ def run_report(args: argparse.Namespace) -> int:
         window = _window(args, site)
         with _site_kafka(args, site) as kafka:
             log = read_log(kafka)
-    except RangeRefused as error:
+    except AuditRefused as error:
         return _refused(error)
     verdict = verify(log, window, snapshots, _writer_keys(site))
     path = write_report(site, log, window, verdict, snapshots, args.out)
@@ -222,7 +223,7 @@ def run_export(args: argparse.Namespace) -> int:
         window = _window(args, site)
         with _site_kafka(args, site) as kafka:
             log = read_log(kafka)
-    except RangeRefused as error:
+    except AuditRefused as error:
         return _refused(error)
     out = export_bundle(
         log,

@@ -144,3 +144,22 @@ def test_a_correlator_without_a_broker_says_so_in_one_line_within_seconds(
     assert time.monotonic() - began < ANSWER_WITHIN_S
     assert result.stderr.startswith("quaywatch correlate: no Kafka broker answered at 127.0.0.1:")
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_embedded_broker_without_a_recorded_log_says_where_it_looked(
+    recorded: RecordedRun, tmp_path: Path
+) -> None:
+    config = _site_without_broker(recorded, tmp_path / "site.yaml")
+    site = yaml.safe_load(config.read_text())
+    site["data_dir"] = str(tmp_path / "never-ran")
+    config.write_text(yaml.safe_dump(site))
+    result = _quaywatch(
+        "audit", "verify", "--config", str(config), "--from", "-1h", "--to", "now",
+        "--embedded-broker",
+    )  # fmt: skip
+
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"quaywatch audit: --embedded-broker: no recorded log in {tmp_path / 'never-ran'}"
+        f"/broker (data_dir of {config}); `make demo` records there\n"
+    )
