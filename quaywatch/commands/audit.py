@@ -95,7 +95,6 @@ def _site_kafka(args: argparse.Namespace, site) -> Iterator:
     """The Kafka settings to read the site's log with: the site's broker once it answers, or
     with --embedded-broker one started for this command over the site's recorded log."""
     from streams.broker.embedded import BrokerError, EmbeddedBroker
-    from streams.broker.service import site_port
     from streams.kafka import BrokerUnreachable, require_broker
 
     if not args.embedded_broker:
@@ -113,8 +112,9 @@ def _site_kafka(args: argparse.Namespace, site) -> Iterator:
     except BrokerUnreachable:
         pass
     else:
+        servers = ", ".join(site.kafka.bootstrap_servers)
         raise AuditRefused(
-            f"--embedded-broker: a broker already answers at {site_port(site.kafka)}, and may "
+            f"--embedded-broker: a broker already answers at {servers}, and may "
             f"be writing to {storage}; stop it (Ctrl-C the demo) or leave out --embedded-broker"
         )
     broker = EmbeddedBroker(data_dir=storage, port=0)
