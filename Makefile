@@ -8,8 +8,12 @@ INSTALLED := $(VENV)/.installed
 DATA_DIR := .data
 RESOURCES := $(DATA_DIR)/.fetched
 # Debian packages the tests drive: Chromium for the console's browser tests, docker-compose to
-# validate the deployment files, opencv-doc as the source of the demo footage.
-DEBIAN_PACKAGES := chromium chromium-driver docker-compose
+# validate the deployment files, opencv-doc as the source of the demo footage, GStreamer's RTSP
+# server (run by Debian's python3) as a real RTSP camera, Prometheus and promtool for the alert
+# rules and the dashboard's queries.
+DEBIAN_PACKAGES := chromium chromium-driver docker-compose \
+	gir1.2-gst-rtsp-server-1.0 python3-gi gstreamer1.0-plugins-good gstreamer1.0-plugins-bad \
+	gstreamer1.0-plugins-ugly gstreamer1.0-libav prometheus
 
 .PHONY: demo test lint system-packages clean
 

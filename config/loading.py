@@ -20,6 +20,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.scalarbool import ScalarBoolean
 
 from config.base import IDENTIFIER_PATTERN, SectionError
+from config.console import CONSOLE_TLS_FILES
 from config.errors import describe_error
 from config.kafka import TLS_FILES
 from config.site import SiteConfig, id_reference_errors
@@ -89,6 +90,11 @@ def missing_files(site: SiteConfig, base: Path) -> list[SectionError]:
         if (value := getattr(site.kafka, name)) is not None
     ]
     named += [
+        (("console", name), value)
+        for name in CONSOLE_TLS_FILES
+        if (value := getattr(site.console, name)) is not None
+    ]
+    named += [
         (("terminal", "callback", "subscriptions", index, "secret_file"), subscription.secret_file)
         for index, subscription in enumerate(site.terminal.callback.subscriptions)
         if subscription.secret_file is not None
@@ -102,8 +108,8 @@ def missing_files(site: SiteConfig, base: Path) -> list[SectionError]:
 
 
 def resolve_paths(site: SiteConfig, base: Path) -> SiteConfig:
-    """Make data_dir, file camera sources, model, TLS, secret and key files absolute against
-    `base`."""
+    """Make data_dir, file camera sources, model, Kafka and console TLS, secret and key files
+    absolute against `base`."""
 
     def absolute(value: Path | str) -> Path:
         candidate = Path(value).expanduser()
@@ -123,6 +129,11 @@ def resolve_paths(site: SiteConfig, base: Path) -> SiteConfig:
         for name in TLS_FILES
         if (value := getattr(site.kafka, name)) is not None
     }
+    console_tls = {
+        name: absolute(value)
+        for name in CONSOLE_TLS_FILES
+        if (value := getattr(site.console, name)) is not None
+    }
     callback = site.terminal.callback
     subscriptions = [
         subscription
@@ -136,6 +147,7 @@ def resolve_paths(site: SiteConfig, base: Path) -> SiteConfig:
             "cameras": cameras,
             "detector": detector,
             "kafka": site.kafka.model_copy(update=tls),
+            "console": site.console.model_copy(update=console_tls),
             "terminal": site.terminal.model_copy(
                 update={"callback": callback.model_copy(update={"subscriptions": subscriptions})}
             ),

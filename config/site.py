@@ -1,7 +1,7 @@
 """The site configuration: the typed schema engineers edit as YAML, and its own documentation.
 
 One file per section (cameras, zones, detector, kafka, terminal, correlation, metrics,
-spool); this module holds the site as a whole and the checks between sections.
+console, spool); this module holds the site as a whole and the checks between sections.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pydantic import Field, PrivateAttr, field_validator
 
 from config.base import Identifier, SectionError, Strict
 from config.cameras import Camera, Resolution
+from config.console import Console
 from config.correlation import Correlation
 from config.detector import Detector
 from config.kafka import Kafka
@@ -79,6 +80,9 @@ class SiteConfig(Strict):
         default_factory=Correlation, title="Correlation", description="Alert windows"
     )
     metrics: Metrics = Field(default_factory=Metrics, title="Metrics", description="Ports")
+    console: Console = Field(
+        default_factory=Console, title="Console", description="TLS, request limits, logins"
+    )
     spool: Spool = Field(default_factory=Spool, title="Spool", description="Outage buffer")
     signing: Signing = Field(
         default_factory=Signing, title="Signing", description="Public keys trusted per writer role"

@@ -120,6 +120,31 @@ class Zone(Strict):
         title="Inertia",
         description="Analysed frames a track must be in (or out) before entry (or exit) counts",
     )
+    confirm_frames: int = Field(
+        default=1,
+        ge=1,
+        le=100,
+        title="Confirmation frames",
+        description="Analysed frames a track must have been seen, with the median of its "
+        "latest scores over them at or above min_score, before it can raise an event: a "
+        "false detection flickers, a person holds. 1 raises on the first eligible frame",
+    )
+    min_travel: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=20.0,
+        title="Minimum travel",
+        description="Box heights a track's anchor must have moved from where it was first "
+        "seen before it can raise an event, so a thing that never moved (a cloth, a sign, a "
+        "statue) raises none however often it is detected. It also holds back a person who "
+        "stands still from the moment the camera first sees them; 0 turns the check off",
+    )
+    masks: list[list[Point]] = Field(
+        default_factory=list,
+        title="Masks",
+        description="Polygons (corners in pixels) where nothing raises an event of this "
+        "zone, for spots that always false-fire; an anchor inside a mask counts as outside",
+    )
     loitering_seconds: Period | None = Field(
         default=None,
         title="Loitering",
@@ -137,10 +162,23 @@ class Zone(Strict):
     @field_validator("polygon")
     @classmethod
     def _polygon_has_area(cls, polygon: list[tuple[int, int]]) -> list[tuple[int, int]]:
-        doubled_area = sum(
-            x0 * y1 - x1 * y0
-            for (x0, y0), (x1, y1) in zip(polygon, polygon[1:] + polygon[:1], strict=True)
-        )
-        if doubled_area == 0:
-            raise ValueError("the corners lie on one line: the polygon has no area")
+        _require_area(polygon)
         return polygon
+
+    @field_validator("masks")
+    @classmethod
+    def _masks_have_area(cls, masks: list[list[tuple[int, int]]]) -> list[list[tuple[int, int]]]:
+        for number, mask in enumerate(masks, start=1):
+            if len(mask) < 3:
+                raise ValueError(f"mask {number} has {len(mask)} corners: a polygon needs 3")
+            _require_area(mask, f"mask {number}: ")
+        return masks
+
+
+def _require_area(corners: list[tuple[int, int]], what: str = "") -> None:
+    doubled_area = sum(
+        x0 * y1 - x1 * y0
+        for (x0, y0), (x1, y1) in zip(corners, corners[1:] + corners[:1], strict=True)
+    )
+    if doubled_area == 0:
+        raise ValueError(f"{what}the corners lie on one line: the polygon has no area")

@@ -2,8 +2,8 @@
 
 A zone's rules follow from its config: a zone with `loitering_seconds` fires loitering
 (passing through is allowed, staying is not); any other zone fires intrusion; a zone with a
-`line` also fires line crossings in the configured direction. Class, score and area filters
-and the active schedule apply to all.
+`line` also fires line crossings in the configured direction. Class, score and area filters,
+masks, track confirmation (detectors/confirmation.py) and the active schedule apply to all.
 
 >>> watch = ZoneWatch(zone, camera_id="quay-cam-1", timezone="Europe/Amsterdam")  # doctest: +SKIP
 >>> events = watch.observe(tracked_objects, frame_time)                            # doctest: +SKIP
@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from config.zones import CrossingDirection, Zone
+from detectors.confirmation import TrackConfirmation
 from detectors.events import AccessPhase, AccessRule, TrackedObjects, ZoneEvent, incident_id
 from detectors.geometry import CrossingLine, ZonePolygon, anchor_points
 from detectors.schedule import is_armed
@@ -26,6 +27,10 @@ from detectors.schedule import is_armed
 LOST_TRACK_GRACE = timedelta(seconds=2)
 # While an incident lasts, an update is sent this often, carrying the newest box.
 UPDATE_INTERVAL = timedelta(seconds=10)
+# The tracker loses people in a group and gives them a new id when they reappear: a new track
+# whose box is within this many box heights of where a present track was lost, within
+# LOST_TRACK_GRACE, is that person, and carries on their incident instead of raising another.
+SAME_PERSON_DISTANCE = 0.5
 
 
 @dataclass
@@ -37,6 +42,7 @@ class _Sighting:
 
 @dataclass
 class _TrackState:
+    confirmation: TrackConfirmation
     inside_streak: int = 0
     outside_streak: int = 0
     streak_started_at: datetime | None = None
@@ -66,6 +72,7 @@ class ZoneWatch:
         self.camera_id = camera_id
         self.timezone = timezone
         self.polygon = ZonePolygon(zone.polygon)
+        self.masks = [ZonePolygon(mask) for mask in zone.masks]
         self.line = CrossingLine(zone.line.start, zone.line.end) if zone.line else None
         self.rule = presence_rule(zone)
         self._tracks: dict[int, _TrackState] = {}
@@ -75,24 +82,30 @@ class ZoneWatch:
         armed = is_armed(self.zone.schedule, at, self.timezone)
         eligible = self._eligible(objects)
         anchors = anchor_points(objects.boxes, self.zone.anchor)
+        for mask in self.masks:
+            eligible &= ~mask.contains(anchors)
         inside = self.polygon.contains(anchors) & eligible
         sides = self.line.side(anchors) if self.line else np.zeros(len(objects), np.int8)
         events: list[ZoneEvent] = []
-        seen: set[int] = set()
+        seen = {int(raw_id) for raw_id in objects.track_ids}
         for row, raw_id in enumerate(objects.track_ids):
             track_id = int(raw_id)
-            seen.add(track_id)
-            state = self._tracks.setdefault(track_id, _TrackState())
+            box = objects.boxes[row]
+            state = self._tracks.get(track_id) or self._new_track(track_id, box, seen, at)
             state.last_seen = at
             state.sighting = _Sighting(
-                tuple(float(v) for v in objects.boxes[row]),  # type: ignore[arg-type]
+                tuple(float(v) for v in box),  # type: ignore[arg-type]
                 float(objects.scores[row]),
                 objects.classes[row],
             )
-            events += self._presence_step(track_id, state, bool(inside[row]), armed, at)
+            point = (float(anchors[row, 0]), float(anchors[row, 1]))
+            confirmed = state.confirmation.see(state.sighting.score, point, box[3] - box[1])
+            # An unconfirmed track is followed (streaks, line side) but raises nothing.
+            may_raise = armed and confirmed
+            events += self._presence_step(track_id, state, bool(inside[row]), may_raise, at)
             if self.line is not None and eligible[row] and armed:
-                point = (float(anchors[row, 0]), float(anchors[row, 1]))
-                events += self._line_step(track_id, state, int(sides[row]), point, at)
+                crossings = self._line_step(track_id, state, int(sides[row]), point, at)
+                events += crossings if confirmed else []
         for track_id, state in list(self._tracks.items()):
             if track_id in seen:
                 continue
@@ -102,6 +115,28 @@ class ZoneWatch:
             if lost and state.present_since is None:
                 del self._tracks[track_id]
         return events
+
+    def _new_track(
+        self, track_id: int, box: np.ndarray, seen: set[int], at: datetime
+    ) -> _TrackState:
+        """The state of a track seen for the first time: a lost present track's, when the
+        new one appears where that one was lost (SAME_PERSON_DISTANCE), else a fresh one."""
+        candidates = [
+            (_distance(state.sighting.box, box), lost_id)
+            for lost_id, state in self._tracks.items()
+            if lost_id not in seen
+            and state.present_since is not None
+            and state.last_seen is not None
+            and at - state.last_seen < LOST_TRACK_GRACE
+            and state.sighting is not None
+            and _near(state.sighting.box, box)
+        ]
+        if candidates:
+            state = self._tracks.pop(min(candidates)[1])
+        else:
+            state = _TrackState(TrackConfirmation.for_zone(self.zone))
+        self._tracks[track_id] = state
+        return state
 
     def close(self, at: datetime) -> list[ZoneEvent]:
         """End every open incident, e.g. when the source ends or the worker stops."""
@@ -123,7 +158,7 @@ class ZoneWatch:
         )
 
     def _presence_step(
-        self, track_id: int, state: _TrackState, inside: bool, armed: bool, at: datetime
+        self, track_id: int, state: _TrackState, inside: bool, may_raise: bool, at: datetime
     ) -> list[ZoneEvent]:
         if inside:
             if state.inside_streak == 0:
@@ -135,11 +170,11 @@ class ZoneWatch:
             state.inside_streak = 0
         events: list[ZoneEvent] = []
         if state.present_since is None:
-            if armed and state.inside_streak >= self.zone.inertia_frames:
+            if may_raise and state.inside_streak >= self.zone.inertia_frames:
                 state.present_since = state.streak_started_at or at
                 if self.rule is AccessRule.intrusion:
                     events.append(self._begin(track_id, state, at))
-        elif state.outside_streak >= self.zone.inertia_frames or not armed:
+        elif state.outside_streak >= self.zone.inertia_frames or not may_raise:
             return self._leave(track_id, state, at)
         if state.present_since is None:
             return events
@@ -236,3 +271,17 @@ class ZoneWatch:
             at=at,
             crossing_direction=crossing_direction,
         )
+
+
+def _distance(box: tuple[float, float, float, float], other: np.ndarray) -> float:
+    """Distance between box centres, in heights of the first box."""
+    height = max(box[3] - box[1], 1.0)
+    dx = (box[0] + box[2] - other[0] - other[2]) / 2
+    dy = (box[1] + box[3] - other[1] - other[3]) / 2
+    return float(np.hypot(dx, dy)) / height
+
+
+def _near(box: tuple[float, float, float, float], other: np.ndarray) -> bool:
+    """Whether `other` could be the same person as `box`: close, and of a like height."""
+    ratio = (other[3] - other[1]) / max(box[3] - box[1], 1.0)
+    return 2 / 3 <= ratio <= 3 / 2 and _distance(box, other) <= SAME_PERSON_DISTANCE

@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 
 FIRST_RETRY_S = 0.5
 MAX_RETRY_S = 10.0
+# A camera back from a power cut is watched again within seconds: a stream is retried at least
+# this often (a refused connection costs nothing); a missing file may back off longer.
+STREAM_MAX_RETRY_S = 1.0
 
 
 class CameraCapture:
@@ -53,7 +56,9 @@ class CameraCapture:
         self._finished = False
         self._capture: cv2.VideoCapture | None = None
         self._retry_s = FIRST_RETRY_S  # back-off while the source is away
+        self._max_retry_s = STREAM_MAX_RETRY_S if self.stream else MAX_RETRY_S
         self._thread: threading.Thread | None = None
+        self._source_status: CameraStatus | None = None  # last said of the source itself
         self.frames_read = 0
         self.frames_dropped = 0
 
@@ -115,16 +120,24 @@ class CameraCapture:
             self._capture = open_source(self.camera.id, self.camera.source)
         except SourceError as error:
             log.warning("%s; retrying in %.1f s", error, self._retry_s)
+            # A stream down when the worker starts is offline too, not silent: said once.
+            if self._source_status is not CameraStatus.offline:
+                self._health(CameraStatus.offline, str(error))
             self._stopping.wait(self._retry_s)
-            self._retry_s = min(self._retry_s * 2, MAX_RETRY_S)
+            self._retry_s = min(self._retry_s * 2, self._max_retry_s)
             return False
         self._retry_s = FIRST_RETRY_S
+        # Judged afresh: a picture still covered after the outage is reported covered again.
+        self._picture.source_returned()
         self._health(CameraStatus.online, online_detail)
         return True
 
     def _read_stream(self) -> None:
         interval = 1.0 / self.camera.target_fps
         last_offered = -interval
+        # Frame times of a live stream: the wall clock at the start plus the monotonic clock's
+        # progress, so they never go backwards, across reconnects or when the clock is set.
+        wall_start, monotonic_start = datetime.now(UTC), time.monotonic()
         while not self._stopping.is_set():
             if self._capture is None and not self._reopen(f"connected to {self.camera.source}"):
                 continue
@@ -138,7 +151,7 @@ class CameraCapture:
             now = time.monotonic()
             if now - last_offered >= interval:
                 last_offered = now
-                self._offer(image, datetime.now(UTC))
+                self._offer(image, wall_start + timedelta(seconds=now - monotonic_start))
 
     def _read_file(self) -> None:
         assert self._capture is not None
@@ -194,4 +207,5 @@ class CameraCapture:
             self._changed.notify_all()
 
     def _health(self, status: CameraStatus, detail: str) -> None:
+        self._source_status = status
         self._on_health(HealthObservation(self.camera.id, status, datetime.now(UTC), detail))

@@ -48,12 +48,21 @@ class PictureHealth:
         self.status = status
         return HealthObservation(frame.camera_id, status, frame.captured_at, detail)
 
+    def source_returned(self) -> None:
+        """The source came back after an outage: the next frames are judged afresh, without
+        the picture before the outage (the reference view stays: the zones are drawn on it)."""
+        self.status = CameraStatus.online
+        self._previous = None
+        self._same_since = None
+        self._moved_streak = 0
+
     def _judge(self, thumb: np.ndarray, at: datetime) -> tuple[CameraStatus, str]:
         mean, std = float(thumb.mean()), float(thumb.std())
         if mean < DARK_MEAN or std < UNIFORM_STD:
             return (
                 CameraStatus.blacked_out,
-                f"picture dark or uniform (mean {mean:.0f}, std {std:.1f})",
+                f"lens covered or picture blacked out: dark or uniform "
+                f"(mean {mean:.0f}, std {std:.1f})",
             )
         if self._previous is not None:
             change = float(np.abs(thumb - self._previous).mean())

@@ -21,10 +21,14 @@ from detectors.events import AccessPhase, ZoneEvent
 from detectors.rules import ZoneWatch
 
 DETECTION_IOU = 0.5
-# An event matches a labelled one when it starts within this of it: inertia and the
-# tracker's first frames delay a real start by a frame or three, never by seconds.
+# An event matches a labelled one when its track is the labelled person (their boxes overlap
+# EVENT_IDENTITY_IOU at either start) and it starts while the labelled incident lasts, from
+# EVENT_TOLERANCE before its start (a detector's box can reach a zone a frame or three before
+# the labelled feet do) to its end (a late alert is late, not false: confirmation and the
+# tracker losing someone for a moment delay a start by seconds). An instant incident, a line
+# crossing, lasts EVENT_TOLERANCE either side. A second event about the same incident is false:
+# a duplicate alarm is noise to an operator.
 EVENT_TOLERANCE = timedelta(seconds=2)
-# ...and when its track is the labelled person: their boxes overlap this much at either start.
 EVENT_IDENTITY_IOU = 0.3
 
 
@@ -134,11 +138,30 @@ class Incident:
     track_id: int
     started_at: datetime
     box: tuple[float, float, float, float]
+    ended_at: datetime | None = None  # None: still open when the footage ended
+
+    def admits(self, start: datetime) -> bool:
+        """Whether an event starting then can be about this incident (EVENT_TOLERANCE)."""
+        last = max(self.ended_at or datetime.max.replace(tzinfo=start.tzinfo), self.started_at)
+        return (
+            self.started_at - EVENT_TOLERANCE
+            <= start
+            <= max(last, self.started_at + EVENT_TOLERANCE)
+        )
 
 
 def incidents(events: Iterable[ZoneEvent]) -> list[Incident]:
+    events = list(events)
+    ends = {event.incident_id: event.at for event in events if event.phase is AccessPhase.end}
     return [
-        Incident(event.zone_id, event.rule.value, event.track_id, event.at, event.box)
+        Incident(
+            event.zone_id,
+            event.rule.value,
+            event.track_id,
+            event.at,
+            event.box,
+            ends.get(event.incident_id),
+        )
         for event in events
         if event.phase is AccessPhase.start
     ]
@@ -153,7 +176,7 @@ def label_events(
 ) -> list[ZoneEvent]:
     """The events the zone rules raise on the labelled people, over the analysed frames that
     are labelled, so inertia and dwell count the same frames the run counted."""
-    watches = [ZoneWatch(zone, camera_id, timezone) for zone in zones]
+    watches = [ZoneWatch(_as_truth(zone), camera_id, timezone) for zone in zones]
     events: list[ZoneEvent] = []
     last: datetime | None = None
     for frame_number, at in frame_times:
@@ -168,7 +191,24 @@ def label_events(
     return events
 
 
+def _as_truth(zone: Zone) -> Zone:
+    """The zone as it judges labelled people: track confirmation tells real detections from
+    false ones, and a label is a real person by definition, however still it stands. Masks
+    stay: they say where the zone does not watch at all."""
+    return zone.model_copy(update={"confirm_frames": 1, "min_travel": 0.0})
+
+
 TrackBoxes = dict[tuple[datetime, int], NDArray[np.float64]]
+
+
+@dataclass(frozen=True)
+class EventMatch:
+    """One zone rule's found incidents against the wanted ones: the score, and the
+    incidents behind its false positives and false negatives, for the engineer to look at."""
+
+    score: Score
+    false: list[Incident]
+    missed: list[Incident]
 
 
 def event_scores(
@@ -176,25 +216,28 @@ def event_scores(
     wanted: Sequence[Incident],
     found_boxes: TrackBoxes,
     wanted_boxes: TrackBoxes,
-) -> dict[tuple[str, str], Score]:
+) -> dict[tuple[str, str], EventMatch]:
     """Per (zone, rule): found incidents matched one-to-one with wanted ones, nearest start
-    first, when they start within EVENT_TOLERANCE and are about the same person."""
+    first, when they start while the wanted one lasts and are about the same person."""
     keys = sorted({(i.zone_id, i.rule) for i in [*found, *wanted]})
-    scores: dict[tuple[str, str], Score] = {}
+    matches: dict[tuple[str, str], EventMatch] = {}
     for zone_id, rule in keys:
         mine = [i for i in found if (i.zone_id, i.rule) == (zone_id, rule)]
         theirs = [i for i in wanted if (i.zone_id, i.rule) == (zone_id, rule)]
         closeness = np.full((len(mine), len(theirs)), -1.0)
         for row, incident in enumerate(mine):
             for column, truth in enumerate(theirs):
-                apart = abs(incident.started_at - truth.started_at)
-                if apart <= EVENT_TOLERANCE and _same_person(
+                apart = abs(incident.started_at - truth.started_at).total_seconds()
+                if truth.admits(incident.started_at) and _same_person(
                     incident, truth, found_boxes, wanted_boxes
                 ):
-                    closeness[row, column] = 1.0 - apart / EVENT_TOLERANCE
-        matched = len(greedy_pairs(closeness, 0.0))
-        scores[(zone_id, rule)] = Score(matched, len(mine) - matched, len(theirs) - matched)
-    return scores
+                    closeness[row, column] = 1.0 / (1.0 + apart)
+        pairs = greedy_pairs(closeness, 0.0)
+        false = [mine[row] for row in sorted(set(range(len(mine))) - {r for r, _ in pairs})]
+        missed = [theirs[c] for c in sorted(set(range(len(theirs))) - {c for _, c in pairs})]
+        score = Score(len(pairs), len(false), len(missed))
+        matches[(zone_id, rule)] = EventMatch(score, false, missed)
+    return matches
 
 
 def _same_person(

@@ -69,12 +69,13 @@ class TuneReport:
 
     def text(self) -> str:
         """What was analysed and why, the figures side by side, then where the outputs are."""
-        lines = [
-            self.sampling(),
-            table(self.summaries),
-            "",
-            f"video: {self.video} ({self.video_frames} frames)",
-        ]
+        lines = [self.sampling(), table(self.summaries)]
+        for summary in self.summaries:
+            mistakes = summary.accuracy.mistakes() if summary.accuracy else []
+            if mistakes:
+                lines += ["", f"events of {summary.config} to look at (footage frame numbers):"]
+                lines += [f"  {line}" for line in mistakes]
+        lines += ["", f"video: {self.video} ({self.video_frames} frames)"]
         if self.contact_sheet is not None:
             lines.append(f"contact sheet: {self.contact_sheet}")
         lines.append(f"summary: {self.summary_file}")

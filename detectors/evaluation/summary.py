@@ -16,6 +16,7 @@ from config.zones import Zone
 from detectors.evaluation.labels import GroundTruth
 from detectors.evaluation.scoring import (
     NO_SCORE,
+    Incident,
     Score,
     TrackBoxes,
     detection_score,
@@ -71,6 +72,25 @@ class AccuracySummary:
     detection: ScoreSummary
     events: dict[str, ScoreSummary]  # by "zone/rule"
     events_total: ScoreSummary
+    # Frame numbers where each zone rule's false events start, and where missed ones would.
+    false_event_frames: dict[str, list[int]] = field(default_factory=dict)
+    missed_event_frames: dict[str, list[int]] = field(default_factory=dict)
+
+    def mistakes(self) -> list[str]:
+        """One line per zone rule that has false or missed events, naming their frames."""
+        lines = []
+        for key in sorted({*self.false_event_frames, *self.missed_event_frames}):
+            parts = [
+                f"{what} at frame{'s' if len(frames) > 1 else ''} "
+                + ", ".join(str(frame) for frame in frames)
+                for what, frames in (
+                    ("false", self.false_event_frames.get(key, [])),
+                    ("missed", self.missed_event_frames.get(key, [])),
+                )
+                if frames
+            ]
+            lines.append(f"{key}: " + "; ".join(parts))
+        return lines
 
 
 @dataclass(frozen=True)
@@ -181,13 +201,22 @@ class RunTally:
                 wanted_boxes[(at, int(track))] = people.boxes[row]
         # Only incidents that start on a labelled frame can be judged.
         found = [i for i in incidents(self.events) if i.started_at in labelled_times]
-        scores = event_scores(found, incidents(wanted_events), self.boxes, wanted_boxes)
+        matches = event_scores(found, incidents(wanted_events), self.boxes, wanted_boxes)
+        frame_of = {at: number for number, at in labelled}
+
+        def frames(mistaken: list[Incident]) -> list[int]:
+            return sorted(frame_of[incident.started_at] for incident in mistaken)
+
         return AccuracySummary(
             labels=str(truth.source),
             labelled_frames=len(labelled),
             detection=ScoreSummary.of(detections),
-            events={_key(*key): ScoreSummary.of(score) for key, score in scores.items()},
-            events_total=ScoreSummary.of(sum(scores.values(), NO_SCORE)),
+            events={_key(*key): ScoreSummary.of(match.score) for key, match in matches.items()},
+            events_total=ScoreSummary.of(sum((m.score for m in matches.values()), NO_SCORE)),
+            false_event_frames={_key(*k): frames(m.false) for k, m in matches.items() if m.false},
+            missed_event_frames={
+                _key(*k): frames(m.missed) for k, m in matches.items() if m.missed
+            },
         )
 
 

@@ -46,6 +46,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "them); the camera's target_fps samples them as the worker does, so fewer may be "
         "analysed: the output says how many and why",
     )
+    parser.add_argument(
+        "--sweep",
+        action="store_true",
+        help="with --labels: try a grid of each zone's score and confirmation settings and "
+        "print the precision/recall frontier and the recommended change as a diff",
+    )
+    parser.add_argument(
+        "--target-precision",
+        type=float,
+        default=0.9,
+        metavar="P",
+        help="precision --sweep aims for before it maximises recall (default 0.9)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -68,6 +81,8 @@ def run(args: argparse.Namespace) -> int:
     if args.frames is not None and args.frames < 1:
         log.error("--frames must be 1 or more, got %d", args.frames)
         return 2
+    if args.sweep:
+        return _sweep(args)
     try:
         report = tune(
             args.compare or [args.config],
@@ -82,4 +97,35 @@ def run(args: argparse.Namespace) -> int:
         log.error("%s", error)
         return 2
     print(report.text())
+    return 0
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from detectors.evaluation.labels import LabelsError
+    from detectors.evaluation.run import TuneError
+    from detectors.evaluation.sweep import SweepDiffError, sweep
+    from detectors.model import ModelError
+    from ingest.sources import SourceError
+
+    if args.labels is None or args.compare is not None:
+        log.error("--sweep needs --labels and one --config")
+        return 2
+    if not 0 < args.target_precision <= 1:
+        log.error("--target-precision must be in (0, 1], got %s", args.target_precision)
+        return 2
+    try:
+        report = sweep(
+            args.config,
+            args.labels,
+            args.camera,
+            args.footage,
+            args.frames,
+            args.target_precision,
+            args.out or Path("tune-sweep"),
+            progress=not args.no_progress,
+        )
+    except (LabelsError, TuneError, SourceError, ModelError, SweepDiffError) as error:
+        log.error("%s", error)
+        return 2
+    print(report.text(), end="")
     return 0

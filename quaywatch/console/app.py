@@ -28,10 +28,20 @@ from starlette.responses import StreamingResponse
 from config.site import SiteConfig
 from quaywatch.console import present
 from quaywatch.console.actions import ActionNotRecorded, ActionPublisher
-from quaywatch.console.auth import SESSION_COOKIE, RoleGuard, Session, SessionStore
+from quaywatch.console.auth import (
+    RoleGuard,
+    Session,
+    SessionStore,
+    clear_session_cookies,
+    client_address,
+    live_session,
+    set_session_cookies,
+)
 from quaywatch.console.board import AlertEntry, Board
+from quaywatch.console.guard import RequestGuard
 from quaywatch.console.metrics import ConsoleMetrics
 from quaywatch.console.snapshots import SnapshotRefused, SnapshotStore
+from quaywatch.console.throttle import LoginThrottle, LoginVia
 from quaywatch.console.users import Role, UserStore
 from streams.camera_health import CameraHealth
 from streams.health import Problem, health_answer
@@ -48,12 +58,6 @@ PUBLIC_ROUTES = frozenset({"/login", "/static", "/healthz"})
 PUSH_INTERVAL_SECONDS = 0.2
 KEEPALIVE_SECONDS = 15.0
 
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; img-src 'self'; frame-ancestors 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
-
 
 @dataclass
 class ConsoleParts:
@@ -69,10 +73,15 @@ class ConsoleParts:
     console_id: str = field(
         default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
     )
-    secure_cookies: bool = False
     stopping: threading.Event = field(default_factory=threading.Event)
     # The server's Kafka probe: None when healthy, else why not. Tests leave it out.
     broker_problem: Problem | None = None
+    # Failed logins per user and address; made from the site's console.login when left out.
+    throttle: LoginThrottle | None = None
+
+    def __post_init__(self) -> None:
+        if self.throttle is None:
+            self.throttle = LoginThrottle(self.site.console.login, self.metrics)
 
 
 class ActionRequest(BaseModel):
@@ -92,8 +101,14 @@ def create_app(parts: ConsoleParts) -> FastAPI:
     app = FastAPI(title="quaywatch console", docs_url=None, redoc_url=None, openapi_url=None)
     config_hash = parts.site.config_hash()
 
+    settings = parts.site.console
+    throttle = parts.throttle
+    assert throttle is not None
+
     def guard(*roles: Role, basic_auth: bool = False) -> RoleGuard:
-        return RoleGuard(parts.sessions, parts.users, *roles, basic_auth=basic_auth)
+        return RoleGuard(
+            parts.sessions, parts.users, *roles, throttle=throttle, basic_auth=basic_auth
+        )
 
     anyone = Depends(guard(*Role))
     alert_readers = Depends(guard(*present.ALERT_ROLES))
@@ -104,13 +119,15 @@ def create_app(parts: ConsoleParts) -> FastAPI:
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):  # noqa: ANN001, ANN202
-        response = await call_next(request)
-        response.headers.update(SECURITY_HEADERS)
-        if not request.url.path.startswith(("/static", "/snapshots")):
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
+    # Before routing and body parsing. FastAPI's own max_body_size would run a handler that
+    # does not read its body before answering 413; this refuses a declared length unread.
+    app.add_middleware(
+        RequestGuard,
+        max_body_bytes=settings.max_body_bytes,
+        tls=settings.tls,
+        allowed_origins=settings.origins(),
+        hsts_seconds=settings.hsts_seconds,
+    )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> Response:
@@ -121,7 +138,9 @@ def create_app(parts: ConsoleParts) -> FastAPI:
                 '<title>Log in</title><a href="/login">Log in</a>',
                 status_code=401,
             )
-        return JSONResponse({"detail": error.detail}, status_code=error.status_code)
+        return JSONResponse(
+            {"detail": error.detail}, status_code=error.status_code, headers=error.headers
+        )
 
     # -- public ------------------------------------------------------------------------------
 
@@ -137,24 +156,22 @@ def create_app(parts: ConsoleParts) -> FastAPI:
 
     @app.post("/login")
     def login(
-        name: Annotated[str, Form(max_length=64)], password: Annotated[str, Form(max_length=1024)]
+        request: Request,
+        name: Annotated[str, Form(max_length=64)],
+        password: Annotated[str, Form(max_length=1024)],
     ) -> RedirectResponse:
+        address = client_address(request)
+        if throttle.seconds_locked(name, address, LoginVia.form) > 0:
+            return RedirectResponse(
+                "/login?failed=1&locked=1", status_code=status.HTTP_303_SEE_OTHER
+            )
         user = parts.users.authenticate(name, password)
         if user is None:
+            throttle.failed(name, address, LoginVia.form)
             return RedirectResponse("/login?failed=1", status_code=status.HTTP_303_SEE_OTHER)
         session = parts.sessions.open(user)
         response = RedirectResponse("/", status_code=status.HTTP_303_SEE_OTHER)
-        response.set_cookie(
-            SESSION_COOKIE,
-            session.token,
-            max_age=int(parts.sessions.ttl_seconds),
-            httponly=True,
-            # Strict keeps the cookie off every cross-site request, which is what stops a
-            # foreign page from posting actions in an operator's name.
-            samesite="strict",
-            secure=parts.secure_cookies,
-            path="/",
-        )
+        set_session_cookies(response, session, parts.sessions.ttl_seconds, secure=settings.tls)
         return response
 
     # -- any role ----------------------------------------------------------------------------
@@ -167,7 +184,7 @@ def create_app(parts: ConsoleParts) -> FastAPI:
     def logout(session: Session = anyone) -> RedirectResponse:
         parts.sessions.close(session.token)
         response = RedirectResponse("/login", status_code=status.HTTP_303_SEE_OTHER)
-        response.delete_cookie(SESSION_COOKIE, path="/")
+        clear_session_cookies(response, secure=settings.tls)
         return response
 
     @app.get("/api/me")
@@ -308,7 +325,9 @@ async def _live_events(
         sent_version = -1
         quiet = 0.0
         while not parts.stopping.is_set():
-            if parts.sessions.get(session.token) is None:
+            # Checked on every push and every second of quiet: a logout, an expiry or a user
+            # removed with `quaywatch users remove` ends the stream within about a second.
+            if live_session(parts.sessions, parts.users, session.token) is None:
                 yield "event: expired\ndata: {}\n\n"
                 return
             # Cleared before reading the version, so a change in between still wakes us.

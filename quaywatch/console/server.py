@@ -8,6 +8,7 @@ uvicorn) for a site.
 from __future__ import annotations
 
 import logging
+import ssl
 import threading
 from functools import partial
 from pathlib import Path
@@ -15,13 +16,14 @@ from pathlib import Path
 import uvicorn
 from kafka.errors import KafkaError
 
+from config.console import Console
 from config.kafka import Kafka
 from config.site import SiteConfig
 from quaywatch.console.actions import ActionPublisher
 from quaywatch.console.app import ConsoleParts, create_app
-from quaywatch.console.auth import SessionStore
 from quaywatch.console.board import Board
 from quaywatch.console.metrics import ConsoleMetrics
+from quaywatch.console.sessions import SessionStore, sessions_path
 from quaywatch.console.snapshots import SnapshotStore
 from quaywatch.console.users import UserStore, users_path
 from streams.health import BrokerProbe
@@ -71,6 +73,22 @@ def board_feed(
     return Follower(kafka, handlers, "console-reader", check, dead_letter, **TAILING_READER)
 
 
+def check_tls_files(console: Console) -> None:
+    """An unreadable certificate or key, or a key of another certificate, as one OSError naming
+    both files, before serving, rather than a traceback from inside uvicorn."""
+    if console.tls_certfile is None or console.tls_keyfile is None:
+        return
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(
+            console.tls_certfile, console.tls_keyfile
+        )
+    except OSError as error:
+        raise OSError(
+            f"console: cannot serve TLS with certificate {console.tls_certfile} and key "
+            f"{console.tls_keyfile} (site console.tls_certfile / tls_keyfile): {error}"
+        ) from error
+
+
 class ConsoleServer:
     """One console on `host:port` (port 0 picks a free one); start() returns once it answers."""
 
@@ -81,13 +99,14 @@ class ConsoleServer:
         port: int | None = None,
         session_seconds: float = DEFAULT_SESSION_SECONDS,
     ) -> None:
+        check_tls_files(site.console)
         self.site = site
         self.board = Board()
         self.parts = ConsoleParts(
             site=site,
             board=self.board,
             users=UserStore(users_path(Path(site.data_dir))),
-            sessions=SessionStore(session_seconds),
+            sessions=SessionStore(sessions_path(Path(site.data_dir)), session_seconds),
             publisher=ActionPublisher(site.kafka),
             snapshots=SnapshotStore(Path(site.data_dir) / "snapshots"),
             broker_problem=BrokerProbe(site.kafka),
@@ -114,13 +133,18 @@ class ConsoleServer:
                 # The app has no startup or shutdown hooks; with lifespan on, uvicorn's re-raised
                 # Ctrl-C cancels the idle lifespan task and logs that as an error traceback.
                 lifespan="off",
+                # TLS from the site's console section; without it the console speaks plain HTTP
+                # (loopback, or behind a proxy that terminates TLS).
+                ssl_certfile=site.console.tls_certfile,
+                ssl_keyfile=site.console.tls_keyfile,
             )
         )
         self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        scheme = "https" if self.site.console.tls else "http"
+        return f"{scheme}://{self.host}:{self.port}"
 
     def start(self, timeout_seconds: float = 15.0) -> ConsoleServer:
         """Serve on a background thread (no signal handling: the caller owns Ctrl-C)."""

@@ -18,6 +18,7 @@ from config.kafka import Kafka
 from config.signing import Signing
 from config.site import SiteConfig, SiteInfo
 from detectors.evidence import EvidenceStore
+from quaywatch.console.guard import CSRF_COOKIE, CSRF_HEADER
 from quaywatch.console.server import ConsoleServer
 from quaywatch.console.users import Role, UserStore, users_path
 from streams.alerts import Severity
@@ -140,10 +141,19 @@ def test_operator_acknowledges_a_live_alert_and_an_auditor_cannot(
     expect(auditor.locator("#detail-reason")).to_contain_text("selected by customs")
     expect(auditor.locator("#action-log")).to_contain_text("olga acknowledged quay-north-7")
     expect(auditor.locator('button[data-action="acknowledge"]')).to_be_hidden()
+    # With everything the page would send (its Origin, the session's CSRF token): the role
+    # is what refuses it.
+    [csrf] = [c["value"] for c in auditor.context.cookies() if c["name"] == CSRF_COOKIE]
     refused = auditor.request.post(
         f"{console.url}/api/alerts/quay-north-7/actions",
         data=json.dumps({"action": "acknowledge", "reason": "trying", "revision": 1}),
-        headers={"content-type": "application/json"},
+        headers={"content-type": "application/json", "origin": console.url, CSRF_HEADER: csrf},
     )
     assert refused.status == 403
+    assert "role auditor may not use" in refused.text()
     assert len(read_topic(kafka_settings, OPERATOR_ACTIONS)) == 1
+
+    # The logout form goes through the same CSRF-carrying path, and the session is gone after.
+    auditor.click("#logout")
+    auditor.wait_for_url("**/login")
+    assert auditor.request.get(f"{console.url}/api/me").status == 401

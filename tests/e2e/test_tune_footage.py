@@ -19,9 +19,11 @@ DEMO = REPO / "config" / "sites" / "demo.yaml"
 LABELS = REPO / "tests" / "data" / "vtest-gt" / "gt.txt"
 
 
-def site_with(tmp_path: Path, name: str, min_score: float | None = None) -> Path:
+def site_with(
+    tmp_path: Path, name: str, min_score: float | None = None, zones: list | None = None
+) -> Path:
     """The demo site as a file elsewhere (paths made absolute), optionally with every zone's
-    min_score changed."""
+    min_score changed or other zones."""
     yaml = YAML()
     tree = yaml.load(DEMO.read_text())
     tree["data_dir"] = str((DEMO.parent / tree["data_dir"]).resolve())
@@ -29,6 +31,8 @@ def site_with(tmp_path: Path, name: str, min_score: float | None = None) -> Path
         camera["source"] = str((DEMO.parent / camera["source"]).resolve())
     for trusted in tree["signing"]["keys"]:
         trusted["public_key"] = str((DEMO.parent / trusted["public_key"]).resolve())
+    if zones is not None:
+        tree["zones"] = zones
     if min_score is not None:
         for zone in tree["zones"]:
             zone["min_score"] = min_score
@@ -142,3 +146,23 @@ def test_zones_preview_draws_every_zone_outline(tmp_path: Path, footage_path: Pa
             patch = drawn[max(0, y - 1) : y + 2, max(0, x - 1) : x + 2].reshape(-1, 3)
             colour = np.array(zone_colour(index))
             assert (np.abs(patch.astype(int) - colour).max(axis=1) <= 30).any(), (zone.id, x, y)
+
+
+def test_the_cloth_on_the_lawn_raises_no_access_event_once_tracks_must_travel(
+    tmp_path: Path, footage_path: Path
+) -> None:
+    # A zone on the lower lawn around the yellow jacket, which the model calls a person in
+    # every frame: without minimum travel it raises an intrusion, with it nothing.
+    lawn = {"id": "lower-lawn", "camera": "quay-cam-1", "min_score": 0.3, "inertia_frames": 3,
+            "polygon": [[20, 470], [230, 470], [230, 560], [20, 560]]}  # fmt: skip
+    plain = site_with(tmp_path, "plain", zones=[lawn])
+    travelled = site_with(tmp_path, "travelled", zones=[lawn | {"min_travel": 0.5}])
+    out = tmp_path / "out"
+    code = main(
+        ["tune", "--compare", str(plain), str(travelled), "--camera", "quay-cam-1",
+         "--frames", "40", "--out", str(out), "--no-progress"]
+    )  # fmt: skip
+    assert code == 0
+    runs = json.loads((out / "summary.json").read_text())["runs"]
+    assert runs[0]["events"]["lower-lawn/intrusion"] >= 1
+    assert runs[1]["events"]["lower-lawn/intrusion"] == 0

@@ -17,6 +17,7 @@ from config.kafka import Kafka
 from config.signing import Signing
 from config.site import SiteConfig, SiteInfo
 from ingest.frames import CameraStatus
+from quaywatch.console.guard import CSRF_COOKIE, CSRF_HEADER
 from quaywatch.console.server import ConsoleServer
 from quaywatch.console.users import Role, UserStore, users_path
 from streams.alerts import Severity
@@ -85,9 +86,11 @@ def consoles(site: SiteConfig) -> Iterator[list[ConsoleServer]]:
 
 
 def logged_in(server: ConsoleServer, role: Role) -> httpx.Client:
-    client = httpx.Client(base_url=server.url, timeout=15)
+    # As the page does: its own Origin on every request, the session's CSRF token sent back.
+    client = httpx.Client(base_url=server.url, timeout=15, headers={"Origin": server.url})
     response = client.post("/login", data={"name": role.value, "password": PASSWORD})
     assert response.status_code == 303 and response.headers["location"] == "/", response.text
+    client.headers[CSRF_HEADER] = client.cookies[CSRF_COOKIE]
     return client
 
 

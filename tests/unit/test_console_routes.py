@@ -6,9 +6,11 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterator
+from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import NamedTuple
 
+import httpx
 import pytest
 from argon2 import PasswordHasher
 from fastapi.routing import APIRoute
@@ -22,6 +24,8 @@ from quaywatch.console.actions import ActionPublisher
 from quaywatch.console.app import PUBLIC_ROUTES, ConsoleParts, create_app
 from quaywatch.console.auth import SESSION_COOKIE, RoleGuard, SessionStore
 from quaywatch.console.board import Board
+from quaywatch.console.guard import CSRF_HEADER, csrf_token
+from quaywatch.console.sessions import sessions_path
 from quaywatch.console.snapshots import SnapshotStore
 from quaywatch.console.users import Role, UserStore, users_path
 from streams.alerts import Severity
@@ -65,7 +69,7 @@ def parts(tmp_path: Path, clock: Clock) -> ConsoleParts:
         site=site,
         board=board,
         users=users,
-        sessions=SessionStore(ttl_seconds=600, clock=clock),
+        sessions=SessionStore(sessions_path(tmp_path), ttl_seconds=600, clock=clock),
         # Nothing listens there: no test here may reach the broker.
         publisher=ActionPublisher(Kafka(bootstrap_servers=["127.0.0.1:9"]), timeout_seconds=1),
         snapshots=SnapshotStore(snapshots),
@@ -77,8 +81,20 @@ def parts(tmp_path: Path, clock: Clock) -> ConsoleParts:
 
 @pytest.fixture
 def client(parts: ConsoleParts) -> Iterator[TestClient]:
-    with TestClient(create_app(parts), base_url="http://127.0.0.1") as test_client:
+    # As the page does: its own Origin on every request, the session's CSRF token with it.
+    with TestClient(
+        create_app(parts), base_url="http://127.0.0.1", headers={"Origin": "http://127.0.0.1"}
+    ) as test_client:
+        test_client.event_hooks = {"request": [send_csrf_token]}
         yield test_client
+
+
+def send_csrf_token(request: httpx.Request) -> None:
+    """What the page's csrf.js does: the token of the session the request carries, unless the
+    test sent one of its own."""
+    cookies = SimpleCookie(request.headers.get("cookie", ""))
+    if SESSION_COOKIE in cookies and CSRF_HEADER not in request.headers:
+        request.headers[CSRF_HEADER] = csrf_token(cookies[SESSION_COOKIE].value)
 
 
 def session_cookie(client: TestClient, name: str, password: str = PASSWORD) -> str:
@@ -266,6 +282,35 @@ def test_a_removed_user_loses_their_session(client: TestClient, parts: ConsolePa
     assert client.get("/api/me", cookies=cookie).status_code == 200
     parts.users.remove("auditor")
     assert client.get("/api/me", cookies=cookie).status_code == 401
+
+
+def test_a_user_added_again_with_a_new_password_loses_the_old_session_only(
+    client: TestClient, parts: ConsoleParts
+) -> None:
+    old = {SESSION_COOKIE: session_cookie(client, "operator")}
+    parts.users.remove("operator")
+    parts.users.add("operator", Role.operator, "a new long password")
+    new = {SESSION_COOKIE: session_cookie(client, "operator", "a new long password")}
+    assert client.get("/api/me", cookies=old).status_code == 401
+    assert client.get("/api/me", cookies=new).status_code == 200
+
+
+def test_a_post_without_the_sessions_csrf_token_or_from_another_origin_is_refused(
+    client: TestClient,
+) -> None:
+    cookie = {SESSION_COOKIE: session_cookie(client, "operator")}
+    action = {"action": "acknowledge", "reason": "x", "revision": 1}
+    for headers, refusal in [
+        ({CSRF_HEADER: ""}, "needs the session's CSRF token"),
+        ({CSRF_HEADER: csrf_token("another session")}, "needs the session's CSRF token"),
+        ({"Origin": "http://evil.example"}, "cross-origin request"),
+    ]:
+        response = client.post(
+            "/api/alerts/a/actions", json=action, cookies=cookie, headers=headers
+        )
+        assert response.status_code == 403 and refusal in response.text, (headers, response.text)
+    assert client.post("/logout", cookies=cookie, headers={CSRF_HEADER: ""}).status_code == 403
+    assert client.get("/api/me", cookies=cookie).status_code == 200
 
 
 def test_a_browser_without_a_session_is_sent_to_the_login(client: TestClient) -> None:

@@ -98,7 +98,9 @@ def test_event_matches_the_same_person_starting_close_in_time() -> None:
     found = [_incident(3, T0 + STEP), _incident(4, T0 + 40 * STEP)]
     wanted = [_incident(7, T0)]
     scores = event_scores(found, wanted, {(T0 + STEP, 3): box}, {(T0 + STEP, 7): box})
-    assert scores[("quay", "intrusion")] == Score(1, 1, 0)
+    assert scores[("quay", "intrusion")].score == Score(1, 1, 0)
+    assert scores[("quay", "intrusion")].false == [found[1]]
+    assert scores[("quay", "intrusion")].missed == []
 
 
 def test_event_about_another_person_does_not_match() -> None:
@@ -110,7 +112,8 @@ def test_event_about_another_person_does_not_match() -> None:
         {(T0, 3): np.array([0, 0, 10, 20.0])},
         {(T0, 7): np.array([300, 0, 310, 20.0])},
     )
-    assert scores[("quay", "intrusion")] == Score(0, 1, 1)
+    assert scores[("quay", "intrusion")].score == Score(0, 1, 1)
+    assert scores[("quay", "intrusion")].missed == wanted
 
 
 def test_event_in_other_zone_is_scored_apart() -> None:
@@ -118,8 +121,8 @@ def test_event_in_other_zone_is_scored_apart() -> None:
     scores = event_scores(
         [_incident(3, T0, "gate")], [_incident(7, T0)], {(T0, 3): box}, {(T0, 7): box}
     )
-    assert scores[("gate", "intrusion")] == Score(0, 1, 0)
-    assert scores[("quay", "intrusion")] == Score(0, 0, 1)
+    assert scores[("gate", "intrusion")].score == Score(0, 1, 0)
+    assert scores[("quay", "intrusion")].score == Score(0, 0, 1)
 
 
 DEMO = Path(__file__).resolve().parents[2] / "config" / "sites" / "demo.yaml"
@@ -151,6 +154,23 @@ def test_summary_json_has_accuracy_only_with_labels() -> None:
         "recall": 0.5,
         "f1": 0.667,
     }
+
+
+def test_mistakes_name_the_frames_of_false_and_missed_events() -> None:
+    score = ScoreSummary.of(Score(1, 2, 1))
+    accuracy = AccuracySummary(
+        "gt.txt",
+        5,
+        score,
+        {"quay/intrusion": score},
+        score,
+        false_event_frames={"quay/intrusion": [12, 40]},
+        missed_event_frames={"quay/intrusion": [7], "gate/line_crossing": [90]},
+    )
+    assert accuracy.mistakes() == [
+        "gate/line_crossing: missed at frame 90",
+        "quay/intrusion: false at frames 12, 40; missed at frame 7",
+    ]
 
 
 def test_table_shows_a_dash_where_a_config_has_no_such_figure() -> None:

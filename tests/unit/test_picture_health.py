@@ -90,3 +90,15 @@ def test_capture_reports_a_covered_lens_as_it_reads_the_file(vtest_frames, tmp_p
         T0 + timedelta(seconds=1.0),
         T0 + timedelta(seconds=1.6),
     ]
+
+
+def test_a_picture_still_covered_after_an_outage_is_reported_covered_again(vtest_frames):
+    """The capture says online when the source returns; the picture is then judged afresh."""
+    health = PictureHealth()
+    covered = np.full_like(vtest_frames[0], 8)
+    assert feed(health, vtest_frames[:3] + [covered] * 2) == [CameraStatus.blacked_out]
+    health.source_returned()
+    assert feed(health, [covered] * 2 + vtest_frames[3:5], start_s=30) == [
+        CameraStatus.blacked_out,
+        CameraStatus.online,
+    ]

@@ -177,3 +177,88 @@ def test_disarmed_zone_is_quiet_and_disarming_ends_an_incident():
     evening = datetime(2026, 3, 14, 17, 0, tzinfo=UTC)  # 18:00 local
     (end,) = watch.observe(person_at(150, 150), evening)
     assert (start.phase, end.phase) == (AccessPhase.start, AccessPhase.end)
+
+
+# -- track confirmation, fixtures and masks ---------------------------------------------------
+
+
+def watch_scores(watch: ZoneWatch, scores: list[float], feet=(150, 150)):
+    events = []
+    for index, score in enumerate(scores):
+        at = T0 + timedelta(seconds=index * 0.2)
+        events += watch.observe(person_at(*feet, score=score), at)
+    return events
+
+
+def test_a_flickering_detection_never_confirms_and_raises_nothing():
+    # One frame in three above the zone's threshold: the median of any five stays below it.
+    flicker = [0.5, 0.2, 0.2] * 7
+    watch = ZoneWatch(zone(min_score=0.4, confirm_frames=5, inertia_frames=1), "cam", "UTC")
+    assert watch_scores(watch, flicker) == []
+
+
+def test_a_steady_track_confirms_after_its_first_frames_and_keeps_its_start():
+    watch = ZoneWatch(zone(min_score=0.4, confirm_frames=5, inertia_frames=1), "cam", "UTC")
+    events = watch_scores(watch, [0.8] * 8)
+    assert [(e.phase, e.at) for e in events] == [(AccessPhase.start, T0 + timedelta(seconds=0.8))]
+    # Without confirmation the same track raises on its first frame.
+    early = watch_scores(ZoneWatch(zone(min_score=0.4, inertia_frames=1), "cam", "UTC"), [0.8])
+    assert [e.at for e in early] == [T0]
+
+
+def test_one_low_first_frame_does_not_condemn_a_track():
+    watch = ZoneWatch(zone(min_score=0.4, confirm_frames=3, inertia_frames=1), "cam", "UTC")
+    events = watch_scores(watch, [0.1, 0.1, 0.9, 0.9, 0.9])
+    assert [e.phase for e in events] == [AccessPhase.start]
+
+
+def test_a_thing_that_never_moved_raises_nothing_however_sure_the_model_is():
+    # The cloth on the lawn: detected as a person at a high score in every frame, for minutes.
+    watch = ZoneWatch(zone(min_travel=0.5, inertia_frames=1), "cam", "UTC")
+    assert watch_scores(watch, [0.95] * 300) == []
+
+
+def test_a_person_who_walks_in_raises_once_they_have_travelled():
+    # 60-pixel person, min travel half a box height: 30 pixels from the first sighting.
+    feet = [(110 + 6 * step, 150) for step in range(10)]
+    events = walk(ZoneWatch(zone(min_travel=0.5, inertia_frames=1), "cam", "UTC"), feet)
+    assert [(e.phase, e.at) for e in events] == [(AccessPhase.start, T0 + timedelta(seconds=1.0))]
+
+
+def test_an_anchor_inside_a_mask_counts_as_outside_the_zone():
+    masked = zone(masks=[[(140, 140), (160, 140), (160, 160), (140, 160)]], inertia_frames=1)
+    assert walk(ZoneWatch(masked, "cam", "UTC"), [(150, 150)] * 10) == []
+    events = walk(ZoneWatch(masked, "cam", "UTC"), [(120, 120)] * 10)
+    assert [e.phase for e in events] == [AccessPhase.start]
+
+
+def test_a_mask_without_area_is_refused_naming_the_mask():
+    with pytest.raises(ValueError, match="mask 1: the corners lie on one line"):
+        zone(masks=[[(0, 0), (10, 10), (20, 20)]])
+
+
+def test_a_new_track_where_a_present_one_was_just_lost_carries_on_its_incident():
+    watch = ZoneWatch(zone(inertia_frames=1), "cam", "UTC")
+    events = []
+    for step in range(5):
+        events += watch.observe(person_at(150, 150, track_id=1), T0 + timedelta(seconds=0.2 * step))
+    # The tracker loses the person in a group and finds them again as track 2, a step on.
+    for step in range(5, 10):
+        at = T0 + timedelta(seconds=0.2 * step)
+        events += watch.observe(person_at(155, 150, track_id=2), at)
+    events += watch.close(T0 + timedelta(seconds=2))
+    assert [(e.phase, e.track_id) for e in events] == [
+        (AccessPhase.start, 1),
+        (AccessPhase.end, 2),
+    ]
+    assert events[0].incident_id == events[1].incident_id
+
+
+def test_a_new_track_elsewhere_in_the_zone_is_another_person():
+    watch = ZoneWatch(zone(inertia_frames=1), "cam", "UTC")
+    events = watch.observe(person_at(110, 190, track_id=1), T0)
+    events += watch.observe(person_at(190, 120, track_id=2), T0 + timedelta(seconds=0.2))
+    assert [(e.phase, e.track_id) for e in events] == [
+        (AccessPhase.start, 1),
+        (AccessPhase.start, 2),
+    ]
