@@ -101,7 +101,8 @@ def test_the_readme_audits_what_the_demo_recorded_after_ctrl_c(
 
     assert report.returncode == 0, report.stdout + report.stderr
     said = re.search(
-        r": (\d+) records, (\d+) snapshots referred to; integrity intact$", report.stdout.strip()
+        r": (\d+) records, (\d+) snapshots referred to; integrity (?:intact|INTACT)$",
+        report.stdout.strip(),
     )
     assert said and int(said[1]) > 0 and int(said[2]) >= 1, report.stdout
     rows = {row["alert_id"]: row for row in csv.DictReader((out / "alerts.csv").open())}
