@@ -19,7 +19,7 @@ from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.scalarbool import ScalarBoolean
 
-from config.base import IDENTIFIER_PATTERN
+from config.base import IDENTIFIER_PATTERN, SectionError
 from config.console import CONSOLE_TLS_FILES
 from config.errors import describe_error
 from config.kafka import TLS_FILES
@@ -45,10 +45,12 @@ class _Position:
     col: int
 
 
-def load_site(path: Path | str, check_keys: bool = True) -> SiteConfig:
+def load_site(path: Path | str, check_keys: bool = True, check_files: bool = False) -> SiteConfig:
     """Read, validate and cross-check a site config; relative paths become absolute.
 
     `check_keys=False` leaves the trusted key files unread: for the demo, which makes them.
+    `check_files` also reports every file the config names that is not there (footage, model,
+    TLS and secret files), found as every command finds them: `config check` does.
     """
     path = Path(path)
     tree = _parse(path)
@@ -64,9 +66,45 @@ def load_site(path: Path | str, check_keys: bool = True) -> SiteConfig:
     if reference_errors := site.reference_errors():
         raise ConfigError(_format(path, tree, reference_errors))
     resolved = resolve_paths(site, path.parent)
-    if check_keys and (key_errors := resolved.signing.key_errors()):
-        raise ConfigError(_format(path, tree, key_errors))
+    errors = resolved.signing.key_errors() if check_keys else []
+    if check_files:
+        errors += missing_files(resolved, path.parent)
+    if errors:
+        raise ConfigError(_format(path, tree, errors))
     return resolved.pin_written_hash(site.config_hash())
+
+
+def missing_files(site: SiteConfig, base: Path) -> list[SectionError]:
+    """The files a resolved `site` names that do not exist, each at its field. The default
+    model is left out: `quaywatch resources fetch` (or the first run) places it."""
+    named: list[tuple[tuple[str | int, ...], str | Path]] = [
+        (("cameras", index, "source"), camera.source)
+        for index, camera in enumerate(site.cameras)
+        if not _URL.match(camera.source) and not camera.source.isdigit()
+    ]
+    if site.detector.model != "default":
+        named.append((("detector", "model"), site.detector.model))
+    named += [
+        (("kafka", name), value)
+        for name in TLS_FILES
+        if (value := getattr(site.kafka, name)) is not None
+    ]
+    named += [
+        (("console", name), value)
+        for name in CONSOLE_TLS_FILES
+        if (value := getattr(site.console, name)) is not None
+    ]
+    named += [
+        (("terminal", "callback", "subscriptions", index, "secret_file"), subscription.secret_file)
+        for index, subscription in enumerate(site.terminal.callback.subscriptions)
+        if subscription.secret_file is not None
+    ]
+    return [
+        (location, f"no such file {value} (a relative path is read from the folder of the "
+         f"config file, {base.resolve()})")
+        for location, value in named
+        if not Path(value).exists()
+    ]  # fmt: skip
 
 
 def resolve_paths(site: SiteConfig, base: Path) -> SiteConfig:

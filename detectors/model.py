@@ -76,25 +76,29 @@ class ObjectDetector:
         self.settings = detector
         try:
             self._model = YOLO(str(model_file), task="detect")
+            # An exported model (.onnx) has no class names until a predictor has loaded it, and
+            # asking for them first loads it a second time (printed twice): one blank frame
+            # through predict() sets up the predictor that every detect() then reuses.
+            self._predict(np.zeros((32, 32, 3), dtype=np.uint8))
         except Exception as error:  # ultralytics raises many kinds for a bad file
             raise ModelError(f"cannot load model {model_file}: {error}") from error
-        names = self._model.names
+        names = self._model.predictor.model.names
         self.class_names = {
             int(index): detector.class_aliases.get(name, name) for index, name in names.items()
         }
 
     def detect(self, image: np.ndarray) -> np.ndarray:
         """Rows of x1 y1 x2 y2 score class_index, float32."""
-        result = self._model.predict(
-            image,
-            imgsz=self.settings.image_size,
-            conf=self.settings.confidence,
-            verbose=False,
-        )[0]
+        result = self._predict(image)
         boxes = result.boxes.cpu().numpy()
         return np.concatenate([boxes.xyxy, boxes.conf[:, None], boxes.cls[:, None]], axis=1).astype(
             np.float32
         )
+
+    def _predict(self, image: np.ndarray):
+        return self._model.predict(
+            image, imgsz=self.settings.image_size, conf=self.settings.confidence, verbose=False
+        )[0]
 
 
 class ObjectTracker:

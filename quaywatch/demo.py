@@ -137,7 +137,11 @@ def _with_key(role: WriterRole, keys: dict[WriterRole, Path]) -> dict[str, str]:
     return {**environment, role_key_env(role): str(keys[role])}
 
 
-def run_demo(config_path: Path, site: SiteConfig, keys: dict[WriterRole, Path]) -> int:
+def run_demo(
+    config_path: Path, site: SiteConfig, keys: dict[WriterRole, Path], memory: bool = False
+) -> int:
+    """Run every part until Ctrl-C. The broker keeps its log in the site's data_dir/broker
+    (the storage `quaywatch broker` and `audit --embedded-broker` open), unless `memory`."""
     config = str(config_path)
     stopping = False
 
@@ -149,7 +153,9 @@ def run_demo(config_path: Path, site: SiteConfig, keys: dict[WriterRole, Path]) 
     signal.signal(signal.SIGINT, request_stop)
 
     parts: list[Part] = []
-    broker = EmbeddedBroker(data_dir=None, port=_broker_port(site), memory=True)
+    storage = None if memory else Path(site.data_dir) / "broker"
+    broker = EmbeddedBroker(data_dir=storage, port=_broker_port(site), memory=memory)
+    kept = "in memory, lost at Ctrl-C" if memory else f"durable in {storage}"
     try:
         broker.start()
         create_topics(site.kafka)
@@ -176,15 +182,16 @@ def run_demo(config_path: Path, site: SiteConfig, keys: dict[WriterRole, Path]) 
         url = f"http://127.0.0.1:{site.metrics.console_port}/"
         print(
             f"\nquaywatch demo is running\n"
-            f"  broker       {broker.bootstrap} (embedded, in memory)\n"
+            f"  broker       {broker.bootstrap} (embedded, {kept})\n"
             f"  worker       camera {', '.join(c.id for c in site.cameras)} on recorded footage\n"
             f"  terminal     {callback_url(site)} (DCSA callbacks of subscription "
             f"{subscription.id}, signed)\n"
             f"  correlator   site {site.site.id}\n"
             f"  console      {url}\n"
             f"  login        {DEMO_USER} / {password}\n"
-            f"  signing keys {keys[WriterRole.camera].parent} (one per role; audit with "
-            "`quaywatch audit verify`)\n"
+            f"  signing keys {keys[WriterRole.camera].parent} (one per role)\n"
+            f"  audit        after Ctrl-C: quaywatch audit verify --config {config} "
+            "--from -1d --to now --embedded-broker (README: Auditing the demo)\n"
             f"Ctrl-C stops everything.\n",
             flush=True,
         )

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka.errors import KafkaError, KafkaTimeoutError
 
 from config.kafka import TLS_FILES, Kafka
 
@@ -124,3 +125,39 @@ def consumer(
 
 def admin(kafka: Kafka, **overrides: object) -> KafkaAdminClient:
     return KafkaAdminClient(**{**connection_settings(kafka), **overrides})
+
+
+# How long a command that reads or writes Kafka once waits for the broker before it says that
+# none answers: long enough for a loaded broker, short enough for a person waiting.
+BROKER_ANSWER_MS = 3000
+
+
+class BrokerUnreachable(ConnectionError):
+    """No broker among the site's bootstrap servers answered a metadata request in time."""
+
+    def __init__(self, kafka: Kafka, timeout_ms: int, cause: str) -> None:
+        self.servers = ", ".join(kafka.bootstrap_servers)
+        super().__init__(
+            f"no Kafka broker answered at {self.servers} within {timeout_ms / 1000:g} s ({cause})"
+        )
+
+
+def require_broker(kafka: Kafka, timeout_ms: int = BROKER_ANSWER_MS) -> None:
+    """Return once a broker of `kafka` answers a metadata request; BrokerUnreachable if none
+    does within `timeout_ms`, instead of a client's own minute-long bootstrap wait."""
+    try:
+        client = consumer(kafka, None, **answer_within(timeout_ms))
+    except KafkaError as error:
+        raise BrokerUnreachable(kafka, timeout_ms, type(error).__name__) from None
+    try:
+        client.topics()
+    except KafkaError as error:
+        raise BrokerUnreachable(kafka, timeout_ms, type(error).__name__) from None
+    finally:
+        client.close()
+
+
+def bootstrap_failed(error: KafkaError) -> bool:
+    """Whether `error` is kafka-python's own bootstrap giving up (a client made while no
+    broker answers): commands report it in one line, as they report BrokerUnreachable."""
+    return isinstance(error, KafkaTimeoutError) and "bootstrap" in str(error)

@@ -31,7 +31,10 @@ SUMMARY_NAME = "summary.json"
 @dataclass(frozen=True)
 class TuneReport:
     footage: str
-    frame_limit: int
+    frame_limit: int  # footage frames played: --frames, or the whole file
+    media_fps: float  # the footage's own frame rate
+    camera_id: str
+    target_fps: float  # the camera's sampling rate, as the worker samples it live
     summaries: list[RunSummary]  # one per config, in the order given
     video: Path
     video_frames: int
@@ -43,14 +46,30 @@ class TuneReport:
         return {
             "footage": self.footage,
             "frame_limit": self.frame_limit,
+            "media_fps": self.media_fps,
+            "target_fps": self.target_fps,
+            "sampling": self.sampling(),
             "video": str(self.video),
             "contact_sheet": str(self.contact_sheet) if self.contact_sheet else None,
             "runs": [summary.to_json() for summary in self.summaries],
         }
 
+    def sampling(self) -> str:
+        """How many frames were analysed, of how many footage frames, and why that many."""
+        analysed = self.summaries[0].frames if self.summaries else self.video_frames
+        line = f"analysed {analysed} of the first {self.frame_limit} footage frames"
+        footage = f"the footage runs at {self.media_fps:g} fps"
+        if self.target_fps < self.media_fps:
+            return (
+                f"{line}: {footage} and camera {self.camera_id} samples it at its target_fps "
+                f"{self.target_fps:g} (one frame in {self.media_fps / self.target_fps:.3g}), "
+                "as the worker does live"
+            )
+        return f"{line}: {footage}, within camera {self.camera_id}'s target_fps, so every one"
+
     def text(self) -> str:
-        """The figures side by side, then where the outputs are."""
-        lines = [table(self.summaries)]
+        """What was analysed and why, the figures side by side, then where the outputs are."""
+        lines = [self.sampling(), table(self.summaries)]
         for summary in self.summaries:
             mistakes = summary.accuracy.mistakes() if summary.accuracy else []
             if mistakes:
@@ -149,6 +168,9 @@ def tune(
     report = TuneReport(
         footage=run.camera.source,
         frame_limit=run.frame_limit,
+        media_fps=run.media_fps,
+        camera_id=camera_id,
+        target_fps=run.camera.target_fps,
         summaries=[panel.tally.summary(wall_s, truth) for panel in panels],
         video=video.path,
         video_frames=video.frames_written,

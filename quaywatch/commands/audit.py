@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 from config.signing import WriterRole
 from quaywatch.commands import Run, command_group, site_option, subcommand
+
+RELATIVE_TIME = re.compile(r"^-\d+\s*[smhdw]?$")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -18,9 +24,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     def ranged(name: str, run: Run, help_text: str) -> argparse.ArgumentParser:
         sub = subcommand(actions, name, run, help=help_text)
+        # `--from -1h`: argparse takes a value starting with "-" for an option unless it looks
+        # like a negative number; relative times are such numbers here (no option is one).
+        sub._negative_number_matcher = RELATIVE_TIME
         site_option(sub, "site YAML file in force")
-        sub.add_argument("--from", dest="start", type=_moment, required=True, help="ISO time")
-        sub.add_argument("--to", dest="end", type=_moment, required=True, help="ISO time")
+        forms = "site time unless an offset is given: 2026-12-01 23:00, yesterday, -1h, now"
+        sub.add_argument("--from", dest="start", required=True, metavar="TIME", help=forms)
+        sub.add_argument("--to", dest="end", required=True, metavar="TIME", help="as --from")
+        sub.add_argument(
+            "--embedded-broker",
+            action="store_true",
+            help="start the embedded broker over the site's recorded log (data_dir/broker, "
+            "what `make demo` keeps) for this command, instead of connecting to kafka.*",
+        )
         return sub
 
     replay = ranged(
@@ -62,16 +78,72 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
 
 
-def _moment(text: str) -> datetime:
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    # A time without a zone is read as UTC, the clock every message carries.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+class AuditRefused(ValueError):
+    """What an audit command refuses before reading any record: --from/--to that cannot be
+    read or end before they start, an --embedded-broker that cannot be had."""
 
 
-def _window(args: argparse.Namespace):
+def _window(args: argparse.Namespace, site):
+    """The audited range, from --from/--to as typed, in the site's zone: refused here, before
+    any broker is asked."""
+    from config.clock import parse_moment, site_time, zone_of
     from streams.audit.records import TimeRange
 
-    return TimeRange(args.start, args.end)
+    zone, now = zone_of(site.site.timezone), datetime.now(UTC)
+    try:
+        start = parse_moment(args.start, zone, now)
+        end = parse_moment(args.end, zone, now, end=True)
+    except ValueError as error:
+        raise AuditRefused(f"--from/--to: {error}") from None
+    if end < start:
+        raise AuditRefused(
+            f"--from/--to: the range ends before it starts: {site_time(end, zone)} is before "
+            f"{site_time(start, zone)}"
+        )
+    return TimeRange(start, end)
+
+
+@contextmanager
+def _site_kafka(args: argparse.Namespace, site) -> Iterator:
+    """The Kafka settings to read the site's log with: the site's broker once it answers, or
+    with --embedded-broker one started for this command over the site's recorded log."""
+    from streams.broker.embedded import BrokerError, EmbeddedBroker
+    from streams.kafka import BrokerUnreachable, require_broker
+
+    if not args.embedded_broker:
+        require_broker(site.kafka)
+        yield site.kafka
+        return
+    storage = Path(site.data_dir) / "broker"
+    if not (storage / "s3").is_dir():
+        raise AuditRefused(
+            f"--embedded-broker: no recorded log in {storage} (data_dir of {args.config}); "
+            "`make demo` records there"
+        )
+    try:
+        require_broker(site.kafka, timeout_ms=1000)
+    except BrokerUnreachable:
+        pass
+    else:
+        servers = ", ".join(site.kafka.bootstrap_servers)
+        raise AuditRefused(
+            f"--embedded-broker: a broker already answers at {servers}, and may "
+            f"be writing to {storage}; stop it (Ctrl-C the demo) or leave out --embedded-broker"
+        )
+    broker = EmbeddedBroker(data_dir=storage, port=0)
+    try:
+        broker.start()
+    except BrokerError as error:
+        raise AuditRefused(f"--embedded-broker: {error}") from None
+    try:
+        yield site.kafka.model_copy(update={"bootstrap_servers": [broker.bootstrap]})
+    finally:
+        broker.stop()
+
+
+def _refused(error: AuditRefused) -> int:
+    print(f"quaywatch audit: {error}", file=sys.stderr)
+    return 2
 
 
 def _writer_keys(site):
@@ -88,9 +160,16 @@ def run_replay(args: argparse.Namespace) -> int:
 
     site = load_site(args.config)
     replayed_with = load_site(args.other) if args.other else site
-    log = read_log(site.kafka)
-    diff = replay(replayed_with, log, _window(args), args.progress)
-    print(diff.render())
+    try:
+        window = _window(args, site)
+        with _site_kafka(args, site) as kafka:
+            log = read_log(kafka)
+    except AuditRefused as error:
+        return _refused(error)
+    from config.clock import zone_of
+
+    diff = replay(replayed_with, log, window, args.progress)
+    print(diff.render(zone_of(site.site.timezone)))
     return 0 if diff.matches else 1
 
 
@@ -100,9 +179,15 @@ def run_verify(args: argparse.Namespace) -> int:
     from streams.audit.verify import verify
 
     site = load_site(args.config)
+    try:
+        window = _window(args, site)
+        with _site_kafka(args, site) as kafka:
+            log = read_log(kafka)
+    except AuditRefused as error:
+        return _refused(error)
     verdict = verify(
-        read_log(site.kafka),
-        _window(args),
+        log,
+        window,
         Path(site.data_dir) / "snapshots",
         _writer_keys(site),
     )
@@ -113,15 +198,21 @@ def run_verify(args: argparse.Namespace) -> int:
 def run_report(args: argparse.Namespace) -> int:
     from config.loading import load_site
     from streams.audit.records import read_log
-    from streams.audit.report import write_report
+    from streams.audit.report import RangeContents, write_report
     from streams.audit.verify import verify
 
     site = load_site(args.config)
-    window, snapshots = _window(args), Path(site.data_dir) / "snapshots"
-    log = read_log(site.kafka)
+    snapshots = Path(site.data_dir) / "snapshots"
+    try:
+        window = _window(args, site)
+        with _site_kafka(args, site) as kafka:
+            log = read_log(kafka)
+    except AuditRefused as error:
+        return _refused(error)
     verdict = verify(log, window, snapshots, _writer_keys(site))
     path = write_report(site, log, window, verdict, snapshots, args.out)
-    print(f"report written to {path}; integrity {verdict.integrity.value}")
+    contents = RangeContents.of(log, window)
+    print(f"report written to {path}: {contents.render()}; integrity {verdict.integrity.value}")
     return 0
 
 
@@ -136,9 +227,15 @@ def run_export(args: argparse.Namespace) -> int:
         print(f"audit export: no signing key: pass --key or set {KEY_ENV}")
         return 2
     site = load_site(args.config)
+    try:
+        window = _window(args, site)
+        with _site_kafka(args, site) as kafka:
+            log = read_log(kafka)
+    except AuditRefused as error:
+        return _refused(error)
     out = export_bundle(
-        read_log(site.kafka),
-        _window(args),
+        log,
+        window,
         args.config,
         Path(site.data_dir) / "snapshots",
         load_signer(key),

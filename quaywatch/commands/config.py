@@ -27,7 +27,7 @@ def check_files(args: argparse.Namespace) -> int:
     exit_code = 0
     for path in args.files:
         try:
-            site = load_site(path)
+            site = load_site(path, check_files=True)
         except ConfigError as error:
             print("\n".join(error.messages), file=sys.stderr)
             exit_code = 1

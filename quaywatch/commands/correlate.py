@@ -26,9 +26,11 @@ def run(args: argparse.Namespace) -> int:
     from config.signing import WriterRole
     from streams.correlator.loop import GROUP_ID, READS, Correlator
     from streams.health import BrokerProbe, serve_health
+    from streams.kafka import require_broker
 
     site = load_site(args.config)
     require_signing(site, args.config, WriterRole.correlator, READS)
+    require_broker(site.kafka)  # none answering: one line within seconds, not a minute's wait
     correlator = Correlator(site, group_id=args.group_id or f"{GROUP_ID}.{site.site.id}")
     port = site.metrics.correlator_port if args.metrics_port is None else args.metrics_port
     serve_health(correlator.metrics.registry, BrokerProbe(site.kafka), site.metrics.host, port)

@@ -13,6 +13,12 @@ DEMO_SITE = Path(__file__).resolve().parents[2] / "config" / "sites" / "demo.yam
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subcommand(subparsers, "demo", _run, help="run broker, worker, correlator, console")
     site_option(parser, required=False, default=DEMO_SITE)
+    parser.add_argument(
+        "--memory",
+        action="store_true",
+        help="keep the broker's log in memory, lost at Ctrl-C (default: durable in the site's "
+        "data_dir/broker, so `quaywatch audit ... --embedded-broker` can audit the run)",
+    )
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -21,4 +27,4 @@ def _run(args: argparse.Namespace) -> int:
 
     # The demo makes its roles' keys where its config says they are, then loads it for real.
     keys = ensure_role_keys(load_site(args.config, check_keys=False))
-    return run_demo(args.config, load_site(args.config), keys)
+    return run_demo(args.config, load_site(args.config), keys, memory=args.memory)

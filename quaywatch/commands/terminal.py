@@ -32,6 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_ingest(args: argparse.Namespace) -> int:
     from streams.chain import ChainedProducer
+    from streams.kafka import require_broker
     from streams.terminal.publish import publish_feed_items
 
     site = _site(args.config)
@@ -39,6 +40,7 @@ def run_ingest(args: argparse.Namespace) -> int:
     if text is None:
         return 2
     items = _reader(site, args.format)(text)
+    require_broker(site.kafka)  # one line within seconds when none answers, not a minute's wait
     client = ChainedProducer(site.kafka, WriterRole.terminal)
     try:
         published = publish_feed_items(client, items, args.format)

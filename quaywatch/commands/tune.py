@@ -38,7 +38,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--out", type=Path, default=None, metavar="DIR", help="output folder (default: tune-ID)"
     )
     parser.add_argument(
-        "--frames", type=int, default=None, metavar="N", help="only the first N frames of footage"
+        "--frames",
+        type=int,
+        default=None,
+        metavar="N",
+        help="only the first N frames of the footage file (its own frames, as labels count "
+        "them); the camera's target_fps samples them as the worker does, so fewer may be "
+        "analysed: the output says how many and why",
     )
     parser.add_argument(
         "--sweep",

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 
 from pydantic import ValidationError
 from tqdm import tqdm
 
+from config.clock import site_time
 from config.site import SiteConfig
 from streams.alerts import Alert, Severity
 from streams.audit.records import LoggedRecord, RecordedLog, TimeRange
@@ -39,8 +40,8 @@ class AlertHistory:
     def last(self) -> tuple[int, Severity]:
         return self.revisions[-1]
 
-    def describe(self) -> str:
-        seen = f"{self.event_time:%Y-%m-%d %H:%M:%S}Z"
+    def describe(self, zone: tzinfo = UTC) -> str:
+        seen = site_time(self.event_time, zone)
         return f"{self.alert_id} zone {self.zone_id} seen {seen}: {_steps(self)}"
 
 
@@ -73,15 +74,16 @@ class ReplayDiff:
     def matches(self) -> bool:
         return not (self.added or self.dropped or self.changed)
 
-    def render(self) -> str:
+    def render(self, zone: tzinfo = UTC) -> str:
+        """In words, with the times in the site's `zone`."""
         if self.matches:
             return f"replay matches the recorded alerts: {self.compared} alerts identical"
         lines = [
             f"replay differs from the recorded alerts ({self.compared} compared): "
             f"{len(self.added)} added, {len(self.dropped)} dropped, {len(self.changed)} changed"
         ]
-        lines += [f"  added:   {alert.describe()}" for alert in self.added]
-        lines += [f"  dropped: {alert.describe()}" for alert in self.dropped]
+        lines += [f"  added:   {alert.describe(zone)}" for alert in self.added]
+        lines += [f"  dropped: {alert.describe(zone)}" for alert in self.dropped]
         for was, now in self.changed:
             what = "severity changed" if was.last[1] != now.last[1] else "revisions changed"
             lines.append(f"  {what}: {was.alert_id} zone {was.zone_id}")

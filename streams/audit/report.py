@@ -1,33 +1,39 @@
 """The audit report: one self-contained HTML file (inline SVG, inline snapshots), CSV and JSON.
 
 The HTML opens from disk with no server and no network: everything it shows is in the file.
+Every time in it, and in the CSV, is the site's (config.clock); sightings replayed from
+footage carry the footage's clock and say so.
 """
 
 from __future__ import annotations
 
-import base64
 import csv
 import json
-from dataclasses import dataclass
-from html import escape
+from dataclasses import dataclass, replace
+from datetime import tzinfo
 from pathlib import Path
 
+from config.clock import FOOTAGE_LABEL, site_time, zone_of
 from config.site import SiteConfig
 from streams.alerts import Alert
 from streams.audit.records import RecordedLog, TimeRange
 from streams.audit.replay import recorded_alerts
+from streams.audit.report_page import ReportPage
 from streams.audit.timeline import (
+    ACTION_COLOUR,
+    PHASE_COLOURS,
     SEVERITY_COLOURS,
-    ContainerWindow,
+    Bar,
     Mark,
-    ZoneTimeline,
-    render_svg,
+    Row,
+    Timeline,
+    stretch,
 )
 from streams.audit.verify import IntegrityVerdict
 from streams.operator_actions import OperatorAction
 from streams.record_check import RecordCheck
 from streams.terminal.events import ContainerActivity, ContainerEvent
-from streams.topics import ACCESS, OPERATOR_ACTIONS, TERMINAL
+from streams.topics import ACCESS, ALERTS, OPERATOR_ACTIONS, TERMINAL, TOPICS
 
 PHASE_OF = {
     ContainerActivity.discharged: "discharged",
@@ -37,11 +43,13 @@ PHASE_OF = {
     ContainerActivity.seal_inspected: "inspected",
     ContainerActivity.released: "released",
 }
-MAX_CONTAINERS_PER_ZONE = 12
+MAX_CONTAINERS_PER_ALERT = 12
+WALL_CLOCK = "wall clock"
 CSV_COLUMNS = (
     "alert_id",
     "zone_id",
     "seen_at",
+    "seen_clock",
     "severity",
     "last_revision",
     "revisions",
@@ -55,24 +63,49 @@ class AlertRow:
     latest: Alert
     revisions: list[Alert]
     actions: list[OperatorAction]
+    seen_clock: str = WALL_CLOCK  # FOOTAGE_LABEL when its camera replays footage
 
-    def as_dict(self) -> dict[str, str | int | None]:
+    def as_dict(self, zone: tzinfo) -> dict[str, str | int | None]:
         return {
             "alert_id": self.latest.alert_id,
             "zone_id": self.latest.zone_id,
-            "seen_at": self.latest.event_time.isoformat(),
+            "seen_at": site_time(self.latest.event_time, zone),
+            "seen_clock": self.seen_clock,
             "severity": str(self.latest.severity),
             "last_revision": self.latest.revision,
             "revisions": " -> ".join(f"{a.severity} (r{a.revision})" for a in self.revisions),
-            "handled_by": "; ".join(_handled(action) for action in self.actions),
+            "handled_by": "; ".join(_handled(action, zone) for action in self.actions),
             "snapshot_sha256": self.latest.snapshot_sha256,
         }
 
 
-def _handled(action: OperatorAction) -> str:
+@dataclass(frozen=True)
+class RangeContents:
+    """What the audited range holds: its records (every topic) and the distinct snapshots
+    its access events and alerts refer to."""
+
+    records: int
+    snapshots: frozenset[str]
+
+    @classmethod
+    def of(cls, log: RecordedLog, window: TimeRange) -> RangeContents:
+        records = sum(len(log.in_range(topic, window)) for topic in TOPICS)
+        referred = {
+            message.snapshot_sha256
+            for topic in (ACCESS, ALERTS)
+            for _, message in log.messages(topic, window)
+            if message.snapshot_sha256
+        }
+        return cls(records, frozenset(referred))
+
+    def render(self) -> str:
+        return f"{self.records} records, {len(self.snapshots)} snapshots referred to"
+
+
+def _handled(action: OperatorAction, zone: tzinfo) -> str:
     return (
         f"{action.operator} ({action.role}) {action.action} r{action.alert_revision} "
-        f"at {action.event_time:%Y-%m-%d %H:%M:%S}Z: {action.reason}"
+        f"at {site_time(action.event_time, zone)}: {action.reason}"
     )
 
 
@@ -91,56 +124,97 @@ def alert_rows(log: RecordedLog, window: TimeRange) -> list[AlertRow]:
     return sorted(rows, key=lambda row: (row.latest.event_time, row.latest.alert_id))
 
 
-def zone_timelines(
-    site: SiteConfig, log: RecordedLog, window: TimeRange, rows: list[AlertRow]
-) -> list[ZoneTimeline]:
+def timelines(
+    site: SiteConfig, log: RecordedLog, window: TimeRange, rows: list[AlertRow], zone: tzinfo
+) -> tuple[Timeline | None, list[Timeline]]:
+    """The overview of the whole range (a row per zone) and a timeline per alert, each
+    scaled to its alert's episode: sightings, revisions and the listed containers' states,
+    with operator actions at an edge when they came later than the episode."""
     access = [event for _, event in log.messages(ACCESS, window)]
-    containers = [event for _, event in log.messages(TERMINAL)]
     histories: dict[str, list[ContainerEvent]] = {}
-    for event in containers:
+    for _, event in log.messages(TERMINAL):
         histories.setdefault(event.container_number, []).append(event)
-    blocks_of_zone = {zone.id: set(zone.yard_blocks) for zone in site.zones}
-    zones = sorted({e.zone_id for e in access} | {r.latest.zone_id for r in rows})
-    timelines = []
-    for zone_id in zones:
-        blocks = blocks_of_zone.get(zone_id, set())
-        numbers = sorted(n for n, h in histories.items() if any(e.yard_block in blocks for e in h))
-        zone_rows = [r for r in rows if r.latest.zone_id == zone_id]
-        timelines.append(
-            ZoneTimeline(
-                zone_id=zone_id,
-                access=[
-                    Mark(e.event_time, f"{e.phase} {e.incident_id} {e.event_time:%H:%M:%S}")
-                    for e in access
-                    if e.zone_id == zone_id
+    by_id = {event.event_id: event for event in access}
+    episodes = []
+    for row in rows:
+        # The alert's incidents (the people it joined), each from its start to its end.
+        ids = {i for revision in row.revisions for i in revision.access_event_ids}
+        incidents = {row.latest.incident_id} | {by_id[i].incident_id for i in ids if i in by_id}
+        people = [
+            Mark(e.event_time, f"{e.phase} {e.incident_id}")
+            for e in access
+            if e.incident_id in incidents
+        ]
+        revisions = [_revision_mark(revision) for revision in row.revisions]
+        start, end = stretch([m.at for m in (*people, *revisions)])
+        numbers = [c.container_number for c in row.latest.containers][:MAX_CONTAINERS_PER_ALERT]
+        episodes.append(
+            Timeline(
+                "episode",
+                row.latest.alert_id,
+                [
+                    Row("people", people),
+                    *[Row(n, bars=_phases(n, histories.get(n, []))) for n in numbers],
+                    Row("alert revisions", revisions),
+                    Row("operators", [_action_mark(a, zone) for a in row.actions]),
                 ],
-                containers=[_window(n, histories[n]) for n in numbers[:MAX_CONTAINERS_PER_ZONE]],
-                alerts=[
-                    Mark(a.as_of, f"{a.alert_id} r{a.revision} {a.severity}", _colour(a))
-                    for r in zone_rows
-                    for a in r.revisions
-                ],
-                actions=[
-                    Mark(action.event_time, _handled(action))
-                    for r in zone_rows
-                    for action in r.actions
-                ],
+                start,
+                end,
+                {"data-zone": row.latest.zone_id},
             )
         )
-    return timelines
+    return _overview(access, rows, zone), episodes
 
 
-def _colour(alert: Alert) -> str:
-    return SEVERITY_COLOURS.get(str(alert.severity), "#000")
+def _overview(access: list, rows: list[AlertRow], zone: tzinfo) -> Timeline | None:
+    zones = sorted({e.zone_id for e in access} | {r.latest.zone_id for r in rows})
+    marks = {
+        zone_id: [
+            *[
+                Mark(e.event_time, f"{e.phase} {e.incident_id}")
+                for e in access
+                if e.zone_id == zone_id
+            ],
+            *[_revision_mark(a) for r in rows if r.latest.zone_id == zone_id for a in r.revisions],
+        ]
+        for zone_id in zones
+    }
+    moments = [mark.at for each in marks.values() for mark in each]
+    if not moments:
+        return None
+    start, end = stretch(moments)
+    actions = [_action_mark(a, zone) for r in rows for a in r.actions]
+    return Timeline(
+        "overview",
+        "range",
+        [*[Row(zone_id, marks[zone_id]) for zone_id in zones], Row("operators", actions)],
+        start,
+        end,
+    )
 
 
-def _window(number: str, history: list[ContainerEvent]) -> ContainerWindow:
+def _revision_mark(alert: Alert) -> Mark:
+    colour = SEVERITY_COLOURS.get(str(alert.severity), "#000")
+    return Mark(
+        alert.as_of, f"{alert.alert_id} r{alert.revision} {alert.severity}", colour, "alert"
+    )
+
+
+def _action_mark(action: OperatorAction, zone: tzinfo) -> Mark:
+    return Mark(action.event_time, _handled(action, zone), ACTION_COLOUR, "action")
+
+
+def _phases(number: str, history: list[ContainerEvent]) -> list[Bar]:
     phases = [
         (PHASE_OF[e.activity], e.event_time)
         for e in sorted(history, key=lambda e: e.event_time)
         if e.activity in PHASE_OF
     ]
-    return ContainerWindow(number, phases)
+    ends = [*[at for _, at in phases[1:]], None]
+    return [
+        Bar(since, until, f"{number} {phase}", PHASE_COLOURS[phase], phase)
+        for (phase, since), until in zip(phases, ends, strict=True)
+    ]
 
 
 def write_report(
@@ -154,23 +228,32 @@ def write_report(
     """Write report.html, alerts.csv and report.json into `out_dir`; return the HTML path.
 
     Only records that pass the record check are reported as what happened; the verdict names
-    the others.
+    the others. A range with no records is reported as such, never as an intact one.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
+    zone = zone_of(site.site.timezone)
+    contents = RangeContents.of(log, window)
     log = log.passing(RecordCheck.for_site(site.signing))
-    rows = alert_rows(log, window)
-    timelines = zone_timelines(site, log, window, rows)
+    # A camera replaying footage stamps it from its start_time, not from the wall clock.
+    replaying = {camera.id for camera in site.cameras if camera.start_time is not None}
+    rows = [
+        replace(row, seen_clock=FOOTAGE_LABEL) if row.latest.camera_id in replaying else row
+        for row in alert_rows(log, window)
+    ]
     with open(out_dir / "alerts.csv", "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS)
         writer.writeheader()
-        writer.writerows(row.as_dict() for row in rows)
+        writer.writerows(row.as_dict(zone) for row in rows)
     summary = {
         "site": site.site.id,
+        "timezone": site.site.timezone,
         "range": {"from": window.start.isoformat(), "to": window.end.isoformat()},
         "config_hash": site.config_hash(),
-        "alerts": [row.as_dict() for row in rows],
+        "records": contents.records,
+        "snapshots_referred_to": sorted(contents.snapshots),
+        "alerts": [row.as_dict(zone) for row in rows],
         "integrity": {
-            "intact": verdict.clean,
+            "intact": verdict.clean and contents.records > 0,
             "verdict": verdict.integrity.value,
             "signatures": verdict.signatures,
             "records_in_range": verdict.records_in_range,
@@ -183,75 +266,10 @@ def write_report(
         },
     }
     (out_dir / "report.json").write_text(json.dumps(summary, indent=2))
+    overview, episodes = timelines(site, log, window, rows, zone)
+    page = ReportPage(
+        site, window, contents.records, contents.render(), verdict, zone, snapshot_dir
+    )
     html_path = out_dir / "report.html"
-    html_path.write_text(_html(site, window, rows, timelines, verdict, snapshot_dir))
+    html_path.write_text(page.html(rows, overview, episodes))
     return html_path
-
-
-def _html(
-    site: SiteConfig,
-    window: TimeRange,
-    rows: list[AlertRow],
-    timelines: list[ZoneTimeline],
-    verdict: IntegrityVerdict,
-    snapshot_dir: Path,
-) -> str:
-    state = "intact" if verdict.clean else "broken"
-    sections = "\n".join(
-        f'<section class="zone"><h3>{escape(t.zone_id)}</h3>{render_svg(t)}</section>'
-        for t in timelines
-    )
-    table_rows = "\n".join(_table_row(row, snapshot_dir) for row in rows)
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<title>quaywatch audit {escape(site.site.id)} {escape(str(window))}</title>
-<style>
-body {{ font-family: sans-serif; margin: 24px; color: #212121; }}
-table {{ border-collapse: collapse; }}
-td, th {{ border: 1px solid #bdbdbd; padding: 4px 8px; font-size: 13px; vertical-align: top; }}
-th {{ background: #eceff1; }}
-.sev-critical {{ background: #ffcdd2; }} .sev-high {{ background: #ffe0b2; }}
-.sev-medium {{ background: #fff9c4; }} .sev-suppressed {{ background: #eceff1; }}
-.verdict.intact {{ border-left: 8px solid #43a047; padding: 8px; }}
-.verdict.broken {{ border-left: 8px solid #c62828; padding: 8px; }}
-img.thumb {{ width: 96px; }}
-</style></head><body>
-<h1>Audit report: site {escape(site.site.id)}</h1>
-<p>Records from {escape(window.start.isoformat())} to {escape(window.end.isoformat())};
-config {escape(site.config_hash()[:16])}.</p>
-<h2>Integrity</h2>
-<div class="verdict {state}" id="verdict"><pre>{escape(verdict.render())}</pre></div>
-<h2>Timelines</h2>
-<p>Blue dots: people seen; bars: containers discharged (grey), selected (red), inspected
-(amber), released (green); coloured dots: alert revisions by severity; purple: operator
-actions. Hover for details.</p>
-{sections}
-<h2>Alerts</h2>
-<table id="alerts"><thead><tr><th>Alert</th><th>Zone</th><th>Seen</th><th>Severity</th>
-<th>Revisions</th><th>Handled by</th><th>Snapshot</th></tr></thead><tbody>
-{table_rows}
-</tbody></table>
-</body></html>
-"""
-
-
-def _table_row(row: AlertRow, snapshot_dir: Path) -> str:
-    values = row.as_dict()
-    return (
-        f'<tr class="sev-{escape(str(values["severity"]))}">'
-        f"<td>{escape(str(values['alert_id']))}</td><td>{escape(str(values['zone_id']))}</td>"
-        f"<td>{row.latest.event_time:%Y-%m-%d %H:%M:%S}Z</td>"
-        f"<td>{escape(str(values['severity']))}</td><td>{escape(str(values['revisions']))}</td>"
-        f"<td>{escape(str(values['handled_by'])) or '—'}</td>"
-        f"<td>{_thumbnail(row.latest.snapshot_sha256, snapshot_dir)}</td></tr>"
-    )
-
-
-def _thumbnail(sha256: str | None, snapshot_dir: Path) -> str:
-    if not sha256:
-        return ""
-    path = snapshot_dir / f"{sha256}.jpg"
-    if not path.is_file():
-        return f"missing {sha256[:12]}"
-    data = base64.b64encode(path.read_bytes()).decode()
-    return f'<img class="thumb" alt="snapshot {sha256[:12]}" src="data:image/jpeg;base64,{data}">'

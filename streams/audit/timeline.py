@@ -1,16 +1,24 @@
-"""An inline SVG timeline of one zone: people seen, container windows, alerts, operator actions.
+"""Inline SVG timelines: rows of marks (people seen, alert revisions, operator actions) and bars
+(container states) over one stretch of time.
 
-Drawing only; what to draw comes in as plain lists from the report. The time axis is event
-time (when things happened), the one clock every message shares.
+Drawing only; what to draw comes in as plain rows from the report, which chooses the stretch:
+the whole range for the overview, one alert's episode for its own timeline, so that what
+happened seconds apart is not drawn on one pixel. A mark outside the stretch is drawn at its
+edge as an arrow, its hover label saying when it was. Every time shown is the site's
+(config.clock).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
 from html import escape
 
-WIDTH, LEFT, ROW = 960, 150, 26
+from config.clock import clock_time, site_time
+
+WIDTH, LEFT, RIGHT, ROW = 960, 150, 14, 26
+TICKS = 6
 SEVERITY_COLOURS = {
     "critical": "#c62828",
     "high": "#ef6c00",
@@ -24,92 +32,137 @@ PHASE_COLOURS = {
     "inspected": "#ffb300",
     "released": "#43a047",
 }
-
-
-@dataclass(frozen=True)
-class ContainerWindow:
-    container_number: str
-    phases: list[tuple[str, datetime]]  # (phase, from), in time order; each lasts to the next
+SIGHTING_COLOUR = "#1565c0"
+ACTION_COLOUR = "#6a1b9a"
 
 
 @dataclass(frozen=True)
 class Mark:
     at: datetime
     label: str
-    colour: str = "#1565c0"
+    colour: str = SIGHTING_COLOUR
+    kind: str = "access"  # the SVG class: access, alert or action (drawn as a triangle)
 
 
 @dataclass(frozen=True)
-class ZoneTimeline:
-    zone_id: str
-    access: list[Mark]
-    containers: list[ContainerWindow]
-    alerts: list[Mark]
-    actions: list[Mark]
+class Bar:
+    """A state from `since` until the next one (None: still so at the end)."""
+
+    since: datetime
+    until: datetime | None
+    label: str
+    colour: str
+    kind: str
 
 
-def render_svg(timeline: ZoneTimeline) -> str:
-    moments = [m.at for m in (*timeline.access, *timeline.alerts, *timeline.actions)]
-    if not moments:
-        return ""
-    start, end = min(moments), max(moments)
-    span = max((end - start).total_seconds(), 60.0)
-    pad = span * 0.1
-    first, last = start.timestamp() - pad, end.timestamp() + pad
+@dataclass(frozen=True)
+class Row:
+    name: str
+    marks: Sequence[Mark] = ()
+    bars: Sequence[Bar] = ()
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """`kind` (overview or episode) and `key` (what it is of) end up as SVG attributes."""
+
+    kind: str
+    key: str
+    rows: Sequence[Row]
+    start: datetime
+    end: datetime
+    attributes: dict[str, str] = field(default_factory=dict)
+
+
+def stretch(moments: Iterable[datetime], least_s: float = 60.0) -> tuple[datetime, datetime]:
+    """The stretch to draw `moments` over: from the first to the last, at least `least_s`
+    long, with a tenth of it to spare on each side."""
+    ordered = sorted(moments)
+    if not ordered:
+        raise ValueError("a timeline needs at least one moment")
+    first, last = ordered[0], ordered[-1]
+    span = max((last - first).total_seconds(), least_s)
+    middle = first + (last - first) / 2
+    half = timedelta(seconds=span * 0.6)
+    return middle - half, middle + half
+
+
+def render_svg(timeline: Timeline, zone: tzinfo) -> str:
+    first, last = timeline.start.timestamp(), timeline.end.timestamp()
+    inner = WIDTH - LEFT - RIGHT
 
     def x(moment: datetime) -> float:
         seconds = min(max(moment.timestamp(), first), last)
-        return LEFT + (seconds - first) / (last - first) * (WIDTH - LEFT - 10)
+        return LEFT + (seconds - first) / (last - first) * inner
 
-    rows = ["people", *[c.container_number for c in timeline.containers], "alerts", "operators"]
-    height = ROW * len(rows) + 30
+    height = ROW * len(timeline.rows) + 34
+    extra = "".join(f' {name}="{escape(value)}"' for name, value in timeline.attributes.items())
     parts = [
-        f'<svg class="timeline" data-zone="{escape(timeline.zone_id)}" width="{WIDTH}" '
-        f'height="{height}" viewBox="0 0 {WIDTH} {height}" xmlns="http://www.w3.org/2000/svg" '
-        'font-family="sans-serif" font-size="11">',
+        f'<svg class="timeline {escape(timeline.kind)}" data-of="{escape(timeline.key)}"'
+        f'{extra} width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" '
+        'xmlns="http://www.w3.org/2000/svg" font-family="sans-serif" font-size="11">',
         f'<rect x="0" y="0" width="{WIDTH}" height="{height}" fill="#fafafa"/>',
     ]
-    for index, name in enumerate(rows):
+    for index, row in enumerate(timeline.rows):
         y = ROW * index + ROW / 2
-        parts.append(f'<text x="4" y="{y + 4:.0f}">{escape(name)}</text>')
-        parts.append(f'<line x1="{LEFT}" x2="{WIDTH - 10}" y1="{y}" y2="{y}" stroke="#e0e0e0"/>')
-    for mark in timeline.access:
-        parts.append(_dot(x(mark.at), ROW / 2, 5, "#1565c0", mark.label, "access"))
-    for row, window in enumerate(timeline.containers, start=1):
-        y = ROW * row + 5
-        ends = [*[at for _, at in window.phases[1:]], None]
-        for (phase, since), until in zip(window.phases, ends, strict=True):
-            left = x(since)
-            right = x(until) if until is not None else WIDTH - 10
-            parts.append(
-                f'<rect class="window {phase}" x="{left:.1f}" y="{y}" '
-                f'width="{max(right - left, 2):.1f}" height="{ROW - 10}" '
-                f'fill="{PHASE_COLOURS[phase]}"><title>{escape(window.container_number)} '
-                f"{phase} from {since:%H:%M:%S}</title></rect>"
-            )
-    alert_y = ROW * (len(rows) - 2) + ROW / 2
-    for mark in timeline.alerts:
-        parts.append(_dot(x(mark.at), alert_y, 6, mark.colour, mark.label, "alert"))
-    action_y = ROW * (len(rows) - 1) + ROW / 2
-    for mark in timeline.actions:
-        cx = x(mark.at)
+        parts.append(f'<text x="4" y="{y + 4:.0f}">{escape(row.name[:24])}</text>')
+        parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y}" y2="{y}" stroke="#e0e0e0"/>')
+        for bar in row.bars:
+            parts.append(_bar(bar, x, ROW * index + 5, zone))
+        for mark in row.marks:
+            parts.append(_mark(mark, x(mark.at), y, _outside(mark.at, timeline), zone))
+    axis_y = ROW * len(timeline.rows) + 14
+    for step in range(TICKS):
+        moment = timeline.start + (timeline.end - timeline.start) * step / (TICKS - 1)
+        tick = LEFT + inner * step / (TICKS - 1)
+        anchor = "start" if step == 0 else "end" if step == TICKS - 1 else "middle"
         parts.append(
-            f'<polygon class="action" points="{cx:.1f},{action_y - 7} {cx - 6:.1f},'
-            f'{action_y + 5} {cx + 6:.1f},{action_y + 5}" fill="#6a1b9a">'
-            f"<title>{escape(mark.label)}</title></polygon>"
+            f'<text class="tick" x="{tick:.0f}" y="{axis_y}" text-anchor="{anchor}">'
+            f"{escape(clock_time(moment, zone))}</text>"
         )
-    axis_y = ROW * len(rows) + 14
-    for step in range(6):
-        seconds = first + (last - first) * step / 5
-        tick = LEFT + (WIDTH - LEFT - 10) * step / 5
-        label = datetime.fromtimestamp(seconds, start.tzinfo).strftime("%H:%M:%S")
-        parts.append(f'<text x="{tick:.0f}" y="{axis_y}" text-anchor="middle">{label}</text>')
+    parts.append(
+        f'<text class="span" x="{LEFT}" y="{axis_y + 14}">{escape(site_time(timeline.start, zone))}'
+        f" to {escape(site_time(timeline.end, zone))}</text>"
+    )
     parts.append("</svg>")
     return "\n".join(parts)
 
 
-def _dot(cx: float, cy: float, radius: int, colour: str, label: str, kind: str) -> str:
+def _outside(moment: datetime, timeline: Timeline) -> str:
+    if moment < timeline.start:
+        return "before"
+    return "after" if moment > timeline.end else ""
+
+
+def _mark(mark: Mark, cx: float, cy: float, outside: str, zone: tzinfo) -> str:
+    title = f"{site_time(mark.at, zone)} {mark.label}"
+    if outside:
+        # Off the stretch (an action hours later, on the wall clock): an arrow at the edge.
+        title += f" ({outside} this timeline)"
+        tip = cx - 8 if outside == "before" else cx + 8
+        return (
+            f'<polygon class="{mark.kind} outside" points="{tip:.1f},{cy} {cx:.1f},{cy - 6} '
+            f'{cx:.1f},{cy + 6}" fill="{mark.colour}"><title>{escape(title)}</title></polygon>'
+        )
+    if mark.kind == "action":
+        return (
+            f'<polygon class="action" points="{cx:.1f},{cy - 7} {cx - 6:.1f},{cy + 5} '
+            f'{cx + 6:.1f},{cy + 5}" fill="{mark.colour}"><title>{escape(title)}</title></polygon>'
+        )
+    radius = 6 if mark.kind == "alert" else 4
     return (
-        f'<circle class="{kind}" cx="{cx:.1f}" cy="{cy:.1f}" r="{radius}" fill="{colour}">'
-        f"<title>{escape(label)}</title></circle>"
+        f'<circle class="{mark.kind}" cx="{cx:.1f}" cy="{cy:.1f}" r="{radius}" '
+        f'fill="{mark.colour}"><title>{escape(title)}</title></circle>'
+    )
+
+
+def _bar(bar: Bar, x, y: float, zone: tzinfo) -> str:
+    left = x(bar.since)
+    right = x(bar.until) if bar.until is not None else WIDTH - RIGHT
+    until = f" until {site_time(bar.until, zone)}" if bar.until is not None else ""
+    title = f"{bar.label} from {site_time(bar.since, zone)}{until}"
+    return (
+        f'<rect class="window {bar.kind}" x="{left:.1f}" y="{y}" '
+        f'width="{max(right - left, 2):.1f}" height="{ROW - 10}" fill="{bar.colour}">'
+        f"<title>{escape(title)}</title></rect>"
     )

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from functools import lru_cache
 from itertools import islice
 
+from config.clock import site_time
 from config.correlation import Correlation
 from streams.alerts import ContainerAtAlert, ContainerCondition, Severity
 from streams.correlator.table import ContainerState
@@ -111,15 +112,22 @@ def classify(
     containers: Sequence[ContainerState],
     moment: float,
     correlation: Correlation,
+    zone: tzinfo = UTC,
 ) -> Verdict:
     """The verdict for a person in `zone_id` at `moment`, next to `containers` as of then."""
-    return judge(zone_id, yard_blocks, ZonePicture.of(containers, moment, correlation), correlation)
+    picture = ZonePicture.of(containers, moment, correlation)
+    return judge(zone_id, yard_blocks, picture, correlation, zone)
 
 
 def judge(
-    zone_id: str, yard_blocks: Sequence[str], picture: ZonePicture, correlation: Correlation
+    zone_id: str,
+    yard_blocks: Sequence[str],
+    picture: ZonePicture,
+    correlation: Correlation,
+    zone: tzinfo = UTC,
 ) -> Verdict:
-    """The verdict for a person in `zone_id`, next to the containers `picture` shows."""
+    """The verdict for a person in `zone_id`, next to the containers `picture` shows; the
+    reason quotes times in the site's `zone`."""
 
     def group(condition: ContainerCondition) -> tuple[Sequence[AssessedContainer], int]:
         return picture.first.get(condition, ()), picture.counts.get(condition, 0)
@@ -134,19 +142,20 @@ def judge(
         severity = Severity.suppressed
         reason = (
             f"{where} during the customs inspection of {_numbers(inspecting, inspecting_count)} "
-            f"(started {_clock(inspecting[0].state.inspection_started_at)}): expected presence"
+            f"(started {_clock(inspecting[0].state.inspection_started_at, zone)}): "
+            "expected presence"
         )
     elif waiting:
         severity = Severity.critical
         reason = (
             f"{where} next to {_numbers(waiting, waiting_count)}, selected by customs "
-            f"{_clock(waiting[0].state.selected_at)} and not yet inspected"
+            f"{_clock(waiting[0].state.selected_at, zone)} and not yet inspected"
         )
     elif fresh:
         severity = Severity.high
         reason = (
             f"{where} next to {_numbers(fresh, fresh_count)}, "
-            f"discharged {_clock(fresh[0].state.discharged_at)}, "
+            f"discharged {_clock(fresh[0].state.discharged_at, zone)}, "
             f"within {correlation.fresh_unload_minutes:g} min of unloading"
         )
     elif total:
@@ -213,9 +222,9 @@ def _numbers(group: Sequence[AssessedContainer], count: int, most: int = 3) -> s
     return ", ".join(numbers) + more
 
 
-def _clock(moment: float | None) -> str:
+def _clock(moment: float | None, zone: tzinfo) -> str:
     # Reasons quote event times, never the wall clock, so a replay words them the same way.
-    return "at an unknown time" if moment is None else f"at {_datetime(moment):%Y-%m-%d %H:%M:%S}Z"
+    return "at an unknown time" if moment is None else f"at {site_time(moment, zone)}"
 
 
 def _datetime(moment: float | None) -> datetime | None:

@@ -26,8 +26,9 @@ import bisect
 import hashlib
 from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 
+from config.clock import site_time, zone_of
 from config.correlation import Correlation
 from config.site import SiteConfig
 from detectors.events import AccessRule
@@ -66,8 +67,10 @@ class CorrelationEngine:
         config_hash: str,
         zone_yard_blocks: Mapping[str, Sequence[str]] | None = None,
         table: ContainerTable | None = None,
+        zone: tzinfo = UTC,
     ) -> None:
         self.correlation = correlation
+        self.zone = zone  # the site's: the times alert reasons quote
         self.config_hash = config_hash
         # The correlator's own site config decides which blocks a zone covers, so a replay
         # with another config can answer differently; unknown zones keep the worker's blocks.
@@ -86,7 +89,7 @@ class CorrelationEngine:
     def for_site(cls, site: SiteConfig) -> CorrelationEngine:
         """The engine a correlator (or a replay) builds from a site config."""
         zones = {zone.id: zone.yard_blocks for zone in site.zones}
-        return cls(site.correlation, site.config_hash(), zones)
+        return cls(site.correlation, site.config_hash(), zones, zone=zone_of(site.site.timezone))
 
     # -- inputs -------------------------------------------------------------------------------
 
@@ -159,7 +162,9 @@ class CorrelationEngine:
         last: Standing | None = None
         for point in points:
             picture = self.view.picture(episode.yard_blocks, point)
-            verdict = judge(episode.zone_id, episode.yard_blocks, picture, self.correlation)
+            verdict = judge(
+                episode.zone_id, episode.yard_blocks, picture, self.correlation, self.zone
+            )
             judgement = Judgement(point, verdict, episode.rules_at(point))
             if (standing := judgement.standing) != last:
                 sequence.append(judgement)
@@ -174,7 +179,7 @@ class CorrelationEngine:
             standing = judgement.standing
             if standing == episode.published:
                 continue
-            because = _because(episode.published, standing, judgement.as_of)
+            because = _because(episode.published, standing, judgement.as_of, self.zone)
             revision = episode.published_revision + 1
             alerts.append(self.alert(episode, revision, judgement, because))
             episode.published, episode.published_revision, episode.published_as_of = (
@@ -276,17 +281,14 @@ class CorrelationEngine:
         return latest if latest is not None and latest.alert_id == alert.alert_id else None
 
 
-def _because(was: Standing | None, now: Standing, point: float) -> str:
+def _because(was: Standing | None, now: Standing, point: float, zone: tzinfo) -> str:
     if was is None or (was.severity, was.reason) != (now.severity, now.reason):
         before = was.severity if was else None
-        return f"terminal news visible at {_clock(point)} (was {before}, now {now.severity})"
+        visible = site_time(point, zone)
+        return f"terminal news visible at {visible} (was {before}, now {now.severity})"
     added = ", ".join(rule for rule in now.rules if rule not in was.rules)
-    return f"{added} fired in the zone at {_clock(point)}"
+    return f"{added} fired in the zone at {site_time(point, zone)}"
 
 
 def _in_time(episode: Episode) -> tuple[float, str]:
     return episode.seen_at, episode.alert_id
-
-
-def _clock(moment: float) -> str:
-    return f"{datetime.fromtimestamp(moment, UTC):%Y-%m-%d %H:%M:%S}Z"

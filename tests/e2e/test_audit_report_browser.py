@@ -10,10 +10,13 @@ import pytest
 from PIL import Image
 from playwright.sync_api import sync_playwright
 
+from config.clock import zone_of
 from streams.audit.report import write_report
 from streams.audit.verify import verify
 from streams.signing import KeyRing
-from tests.integration.audit_run import INCIDENTS, RecordedRun
+from tests.integration.audit_run import INCIDENTS, NIGHT, RecordedRun
+
+AMSTERDAM = zone_of("Europe/Amsterdam")  # the story site's zone
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 
@@ -46,12 +49,14 @@ def test_report_shows_timelines_and_alert_table_in_chromium(
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         page = browser.new_page(viewport={"width": 1100, "height": 900})
         page.goto(html.as_uri())
-        timelines = page.locator("svg.timeline")
-        assert timelines.count() == len(set(INCIDENTS.values()))
-        assert page.locator("svg.timeline circle.access").count() == 2 * len(INCIDENTS)
-        assert page.locator("svg.timeline rect.window").count() >= 6
-        assert page.locator("svg.timeline circle.alert").count() == len(INCIDENTS) + 1
-        assert page.locator("svg.timeline polygon.action").count() == 2
+        # The whole range, then every alert over its own episode.
+        assert page.locator("svg.timeline.overview").count() == 1
+        episodes = page.locator("svg.timeline.episode")
+        assert episodes.count() == len(INCIDENTS)
+        assert page.locator("svg.episode circle.access").count() == 2 * len(INCIDENTS)
+        assert page.locator("svg.episode rect.window").count() >= 6
+        assert page.locator("svg.episode circle.alert").count() == len(INCIDENTS) + 1
+        assert page.locator("svg.episode polygon.action").count() == 2
         assert page.locator("table#alerts tbody tr").count() == len(INCIDENTS)
         assert "olga (operator) escalate" in page.locator("table#alerts").inner_text()
         loaded = page.evaluate(
@@ -59,13 +64,21 @@ def test_report_shows_timelines_and_alert_table_in_chromium(
         )
         assert loaded and page.locator("img.thumb").count() == len(INCIDENTS)
         assert "INTACT" in page.locator("#verdict").inner_text()
-        # zone-B0 holds the selected container: its timeline shows the red "selected" window
-        # and the critical alert; the table shows the critical row's background.
-        zone_b0 = page.locator('svg.timeline[data-zone="zone-B0"]').screenshot()
+        # zone-B0's alert, over its episode: the person's start and end, 40 s apart, lie far
+        # apart on the page; hovering names them in the site's time.
+        zone_b0 = page.locator('svg.timeline.episode[data-zone="zone-B0"]')
+        sightings = zone_b0.locator("circle.access")
+        first, last = (sightings.nth(i).bounding_box() for i in (0, 1))
+        assert first and last and last["x"] - first["x"] > 300
+        hover = sightings.nth(0).locator("title").text_content() or ""
+        seen = NIGHT.astimezone(AMSTERDAM)
+        assert hover.startswith(f"{seen:%Y-%m-%d %H:%M:%S} +01:00 "), hover
+        shot = zone_b0.screenshot()
         table = page.locator("table#alerts").screenshot()
         full = page.screenshot(full_page=True)
         browser.close()
 
+    zone_b0 = shot
     assert colour_share(zone_b0, (0x15, 0x65, 0xC0)) > 0.0003  # people seen (blue dots)
     assert colour_share(zone_b0, (0xD3, 0x2F, 0x2F)) > 0.01  # selected-for-inspection window
     assert colour_share(zone_b0, (0xC6, 0x28, 0x28)) > 0.0003  # the critical alert

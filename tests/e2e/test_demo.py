@@ -13,50 +13,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import yaml
 
 from config.kafka import Kafka
-from streams.broker.embedded import free_port
 from streams.kafka import consumer
 from streams.topics import ALERTS
-from tests.fixtures.resources import DEMO_SITE
+from tests.e2e.demo_support import RUNNING, demo_site_on_free_ports, wait_for_line
 
-RUNNING = "Ctrl-C stops everything"  # the last line of the banner
 FIRST_CRITICAL_WITHIN_S = 60  # what the demo promises a newcomer
-
-
-def _demo_site_on_free_ports(tmp_path: Path, data_dir: Path) -> Path:
-    """The demo site as shipped, moved to free ports so the test never meets another broker."""
-    site = yaml.safe_load(DEMO_SITE.read_text())
-    site["data_dir"] = str(data_dir)
-    site["cameras"][0]["source"] = str(data_dir / "footage" / "vtest.avi")
-    for trusted in site["signing"]["keys"]:
-        trusted["public_key"] = str(tmp_path / "keys" / Path(trusted["public_key"]).name)
-    site["kafka"]["bootstrap_servers"] = [f"127.0.0.1:{free_port()}"]
-    site["terminal"]["callback"]["port"] = free_port()
-    site["metrics"] = {
-        "worker_port": free_port(),
-        "correlator_port": free_port(),
-        "terminal_port": free_port(),
-        "console_port": free_port(),
-    }
-    path = tmp_path / "demo.yaml"
-    path.write_text(yaml.safe_dump(site))
-    return path
-
-
-def _wait_for_line(process: subprocess.Popen[str], marker: str, timeout_s: float) -> list[str]:
-    lines: list[str] = []
-    deadline = time.monotonic() + timeout_s
-    assert process.stdout is not None
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        lines.append(line)
-        if marker in line:
-            return lines
-    raise AssertionError(f"no {marker!r} in the demo's output:\n{''.join(lines)}")
 
 
 def _first_critical_alert(kafka: Kafka, timeout_s: float) -> dict | None:
@@ -75,21 +38,21 @@ def _first_critical_alert(kafka: Kafka, timeout_s: float) -> dict | None:
 
 @pytest.mark.e2e
 def test_demo_shows_a_critical_alert_with_a_real_snapshot_within_a_minute(
-    tmp_path: Path, data_dir: Path, footage_path: Path, model_onnx_path: Path
+    tmp_path: Path, footage_path: Path, model_onnx_path: Path
 ) -> None:
-    config = _demo_site_on_free_ports(tmp_path, data_dir)
-    site = yaml.safe_load(config.read_text())
-    kafka = Kafka(bootstrap_servers=site["kafka"]["bootstrap_servers"])
+    demo_site = demo_site_on_free_ports(tmp_path, footage_path, model_onnx_path)
+    config, site, data_dir = demo_site.config, demo_site.site, demo_site.data_dir
+    kafka = Kafka(bootstrap_servers=demo_site.bootstrap)
     began = datetime.now(UTC) - timedelta(minutes=1)
     demo = subprocess.Popen(
-        [sys.executable, "-m", "quaywatch", "demo", "--config", str(config)],
+        [sys.executable, "-m", "quaywatch", "demo", "--config", str(config), "--memory"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
         env={**os.environ, "YOLO_OFFLINE": "1"},
     )
     try:
-        banner = "".join(_wait_for_line(demo, RUNNING, timeout_s=120))
+        banner = "".join(wait_for_line(demo, RUNNING, timeout_s=120))
         started = time.monotonic()
         assert f"http://127.0.0.1:{site['metrics']['console_port']}/" in banner
         assert re.search(r"login\s+operator / \S+", banner)

@@ -101,14 +101,24 @@ def test_comparison_video_shows_both_configs_side_by_side(comparison: dict) -> N
     assert frame_count(video) == 50
 
 
-def test_tune_writes_video_contact_sheet_and_summary(tmp_path: Path, footage_path: Path) -> None:
+def test_tune_writes_video_contact_sheet_and_summary(
+    tmp_path: Path, footage_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "out"
     code = main(
         ["tune", "--config", str(site_with(tmp_path, "demo")), "--camera", "quay-cam-1",
          "--frames", "20", "--out", str(out), "--no-progress"]
     )  # fmt: skip
     assert code == 0
-    summary = json.loads((out / "summary.json").read_text())["runs"][0]
+    # --frames counts footage frames; the camera's 5 fps samples the 10 fps footage, and the
+    # output says so rather than leaving half of them unexplained.
+    assert (
+        "\nanalysed 10 of the first 20 footage frames: the footage runs at 10 fps and camera "
+        "quay-cam-1 samples it at its target_fps 5 (one frame in 2), as the worker does live\n"
+    ) in "\n" + capsys.readouterr().out
+    document = json.loads((out / "summary.json").read_text())
+    assert (document["frame_limit"], document["media_fps"], document["target_fps"]) == (20, 10, 5)
+    summary = document["runs"][0]
     assert summary["frames"] == 10
     assert frame_count(out / "annotated.mp4") == 10
     sheet = cv2.imread(str(out / "contact-sheet.png"))

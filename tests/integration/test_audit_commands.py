@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import zipfile
 from pathlib import Path
 
@@ -79,9 +80,15 @@ def test_report_writes_html_csv_and_json_with_every_alert(
     summary = json.loads((out / "report.json").read_text())
     assert summary["integrity"]["intact"] is True
     html = (out / "report.html").read_text()
-    assert html.count('<svg class="timeline"') == len(set(INCIDENTS.values()))
+    # The whole range, then each alert over its own episode.
+    assert html.count('<svg class="timeline overview"') == 1
+    assert html.count('<svg class="timeline episode"') == len(INCIDENTS)
     assert "data:image/jpeg;base64," in html
-    assert 'src="http' not in html and 'href="' not in html  # nothing fetched: opens from disk
+    # Nothing fetched, it opens from disk: the only links lead to the alerts' own timelines.
+    assert 'src="http' not in html
+    assert set(re.findall(r'href="([^"]*)"', html)) == {
+        f"#episode-{alert_id_for(i)}" for i in INCIDENTS
+    }
 
 
 def test_export_bundle_verifies_elsewhere_and_detects_changes(
