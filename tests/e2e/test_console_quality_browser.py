@@ -3,6 +3,7 @@ without reloading when an operator closes an alert; operators and auditors do no
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -63,5 +64,14 @@ def test_the_engineer_sees_closes_per_zone_and_rule_and_an_operator_does_not(
     total = engineer.locator("#quality-rows tr.quality-total")
     assert cells(total) == ["all zones", "all rules", "2", "1", "1", "0", "1", "0", "100.0 %"]
     assert engineer.locator("#quality-since").inner_text().startswith("alerts since ")
+    # The panel fits a 1280 px screen: no sideways scroll, the rate in sight.
+    engineer.set_viewport_size({"width": 1280, "height": 800})
+    assert engineer.evaluate(
+        "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+    )
+    rate = row.locator("td.rate").bounding_box()
+    assert rate and rate["x"] + rate["width"] <= 1280, rate  # not scrolled out of its panel
+    if shot := os.environ.get("QUALITY_SCREENSHOT"):
+        engineer.screenshot(path=shot, full_page=True)
     # The auditor's page has no such panel either.
     assert log_in(browser, console, "arie").locator("#quality").is_hidden()
