@@ -47,7 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ranged(
         "verify",
         run_verify,
-        "check every partition's chains and heads, the range's snapshots and references "
+        "check every partition's chains and heads, the range's snapshots, clips and references "
         "against the site's trusted keys; exit 1 unless INTACT",
     )
     report = ranged("report", run_report, "write report.html, alerts.csv and report.json")
@@ -190,6 +190,7 @@ def run_verify(args: argparse.Namespace) -> int:
         window,
         Path(site.data_dir) / "snapshots",
         _writer_keys(site),
+        clip_dir=Path(site.data_dir) / "clips",
     )
     print(verdict.render())
     return 0 if verdict.clean else 1
@@ -209,7 +210,9 @@ def run_report(args: argparse.Namespace) -> int:
             log = read_log(kafka)
     except AuditRefused as error:
         return _refused(error)
-    verdict = verify(log, window, snapshots, _writer_keys(site))
+    verdict = verify(
+        log, window, snapshots, _writer_keys(site), clip_dir=Path(site.data_dir) / "clips"
+    )
     path = write_report(site, log, window, verdict, snapshots, args.out)
     contents = RangeContents.of(log, window)
     print(f"report written to {path}: {contents.render()}; integrity {verdict.integrity.value}")

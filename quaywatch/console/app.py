@@ -41,6 +41,7 @@ from quaywatch.console.evidence import add_evidence_routes
 from quaywatch.console.guard import RequestGuard
 from quaywatch.console.handling import ActionRefused, ActionRequest
 from quaywatch.console.metrics import ConsoleMetrics
+from quaywatch.console.quality import add_quality_routes, rule_of
 from quaywatch.console.snapshots import ClipStore, SnapshotRefused, SnapshotStore
 from quaywatch.console.throttle import LoginThrottle, LoginVia
 from quaywatch.console.users import Role, UserStore
@@ -103,6 +104,7 @@ def create_app(parts: ConsoleParts) -> FastAPI:
     operators = Depends(guard(Role.operator))
     action_log_readers = Depends(guard(*present.ACTION_LOG_ROLES))
     config_readers = Depends(guard(*present.CONFIG_ROLES))
+    engineers = Depends(guard(Role.engineer))
     scrapers = Depends(guard(Role.engineer, Role.auditor, basic_auth=True))
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
@@ -232,6 +234,7 @@ def create_app(parts: ConsoleParts) -> FastAPI:
         )
 
     add_evidence_routes(app, parts, alert_readers, operators)
+    add_quality_routes(app, parts, engineers)
 
     # -- engineers and auditors --------------------------------------------------------------
 
@@ -288,7 +291,7 @@ def _act(
         outcome=published.close_outcome,
         alert_age_seconds=(now - entry.raised_at).total_seconds(),
         zone=entry.alert.zone_id,
-        rule="+".join(entry.alert.rules) or "unknown",
+        rule=rule_of(entry.alert),
     )
     if handles(published) and entry.time_to_acknowledge_seconds is None:
         parts.metrics.first_response(

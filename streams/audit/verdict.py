@@ -51,6 +51,7 @@ class IntegrityVerdict:
     records_in_range: int = 0
     records_checked: int = 0  # every record read, from each partition's start
     snapshots_referenced: int = 0  # the snapshots the range's records refer to
+    clips_referenced: int = 0  # the clips the range's access events name
     signatures: str = "not checked (no trust anchor given)"
     anchored: bool = False  # signatures were checked against keys given from outside
 
@@ -87,7 +88,8 @@ class IntegrityVerdict:
         head = (
             f"integrity {self.integrity.value}: {window}: {count} "
             f"({self.records_checked} checked from the start of each partition), "
-            f"{self.snapshots_referenced} snapshots referred to; signatures {self.signatures}"
+            f"{self.snapshots_referenced} snapshots and {self.clips_referenced} clips "
+            f"referred to; signatures {self.signatures}"
         )
         return "\n".join(
             [head, *(f.render() for f in self.broken), *(f.render() for f in self.notes)]

@@ -1,5 +1,5 @@
-"""Integrity verification: the chains on every partition, their heads, the snapshot files the
-range refers to, and references.
+"""Integrity verification: the chains on every partition, their heads, the snapshot and clip
+files the range refers to, and references.
 
 Chains are checked from the start of each retained partition (a chain cannot be anchored in the
 middle), whatever the audited range: a record without a chain, or with one no trusted key
@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from config.signing import WriterRole
+from detectors.clips import CLIP_SUFFIX
 from streams.audit.heads import check_heads
 from streams.audit.records import LoggedRecord, RecordedLog, TimeRange
 from streams.audit.verdict import Finding, Integrity, IntegrityVerdict
@@ -159,20 +160,37 @@ def check_chains(log: RecordedLog, window: TimeRange, keys: KeyRing | None) -> l
     return findings
 
 
-def check_snapshots(snapshot_dir: Path, referenced: Iterable[str]) -> list[Finding]:
-    """Every snapshot the range refers to is stored, under its own SHA-256."""
+def _check_stored(
+    what: str, directory: Path, suffix: str, referenced: Iterable[str]
+) -> list[Finding]:
+    """Every `what` the range refers to is stored in `directory`, under its own SHA-256."""
     findings = []
     for sha256 in sorted(set(referenced)):
-        path = snapshot_dir / f"{sha256}.jpg"
+        path = directory / f"{sha256}{suffix}"
         if not path.is_file():
-            findings.append(Finding("snapshot missing", str(path), "referenced, not stored"))
+            findings.append(Finding(f"{what} missing", str(path), "referenced, not stored"))
             continue
         actual = hashlib.sha256(path.read_bytes()).hexdigest()
         if actual != sha256:
             findings.append(
-                Finding("snapshot modified", str(path), f"file hashes to {actual}, not to its name")
+                Finding(f"{what} modified", str(path), f"file hashes to {actual}, not to its name")
             )
     return findings
+
+
+def check_snapshots(snapshot_dir: Path, referenced: Iterable[str]) -> list[Finding]:
+    """Every snapshot the range refers to is stored, under its own SHA-256."""
+    return _check_stored("snapshot", snapshot_dir, ".jpg", referenced)
+
+
+def check_clips(clip_dir: Path, referenced: Iterable[str]) -> list[Finding]:
+    """Every clip the range's access events name is stored, under its own SHA-256."""
+    return _check_stored("clip", clip_dir, CLIP_SUFFIX, referenced)
+
+
+def referenced_clips(log: RecordedLog, window: TimeRange) -> set[str]:
+    """The clips the range's access events name (an incident's clip rides on an update)."""
+    return {event.clip_sha256 for _, event in log.messages(ACCESS, window) if event.clip_sha256}
 
 
 def check_references(log: RecordedLog, window: TimeRange) -> tuple[list[Finding], set[str]]:
@@ -233,9 +251,11 @@ def verify(
     window: TimeRange,
     snapshot_dir: Path | None,
     keys: KeyRing | None,
+    clip_dir: Path | None = None,
 ) -> IntegrityVerdict:
     """The verdict on `log` over `window`; `keys` are the trust anchor (none, or an empty
-    ring: nothing is signed by anyone known, so the verdict is UNVERIFIED at best)."""
+    ring: nothing is signed by anyone known, so the verdict is UNVERIFIED at best). Files are
+    checked in the directories given: snapshots in `snapshot_dir`, clips in `clip_dir`."""
     anchor = keys if keys else None
     findings = check_chains(log, window, anchor)
     if not log.partial:
@@ -244,6 +264,9 @@ def verify(
     findings += reference_findings
     if snapshot_dir is not None:
         findings += check_snapshots(snapshot_dir, snapshots)
+    clips = referenced_clips(log, window)
+    if clip_dir is not None:
+        findings += check_clips(clip_dir, clips)
     findings.sort(key=lambda f: (not f.tampering, f.where.split("@")[0], f.offset))
     return IntegrityVerdict(
         findings=findings,
@@ -251,6 +274,7 @@ def verify(
         records_in_range=records_in_range(log, window),
         records_checked=log.size,
         snapshots_referenced=len(snapshots),
+        clips_referenced=len(clips),
         signatures=anchor.describe() if anchor else "not checked (no trust anchor given)",
         anchored=anchor is not None,
     )

@@ -1,7 +1,8 @@
 """A recorded demo-like night for the audit tests: real producers, a real correlator, a real broker.
 
 Access events are built directly (not by the model) but go through the worker's spooling
-Publisher with real evidence snapshots; container events go through the terminal feed's
+Publisher with real evidence snapshots and clips (each incident's clip named by an update, as
+the worker sends it); container events go through the terminal feed's
 publishing; a Correlator instance raises the alerts; operator actions go through the console's
 publisher. All of it is chained and signed with a key made for the run.
 """
@@ -21,6 +22,7 @@ from config.correlation import Correlation
 from config.kafka import Kafka
 from config.signing import WriterRole
 from config.site import SiteConfig
+from detectors.clips import ClipStore
 from detectors.events import AccessPhase
 from detectors.evidence import EvidenceStore
 from quaywatch.console.actions import ActionPublisher
@@ -75,25 +77,32 @@ class RecordedRun:
     log: RecordedLog
     key_path: Path
     snapshot_dir: Path
+    clip_dir: Path
 
 
 def site_with(kafka: Kafka, data_dir: Path, correlation: Correlation) -> SiteConfig:
     return story_site(kafka, correlation=correlation).model_copy(update={"data_dir": data_dir})
 
 
-def people(evidence: EvidenceStore) -> list[AccessEvent]:
+def people(evidence: EvidenceStore, clips: ClipStore) -> list[AccessEvent]:
     events = []
     for number, (incident, zone) in enumerate(INCIDENTS.items()):
         frame = np.full((48, 64, 3), 30 * number % 255, dtype=np.uint8)
         frame[10:40, 20 + number : 30 + number] = (0, 0, 255)
         snapshot = evidence.keep(frame)
+        clip = clips.keep([frame] * 3, fps=1.0)
         seen = NIGHT + timedelta(seconds=number) + COMES_BACK_LATER.get(incident, timedelta())
         blocks = [zone.removeprefix("zone-")] if zone != "zone-B6" else []
         start = access_event(zone, seen, incident, blocks)
+        filmed = access_event(
+            zone, seen + timedelta(seconds=3), incident, blocks, AccessPhase.update
+        )
         end = access_event(zone, seen + timedelta(seconds=40), incident, blocks, AccessPhase.end)
-        # Only a start carries evidence; the story's placeholder hash names no file.
+        # Only a start carries a snapshot and only the update a clip; the story's placeholder
+        # hash names no file.
         events += [
             start.model_copy(update={"snapshot_sha256": snapshot}),
+            filmed.model_copy(update={"snapshot_sha256": None, "clip_sha256": clip}),
             end.model_copy(update={"snapshot_sha256": None}),
         ]
     return events
@@ -117,12 +126,12 @@ def record_night(kafka: Kafka, data_dir: Path) -> RecordedRun:
     generate_key(key_path)
     os.environ[KEY_ENV] = str(key_path)  # the key `audit export` signs bundles with
     site = site_with(kafka, data_dir, RECORDED_WINDOW)
-    snapshot_dir = data_dir / "snapshots"
+    snapshot_dir, clip_dir = data_dir / "snapshots", data_dir / "clips"
     started = datetime.now(UTC) - timedelta(seconds=1)
     feed = ChainedProducer(kafka, WriterRole.terminal)
     publish_feed_items(feed, night_yard(), "dcsa")
     publisher = Publisher(kafka, data_dir / "spool", 1 << 24, client_id="worker-audit")
-    for event in people(EvidenceStore(snapshot_dir)):
+    for event in people(EvidenceStore(snapshot_dir), ClipStore(clip_dir)):
         publisher.publish(ACCESS, event)
     assert publisher.flush(timeout_s=30)
     publisher.close()
@@ -151,7 +160,7 @@ def record_night(kafka: Kafka, data_dir: Path) -> RecordedRun:
     console.close()
     del os.environ[KEY_ENV]
     window = TimeRange(started, datetime.now(UTC) + timedelta(seconds=1))
-    return RecordedRun(kafka, site, window, read_log(kafka), key_path, snapshot_dir)
+    return RecordedRun(kafka, site, window, read_log(kafka), key_path, snapshot_dir, clip_dir)
 
 
 def copy_log(broker_bootstrap: str, records: list[LoggedRecord], like: Kafka) -> Kafka:

@@ -8,6 +8,7 @@ with the change applied, and `audit verify` then reads that broker like any othe
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from collections.abc import Callable
@@ -34,9 +35,17 @@ pytestmark = pytest.mark.integration
 Tamper = Callable[[list[LoggedRecord]], list[LoggedRecord]]
 
 
-def verified(run: RecordedRun, kafka: Kafka, snapshot_dir: Path | None = None) -> IntegrityVerdict:
+def verified(
+    run: RecordedRun, kafka: Kafka, snapshot_dir: Path | None = None, clip_dir: Path | None = None
+) -> IntegrityVerdict:
     keys = KeyRing.from_config(run.site.signing)
-    return verify(read_log(kafka), run.window, snapshot_dir or run.snapshot_dir, keys)
+    return verify(
+        read_log(kafka),
+        run.window,
+        snapshot_dir or run.snapshot_dir,
+        keys,
+        clip_dir=clip_dir or run.clip_dir,
+    )
 
 
 def partition_of(run: RecordedRun, topic: Topic[Any], least: int = 3) -> list[LoggedRecord]:
@@ -71,6 +80,7 @@ def test_an_untouched_log_verifies_clean(recorded: RecordedRun) -> None:
     assert verdict.records_checked == recorded.log.size
     assert verdict.records_in_range == recorded.log.size - len(recorded.log.topic(CHAIN_HEADS))
     assert verdict.snapshots_referenced == 8
+    assert verdict.clips_referenced == 8
     assert "checked against key" in verdict.signatures
 
 
@@ -168,6 +178,33 @@ def test_a_modified_snapshot_file_is_found(recorded: RecordedRun, tmp_path: Path
     verdict = verified(recorded, recorded.kafka, snapshots)
 
     assert first_broken(verdict) == ("snapshot modified", str(victim))
+
+
+def test_a_missing_clip_and_a_clip_with_a_changed_byte_are_found(
+    recorded: RecordedRun, tmp_path: Path
+) -> None:
+    clips = tmp_path / "clips"
+    shutil.copytree(recorded.clip_dir, clips)
+    stored = sorted(clips.glob("*.webm"))
+    assert len(stored) == 8
+    missing, changed = stored[1], stored[5]
+    missing.unlink()
+    video = bytearray(changed.read_bytes())
+    video[len(video) // 2] ^= 0x01
+    changed.write_bytes(bytes(video))
+
+    verdict = verified(recorded, recorded.kafka, clip_dir=clips)
+
+    assert not verdict.clean and verdict.integrity.value == "BROKEN"
+    changed_hash = hashlib.sha256(changed.read_bytes()).hexdigest()
+    assert [(f.kind, f.where, f.detail) for f in verdict.findings] == sorted(
+        [
+            ("clip missing", str(missing), "referenced, not stored"),
+            ("clip modified", str(changed), f"file hashes to {changed_hash}, not to its name"),
+        ],
+        key=lambda finding: finding[1],
+    )
+    assert verdict.clips_referenced == 8
 
 
 def test_a_forged_operator_action_is_found(

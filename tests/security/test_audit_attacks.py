@@ -12,7 +12,10 @@ client that is not quaywatch's.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import shutil
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -114,7 +117,7 @@ def test_the_untouched_copy_is_intact_and_names_range_records_and_snapshots(
     assert code == 0, out
     assert verdict_line(out).startswith(f"integrity INTACT: range {recorded.window}: ")
     assert f": {events} records in the range ({recorded.log.size} checked" in out
-    assert ", 8 snapshots referred to;" in out
+    assert ", 8 snapshots and 8 clips referred to;" in out
     assert len(out.splitlines()) == 1, out
 
 
@@ -302,6 +305,31 @@ def test_verify_without_a_trusted_key_is_unverified(
     assert "INTACT" not in out
 
 
+def test_a_missing_or_changed_clip_breaks_the_verdict(
+    recorded: RecordedRun, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The night's data directory copied, so the evidence can be changed for this test alone.
+    data_dir = tmp_path / "data"
+    shutil.copytree(recorded.site.data_dir, data_dir)
+    run = replace(recorded, site=recorded.site.model_copy(update={"data_dir": data_dir}))
+    [first, second, *_] = sorted((data_dir / "clips").glob("*.webm"))
+    first.unlink()
+    video = bytearray(second.read_bytes())
+    video[-1] ^= 0xFF
+    second.write_bytes(bytes(video))
+
+    code, out = audit(run, recorded.kafka, tmp_path, capsys)
+
+    assert code == 1
+    assert verdict_line(out).startswith(f"integrity BROKEN: range {recorded.window}: ")
+    assert ", 8 snapshots and 8 clips referred to;" in verdict_line(out)
+    assert out.splitlines()[1:] == [
+        f"BROKEN {first}: clip missing: referenced, not stored",
+        f"BROKEN {second}: clip modified: file hashes to "
+        f"{hashlib.sha256(second.read_bytes()).hexdigest()}, not to its name",
+    ]
+
+
 def test_a_range_with_no_records_is_empty_not_intact(
     recorded: RecordedRun, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -309,7 +337,7 @@ def test_a_range_with_no_records_is_empty_not_intact(
 
     assert code == 1
     assert verdict_line(out).startswith("integrity EMPTY: range ")
-    assert ": no records in the range (" in out and ", 0 snapshots referred to;" in out
+    assert ": no records in the range (" in out and ", 0 snapshots and 0 clips referred to;" in out
     assert "INTACT" not in out
 
 

@@ -304,6 +304,7 @@ function onState(state) {
     yardView.refresh(false).catch(() => {});
   }
   if (state.actions) renderActionLog();
+  if (page.me.role === "engineer") qualityView.refresh(state.version).catch(() => {});
   document.body.dataset.version = String(state.version);
 }
 

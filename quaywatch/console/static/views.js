@@ -1,5 +1,6 @@
 // The two views beside the alert detail: each camera's live frame, and the yard map that
-// places the zones (as drawn in their camera's picture) with the containers in their blocks.
+// places the zones (as drawn in their camera's picture) with the containers in their blocks;
+// and the engineer's alarm quality, per zone and rule.
 "use strict";
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -162,5 +163,53 @@ const yardView = {
       }
       map.append(el("figure", { class: "yard-camera" }, picture, el("figcaption", {}, camera)), tiles);
     }
+  },
+};
+
+// -- alarm quality (engineers) ------------------------------------------------------------
+
+function percent(rate) {
+  return rate === null || rate === undefined ? "—" : `${(rate * 100).toFixed(1)} %`;
+}
+
+const qualityView = {
+  drawnVersion: -1,
+  loading: false,
+
+  // Read again whenever the board changed (every push carries its version), one at a time.
+  async refresh(version) {
+    if (this.loading || version === this.drawnVersion) return;
+    this.loading = true;
+    try {
+      const quality = await getJson("/api/quality");
+      this.drawnVersion = version;
+      this.draw(quality);
+    } finally {
+      this.loading = false;
+    }
+  },
+
+  draw(quality) {
+    const line = (zone, head) =>
+      el(
+        "tr",
+        { class: head ? "quality-total" : "", "data-zone": zone.zone_id, "data-rule": zone.rule },
+        el("td", {}, zone.zone_id),
+        el("td", {}, zone.rule),
+        el("td", {}, zone.raised),
+        el("td", {}, zone.open),
+        el("td", {}, zone.closed),
+        el("td", {}, zone.confirmed_incidents),
+        el("td", {}, zone.false_alarms),
+        el("td", {}, zone.authorised_presences),
+        el("td", { class: "rate" }, percent(zone.false_alarm_rate)),
+      );
+    document
+      .getElementById("quality-rows")
+      .replaceChildren(...quality.zones.map((zone) => line(zone, false)), line(quality.site, true));
+    document.getElementById("quality-since").textContent = quality.since
+      ? `alerts since ${siteTime(quality.since)}`
+      : "no alerts yet";
+    document.getElementById("quality").hidden = false;
   },
 };
