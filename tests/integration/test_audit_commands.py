@@ -76,7 +76,9 @@ def test_report_writes_html_csv_and_json_with_every_alert(
     rows = list(csv.DictReader((out / "alerts.csv").open()))
     assert {row["alert_id"] for row in rows} == {alert_id_for(i) for i in INCIDENTS}
     handled = {row["alert_id"]: row["handled_by"] for row in rows}
-    assert handled[alert_id_for("selected")].startswith("olga (operator) escalate r1")
+    assert handled[alert_id_for("selected")].endswith(
+        "olga (operator) on r1: escalated: guards sent"
+    )
     summary = json.loads((out / "report.json").read_text())
     assert summary["integrity"]["intact"] is True
     html = (out / "report.html").read_text()
