@@ -4,8 +4,12 @@ with it the audit chain) vouches for the file.
 
 The clip is WebM with VP8: the OpenCV build here has no H.264 encoder ('avc1' does not open),
 its 'mp4v' output (MPEG-4 Part 2) is not a codec Chromium plays, and VP8 is written by
-OpenCV's own FFmpeg and played by every browser a control room uses. (FFmpeg prints, once per
-clip, that the 'VP80' tag is not WebM's: WebM names its codecs otherwise; it writes VP8.)
+OpenCV's own FFmpeg and played by every browser a control room uses. Each clip prints
+"OpenCV: FFMPEG: tag 'VP80' is not supported with codec id 139 and format 'webm'": a plain
+fprintf in OpenCV's writer (no log level or OPENCV_FFMPEG_* setting reaches it), made for any
+fourcc but WebM's one tag, 0xFFFFFFFF, which is -1: the value OpenCV reads as "list the codecs
+and fail". The clip is VP8 in WebM all the same. Matroska ('.mkv') takes 'VP80' silently, but
+WebM is the subset of it every browser plays, so the line stays.
 Encoding costs about 0.1 s of CPU a frame at 768x576 on a busy machine, on its own thread.
 
 A clip needs the seconds after the start, so it cannot ride on the start event: the start goes

@@ -40,6 +40,7 @@ from quaywatch.console.board import AlertEntry, Board, handles
 from quaywatch.console.evidence import add_evidence_routes
 from quaywatch.console.guard import RequestGuard
 from quaywatch.console.handling import ActionRefused, ActionRequest
+from quaywatch.console.login_page import login_html
 from quaywatch.console.metrics import ConsoleMetrics
 from quaywatch.console.quality import add_quality_routes, rule_of
 from quaywatch.console.snapshots import ClipStore, SnapshotRefused, SnapshotStore
@@ -141,8 +142,8 @@ def create_app(parts: ConsoleParts) -> FastAPI:
         return JSONResponse(body, status_code=status_code)
 
     @app.get("/login")
-    def login_page() -> FileResponse:
-        return FileResponse(STATIC_DIR / "login.html")
+    def login_page(failed: bool = False, locked: bool = False) -> HTMLResponse:
+        return HTMLResponse(login_html(failed, locked, settings.login.lockout_seconds))
 
     @app.post("/login")
     def login(

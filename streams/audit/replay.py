@@ -15,7 +15,7 @@ from datetime import UTC, datetime, tzinfo
 from pydantic import ValidationError
 from tqdm import tqdm
 
-from config.clock import site_time
+from config.clock import footage_time, site_time
 from config.site import SiteConfig
 from streams.alerts import Alert, Severity
 from streams.audit.records import LoggedRecord, RecordedLog, TimeRange
@@ -35,14 +35,19 @@ class AlertHistory:
     zone_id: str
     event_time: datetime
     revisions: tuple[tuple[int, Severity], ...]
+    camera_id: str = ""
 
     @property
     def last(self) -> tuple[int, Severity]:
         return self.revisions[-1]
 
-    def describe(self, zone: tzinfo = UTC) -> str:
-        seen = site_time(self.event_time, zone)
-        return f"{self.alert_id} zone {self.zone_id} seen {seen}: {_steps(self)}"
+    def describe(self, zone: tzinfo = UTC, replaying: frozenset[str] = frozenset()) -> str:
+        """In words; a camera in `replaying` replays footage, so its time is footage time."""
+        return f"{self.alert_id} zone {self.zone_id} seen {self.seen(zone, replaying)}"
+
+    def seen(self, zone: tzinfo = UTC, replaying: frozenset[str] = frozenset()) -> str:
+        clock = footage_time if self.camera_id in replaying else site_time
+        return clock(self.event_time, zone)
 
 
 def histories(alerts: Iterable[Alert]) -> dict[str, AlertHistory]:
@@ -56,6 +61,7 @@ def histories(alerts: Iterable[Alert]) -> dict[str, AlertHistory]:
             zone_id=revisions[min(revisions)].zone_id,
             event_time=revisions[min(revisions)].event_time,
             revisions=tuple((n, revisions[n].severity) for n in sorted(revisions)),
+            camera_id=revisions[min(revisions)].camera_id,
         )
         for alert_id, revisions in sorted(by_id.items())
     }
@@ -74,19 +80,20 @@ class ReplayDiff:
     def matches(self) -> bool:
         return not (self.added or self.dropped or self.changed)
 
-    def render(self, zone: tzinfo = UTC) -> str:
-        """In words, with the times in the site's `zone`."""
+    def render(self, zone: tzinfo = UTC, replaying: frozenset[str] = frozenset()) -> str:
+        """In words, with the times in the site's `zone`, labelled footage time where the
+        alert's camera is one of those `replaying` footage (a camera with a start_time)."""
         if self.matches:
             return f"replay matches the recorded alerts: {self.compared} alerts identical"
         lines = [
             f"replay differs from the recorded alerts ({self.compared} compared): "
             f"{len(self.added)} added, {len(self.dropped)} dropped, {len(self.changed)} changed"
         ]
-        lines += [f"  added:   {alert.describe(zone)}" for alert in self.added]
-        lines += [f"  dropped: {alert.describe(zone)}" for alert in self.dropped]
+        lines += [f"  added:   {a.describe(zone, replaying)}: {_steps(a)}" for a in self.added]
+        lines += [f"  dropped: {a.describe(zone, replaying)}: {_steps(a)}" for a in self.dropped]
         for was, now in self.changed:
             what = "severity changed" if was.last[1] != now.last[1] else "revisions changed"
-            lines.append(f"  {what}: {was.alert_id} zone {was.zone_id}")
+            lines.append(f"  {what}: {was.describe(zone, replaying)}")
             lines.append(f"      recorded: {_steps(was)}")
             lines.append(f"      replayed: {_steps(now)}")
         return "\n".join(lines)

@@ -16,6 +16,7 @@ from pathlib import Path
 from config.clock import FOOTAGE_LABEL, site_time, zone_of
 from config.site import SiteConfig
 from streams.alerts import Alert
+from streams.audit.handling import assignee, final_outcome, handled, who_did_what
 from streams.audit.records import RecordedLog, TimeRange
 from streams.audit.replay import recorded_alerts
 from streams.audit.report_page import ReportPage
@@ -54,6 +55,8 @@ CSV_COLUMNS = (
     "last_revision",
     "revisions",
     "handled_by",
+    "outcome",
+    "assignee",
     "snapshot_sha256",
 )
 
@@ -74,7 +77,9 @@ class AlertRow:
             "severity": str(self.latest.severity),
             "last_revision": self.latest.revision,
             "revisions": " -> ".join(f"{a.severity} (r{a.revision})" for a in self.revisions),
-            "handled_by": "; ".join(_handled(action, zone) for action in self.actions),
+            "handled_by": "; ".join(handled(action, zone) for action in self.actions),
+            "outcome": final_outcome(self.actions),
+            "assignee": assignee(self.actions),
             "snapshot_sha256": self.latest.snapshot_sha256,
         }
 
@@ -100,13 +105,6 @@ class RangeContents:
 
     def render(self) -> str:
         return f"{self.records} records, {len(self.snapshots)} snapshots referred to"
-
-
-def _handled(action: OperatorAction, zone: tzinfo) -> str:
-    return (
-        f"{action.operator} ({action.role}) {action.action} r{action.alert_revision} "
-        f"at {site_time(action.event_time, zone)}: {action.reason}"
-    )
 
 
 def alert_rows(log: RecordedLog, window: TimeRange) -> list[AlertRow]:
@@ -201,7 +199,7 @@ def _revision_mark(alert: Alert) -> Mark:
 
 
 def _action_mark(action: OperatorAction, zone: tzinfo) -> Mark:
-    return Mark(action.event_time, _handled(action, zone), ACTION_COLOUR, "action")
+    return Mark(action.event_time, who_did_what(action, zone), ACTION_COLOUR, "action")
 
 
 def _phases(number: str, history: list[ContainerEvent]) -> list[Bar]:

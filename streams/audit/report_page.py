@@ -101,7 +101,8 @@ details.</p>
 {sections}
 <h2>Alerts</h2>
 <table id="alerts"><thead><tr><th>Alert</th><th>Zone</th><th>Seen</th>
-<th>Severity</th><th>Revisions</th><th>Handled by</th><th>Snapshot</th></tr></thead><tbody>
+<th>Severity</th><th>Revisions</th><th>Handled by</th><th>Outcome</th><th>Assigned to</th>
+<th>Snapshot</th></tr></thead><tbody>
 {table_rows}
 </tbody></table>
 </body></html>
@@ -116,6 +117,8 @@ details.</p>
             f"<td>{escape(str(values['zone_id']))}</td><td>{escape(str(values['seen_at']))}{self._clock_note(row)}</td>"
             f"<td>{escape(str(values['severity']))}</td><td>{escape(str(values['revisions']))}</td>"
             f"<td>{escape(str(values['handled_by'])) or '—'}</td>"
+            f"<td>{escape(str(values['outcome'])) or '—'}</td>"
+            f"<td>{escape(str(values['assignee'])) or '—'}</td>"
             f"<td>{_thumbnail(row.latest.snapshot_sha256, self.snapshot_dir)}</td></tr>"
         )
 

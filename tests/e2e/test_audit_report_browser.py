@@ -58,7 +58,10 @@ def test_report_shows_timelines_and_alert_table_in_chromium(
         assert page.locator("svg.episode circle.alert").count() == len(INCIDENTS) + 1
         assert page.locator("svg.episode polygon.action").count() == 2
         assert page.locator("table#alerts tbody tr").count() == len(INCIDENTS)
-        assert "olga (operator) escalate" in page.locator("table#alerts").inner_text()
+        assert (
+            "olga (operator) on r1: escalated: guards sent"
+            in page.locator("table#alerts").inner_text()
+        )
         loaded = page.evaluate(
             "Array.from(document.querySelectorAll('img.thumb')).every(i => i.naturalWidth > 0)"
         )

@@ -6,18 +6,23 @@ import csv
 import json
 import re
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import yaml
 
+from config.clock import site_time, zone_of
 from quaywatch.cli import main
 from streams.audit.bundle import verify_bundle
 from streams.correlator.engine import alert_id_for
 from streams.signing import KEY_ENV
+from streams.topics import ALERTS
 from tests.integration.audit_run import (
+    FRESH_INCIDENTS,
     INCIDENTS,
     LONGER_WINDOW,
+    NIGHT,
     RECORDED_WINDOW,
     RecordedRun,
 )
@@ -53,6 +58,34 @@ def test_replay_exit_code_says_whether_the_alerts_match(
     assert alert_id_for("fresh-1") in out and alert_id_for("selected") not in out
 
 
+def test_replay_labels_footage_time_where_the_alerts_camera_replays_footage(
+    recorded: RecordedRun, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The same night, its camera now said to replay footage that starts at the night.
+    footage = [camera.model_copy(update={"start_time": NIGHT}) for camera in recorded.site.cameras]
+    on_footage = replace(recorded, site=recorded.site.model_copy(update={"cameras": footage}))
+    config = site_file(on_footage, tmp_path / "site.yaml")
+    other = site_file(on_footage, tmp_path / "longer.yaml", longer=True)
+
+    command = ["audit", "replay", "--config", str(config), "--with", str(other)]
+    assert main([*command, *range_args(recorded)]) == 1
+    zone = zone_of(recorded.site.site.timezone)
+    alerts = {alert.alert_id: alert for _, alert in recorded.log.messages(ALERTS)}
+    changed = sorted(alert_id_for(incident) for incident in FRESH_INCIDENTS)
+    expected = [
+        f"replay differs from the recorded alerts ({len(INCIDENTS)} compared): 0 added, "
+        "0 dropped, 2 changed",
+    ]
+    for alert_id in changed:
+        seen = site_time(alerts[alert_id].event_time, zone)
+        expected += [
+            f"  severity changed: {alert_id} zone zone-B3 seen {seen} (footage time)",
+            "      recorded: medium (r1)",
+            "      replayed: high (r1)",
+        ]
+    assert capsys.readouterr().out == "\n".join(expected) + "\n"
+
+
 def test_verify_command_is_clean_on_the_recorded_night(
     recorded: RecordedRun, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -76,7 +109,9 @@ def test_report_writes_html_csv_and_json_with_every_alert(
     rows = list(csv.DictReader((out / "alerts.csv").open()))
     assert {row["alert_id"] for row in rows} == {alert_id_for(i) for i in INCIDENTS}
     handled = {row["alert_id"]: row["handled_by"] for row in rows}
-    assert handled[alert_id_for("selected")].startswith("olga (operator) escalate r1")
+    assert handled[alert_id_for("selected")].endswith(
+        "olga (operator) on r1: escalated: guards sent"
+    )
     summary = json.loads((out / "report.json").read_text())
     assert summary["integrity"]["intact"] is True
     html = (out / "report.html").read_text()

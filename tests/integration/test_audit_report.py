@@ -67,9 +67,16 @@ def test_the_report_counts_the_range_and_shows_every_time_in_site_time(
         assert f"<td>{row['seen_at']}</td>" in html
     escalated = next(r for r in rows if r["alert_id"] == alert_id_for("selected"))
     assert re.fullmatch(
-        r"olga \(operator\) escalate r1 at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d\d:\d\d: .+",
+        r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d\d:\d\d olga \(operator\) on r1: escalated: "
+        "guards sent",
         escalated["handled_by"],
     )
+    acknowledged = next(r for r in rows if r["alert_id"] == alert_id_for("late"))
+    assert acknowledged["handled_by"].endswith(
+        " olga (operator) on r2: acknowledged: seen on camera"
+    )
+    # Neither was closed nor assigned: the columns say so rather than guess.
+    assert {(r["outcome"], r["assignee"]) for r in rows} == {("", "")}
     # No UTC "Z" times and no ISO 'T' times for people to convert (the verdict is verify's).
     outside_verdict = re.sub(r'<div class="verdict.*?</div>', "", html, flags=re.S)
     assert not re.search(r"\d\d:\d\d:\d\dZ|\d{4}-\d\d-\d\dT\d\d:", outside_verdict)

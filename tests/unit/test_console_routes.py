@@ -25,6 +25,7 @@ from quaywatch.console.app import PUBLIC_ROUTES, ConsoleParts, create_app
 from quaywatch.console.auth import SESSION_COOKIE, RoleGuard, SessionStore
 from quaywatch.console.board import Board
 from quaywatch.console.guard import CSRF_HEADER, csrf_token
+from quaywatch.console.login_page import STATIC_DIR
 from quaywatch.console.sessions import sessions_path
 from quaywatch.console.snapshots import SnapshotStore
 from quaywatch.console.users import Role, UserStore, users_path
@@ -338,3 +339,28 @@ def test_metrics_take_basic_auth_for_scrapers_but_actions_do_not(client: TestCli
         auth=("operator", PASSWORD),
     )
     assert response.status_code == 401
+
+
+def test_a_locked_out_login_is_told_so_rather_than_wrong_password(client: TestClient) -> None:
+    def refused(password: str) -> str:
+        response = client.post(
+            "/login", data={"name": "operator", "password": password}, follow_redirects=False
+        )
+        assert response.status_code == 303 and SESSION_COOKIE not in response.cookies
+        return response.headers["location"]
+
+    template = (STATIC_DIR / "login.html").read_text()
+    note = '<p id="login-{}" class="login-error" role="alert">{}</p>'
+    wrong = note.format("failed", "Wrong name or password.")
+    locked = note.format(
+        "locked",
+        "Too many failed logins: this name or this address is locked for up to 15 minutes. "
+        "Try again later, or ask a supervisor.",
+    )
+    assert client.get("/login").text == template.replace("<!-- login note -->", "")
+    # The default locks a user name after 10 failures: the 11th, right password or not, is
+    # refused as locked, and the page says so instead of "wrong password".
+    answers = [refused(f"guess {n}") for n in range(10)] + [refused(PASSWORD)]
+    assert answers == ["/login?failed=1"] * 10 + ["/login?failed=1&locked=1"]
+    assert client.get(answers[0]).text == template.replace("<!-- login note -->", wrong)
+    assert client.get(answers[-1]).text == template.replace("<!-- login note -->", locked)
