@@ -22,7 +22,7 @@ from config.site import SiteConfig
 from detectors.events import ZoneEvent
 from detectors.evidence import EvidenceStore
 from detectors.model import ModelIdentity, ObjectDetector
-from detectors.pipeline import CameraPipeline
+from detectors.pipeline import CameraPipeline, RegionDetector
 from ingest.capture import CameraCapture
 from ingest.frames import CameraStatus, HealthObservation
 from ingest.sources import SourceError
@@ -32,6 +32,7 @@ from streams.publisher import Publisher
 from streams.spool import SpoolFull
 from streams.topics import ACCESS, CAMERA_HEALTH
 from streams.worker.metrics import WorkerMetrics
+from streams.worker.scheduling import SharedModel
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,9 @@ class SharedByCameras:
     started_at: datetime
     stop_after_s: float | None
     stopping: threading.Event
+    # The one model session of the worker when it runs region inference; None: each camera
+    # runs the full-frame model itself.
+    region_model: SharedModel | None = None
 
 
 class CameraWorker:
@@ -75,7 +79,7 @@ class CameraWorker:
                 self.site.zones_of(self.camera.id),
                 self.site.detector,
                 self.site.site.timezone,
-                ObjectDetector(self.site.detector, shared.model.path),
+                self._detector(),
                 shared.evidence,
             )
         except SourceError as error:
@@ -112,8 +116,14 @@ class CameraWorker:
             analysis = pipeline.analyse(frame.image, frame.captured_at)
             metrics.frame_analysed(self.camera.id, analysis)
             self._publish(analysis.events)
+            metrics.events_of_frame(self.camera.id, frame.received_s, len(analysis.events))
         if last_time is not None:
             self._publish(pipeline.close(last_time))
+
+    def _detector(self) -> ObjectDetector | RegionDetector:
+        if self.shared.region_model is not None:
+            return self.shared.region_model.for_camera(self.camera.id)
+        return ObjectDetector(self.site.detector, self.shared.model.path)
 
     def _switch_site(self, pipeline: CameraPipeline, at: datetime) -> None:
         site, self.pending_site = self.pending_site, None

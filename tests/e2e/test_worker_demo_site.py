@@ -34,7 +34,7 @@ ANALYSED_FRAMES = STRETCH_S * ANALYSED_FPS
 
 
 @pytest.fixture(scope="module")
-def demo_run(broker, tmp_path_factory, model_onnx_path, footage_path):
+def demo_run(broker, tmp_path_factory, model_dynamic_onnx_path, footage_path):
     """Run the worker once over the stretch; returns the site, the worker and what reached Kafka."""
     kafka = Kafka(bootstrap_servers=[broker.bootstrap], topic_prefix="demo-worker.")
     create_topics(kafka)
@@ -50,7 +50,8 @@ def demo_run(broker, tmp_path_factory, model_onnx_path, footage_path):
     site = demo.model_copy(
         update={
             "data_dir": tmp_path_factory.mktemp("worker-data"),
-            "detector": demo.detector.model_copy(update={"model": str(model_onnx_path)}),
+            # the demo's region inference, on the dynamic model made at set-up
+            "detector": demo.detector.model_copy(update={"model": str(model_dynamic_onnx_path)}),
             "cameras": [camera],
             "kafka": kafka,
             "metrics": demo.metrics.model_copy(update={"worker_port": free_port()}),
@@ -82,6 +83,7 @@ def incidents(events: list[dict]) -> dict[str, list[dict]]:
 
 
 def test_worker_ran_the_stretch_and_published_access_events(demo_run):
+    assert demo_run["site"].detector.inference == "regions"
     assert demo_run["exit_code"] == 0
     assert len(demo_run["access"]) > 0
     processed = (
