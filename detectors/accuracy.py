@@ -24,6 +24,7 @@ from detectors.model import ModelError
 from ingest.sources import SourceError, open_source
 
 MATCH_IOU = 0.5
+DUPLICATE_IOU = 0.7
 REFERENCE_IMAGE_SIZE = 640
 
 
@@ -54,7 +55,12 @@ class KeptShare:
 
 
 def in_zone(rows: np.ndarray, zones: Sequence[Zone], class_names: dict[int, str]) -> np.ndarray:
-    """The rows (x1 y1 x2 y2 score class) that some zone's rule would count as inside it."""
+    """The persons (rows x1 y1 x2 y2 score class) some zone's rule would count as inside it.
+
+    The reference model's NMS keeps one box per class, so one person can come twice, as
+    Normal and as Fall; both alias to person, and a person counts once.
+    """
+    rows = one_box_per_person(rows, class_names)
     if len(rows) == 0:
         return rows
     boxes = rows[:, :4].astype(np.float64)
@@ -70,6 +76,20 @@ def in_zone(rows: np.ndarray, zones: Sequence[Zone], class_names: dict[int, str]
             & (areas >= zone.min_area)
         )
     return rows[inside]
+
+
+def one_box_per_person(rows: np.ndarray, class_names: dict[int, str]) -> np.ndarray:
+    """Drop a box that overlaps a higher-scoring box of the same aliased class by
+    DUPLICATE_IOU (the reference model's own NMS threshold)."""
+    order = np.argsort(-rows[:, 4], kind="stable") if len(rows) else []
+    names = [class_names.get(int(c), str(int(c))) for c in rows[:, 5]] if len(rows) else []
+    chosen: list[int] = []
+    for index in order:
+        same = [i for i in chosen if names[i] == names[index]]
+        if same and _iou(rows[index], rows[same]).max() >= DUPLICATE_IOU:
+            continue
+        chosen.append(int(index))
+    return rows[sorted(chosen)]
 
 
 def kept(reference: np.ndarray, candidate: np.ndarray) -> KeptShare:

@@ -156,33 +156,36 @@ def tile_box(box: Box, tile: int, overlap: int) -> list[Box]:
 
 
 def suppress_across_seams(
-    per_crop: Sequence[np.ndarray], iou: float = 0.5, containment: float = 0.8
+    per_crop: Sequence[np.ndarray],
+    iou: float = 0.5,
+    containment: float = 0.8,
+    nested: float = 0.9,
 ) -> np.ndarray:
     """One set of frame-pixel rows (x1 y1 x2 y2 score class) from the rows of each crop.
 
     Within a crop the model's own NMS already ran. Across crops the same person is found
-    twice where crops overlap, often once cut by a crop's edge; a box is dropped when a
-    higher-scoring box of another crop overlaps it by `iou`, or covers `containment` of it.
+    twice where crops overlap, often once cut by a crop's edge: a box is dropped when a
+    higher-scoring box of another crop overlaps it by `iou` or covers `containment` of it.
+    Within a crop, a box lying `nested` inside a higher-scoring one that overlaps it by
+    `iou` is the same person boxed twice (legs and whole body), not a second person.
     """
     rows = [r for r in per_crop if len(r)]
     if not rows:
         return np.zeros((0, 6), np.float32)
     boxes = np.concatenate(rows).astype(np.float32)
     origin = np.concatenate([np.full(len(r), i) for i, r in enumerate(rows)])
-    order = np.argsort(-boxes[:, 4], kind="stable")
+    areas = _areas(boxes)
     kept: list[int] = []
-    for index in order:
+    for index in np.argsort(-boxes[:, 4], kind="stable"):
         if kept:
             other = np.array(kept)
             inter = _intersections(boxes[index], boxes[other])
-            own = _areas(boxes[index : index + 1])[0]
-            union = own + _areas(boxes[other]) - inter
-            smaller = np.minimum(own, _areas(boxes[other]))
-            duplicate = (
-                (inter / np.maximum(union, 1e-6) >= iou)
-                | (inter / np.maximum(smaller, 1e-6) >= containment)
-            ) & (origin[other] != origin[index])
-            if duplicate.any():
+            overlap = inter / np.maximum(areas[index] + areas[other] - inter, 1e-6)
+            covered = inter / np.maximum(np.minimum(areas[index], areas[other]), 1e-6)
+            elsewhere = origin[other] != origin[index]
+            across = elsewhere & ((overlap >= iou) | (covered >= containment))
+            within = ~elsewhere & (overlap >= iou) & (covered >= nested)
+            if (across | within).any():
                 continue
         kept.append(int(index))
     return boxes[sorted(kept)]

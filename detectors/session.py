@@ -24,7 +24,7 @@ from config.detector import Detector
 from detectors.backends import InferenceBackend, open_backend
 from detectors.regions import Crop, suppress_across_seams
 
-NMS_IOU = 0.5
+NMS_IOU = 0.7  # the model's own NMS within one crop, as ultralytics runs it
 LETTERBOX_GREY = 114  # what the model was trained with beyond an image's edge
 
 

@@ -92,6 +92,19 @@ def test_worker_ran_the_stretch_and_published_access_events(demo_run):
     assert processed in demo_run["metrics"]
 
 
+def test_frame_to_event_latency_is_observed_once_per_frame_with_events(demo_run):
+    metrics = demo_run["metrics"].splitlines()
+    count = next(
+        float(line.split()[-1])
+        for line in metrics
+        if line.startswith('quaywatch_worker_frame_to_event_seconds_count{camera="quay-cam-1"}')
+    )
+    frames_with_events = len({event["event_time"] for event in demo_run["access"]})
+    # the incidents still open at the end are closed after the last frame, outside any frame
+    assert count in (frames_with_events, frames_with_events - 1), (count, frames_with_events)
+    assert 'quaywatch_worker_frames_dropped_total{camera="quay-cam-1"} 0.0' in metrics
+
+
 def test_every_event_validates_against_its_json_schema(demo_run):
     for event in demo_run["access"]:
         jsonschema.validate(event, schema("access-event"))

@@ -95,7 +95,13 @@ def test_a_person_found_in_two_overlapping_crops_is_one_box() -> None:
 
 
 def test_two_people_close_together_in_one_crop_are_both_kept() -> None:
-    # one crop's own NMS already chose these; suppression only acts across crops
-    pair = np.array([[100, 100, 140, 200, 0.9, 0], [105, 110, 140, 190, 0.7, 0]], np.float32)
+    # one crop's own NMS already chose these: overlapping people, neither inside the other
+    pair = np.array([[100, 100, 140, 200, 0.9, 0], [118, 104, 160, 206, 0.7, 0]], np.float32)
     assert suppress_across_seams([pair]).tolist() == pair.tolist()
     assert suppress_across_seams([]).shape == (0, 6)
+
+
+def test_a_person_boxed_twice_in_one_crop_is_one_box() -> None:
+    # the whole body and, inside it, most of it again (IoU 0.67): one person
+    twice = np.array([[624, 289, 689, 427, 0.8, 0], [627, 300, 681, 412, 0.6, 0]], np.float32)
+    assert suppress_across_seams([twice]).tolist() == twice[:1].tolist()
