@@ -53,6 +53,7 @@ class SharedModel:
         self._stopping = False
         self._thread = threading.Thread(target=self._serve, name="model-session", daemon=True)
         self.calls = 0  # model calls made, for the bench
+        self.busy_s = 0.0  # seconds the model ran, for the bench: how near it is to saturated
         # Cameras in the order their latest turns were served, to show the scheduling.
         self.served_order: deque[str] = deque(maxlen=1000)
 
@@ -116,7 +117,9 @@ class SharedModel:
 
     def _run(self, turns: Sequence[_Turn]) -> None:
         inputs = [item for turn in turns for item in turn.inputs]
+        began = time.perf_counter()
         found = self.session.run(inputs)
+        self.busy_s += time.perf_counter() - began
         self.calls += len({item.shape for item in inputs})
         start = 0
         for turn in turns:

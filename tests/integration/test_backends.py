@@ -65,8 +65,9 @@ def test_int8_with_the_head_in_float_passes_the_gate(site_on) -> None:
     convs = [node for node in graph.graph.node if node.op_type == "Conv"]
     # a quantised Conv takes its weights from a DequantizeLinear; the head's take float ones
     quantised = {n.name for n in convs if producer.get(n.input[1]) == "DequantizeLinear"}
-    assert len(quantised) > 50  # the backbone and neck run in INT8
-    assert head and not quantised & head
+    # every convolution of the backbone and neck runs in INT8, none of the head's
+    assert quantised == {n.name for n in convs if n.name not in head}
+    assert head and len(quantised) > 30
     assert any(n.name in head for n in convs)
     record = gate_record(int8, "onnx_int8")
     assert record["total"] >= 50, record  # busy footage: the gate had persons to count
