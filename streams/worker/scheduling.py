@@ -65,7 +65,8 @@ class SharedModel:
         with self._changed:
             self._stopping = True
             self._changed.notify_all()
-        self._thread.join(timeout=10)
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
 
     def for_camera(self, camera_id: str) -> CameraTurns:
         return CameraTurns(self, camera_id)
