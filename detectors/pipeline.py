@@ -93,6 +93,7 @@ class CameraPipeline:
         self._zones = {zone.id: zone for zone in zones}
         self._objects = TrackedObjects.none()
         self._last_model_run: datetime | None = None
+        self._model_skipped = False  # the last frame went without the model
         self._regions = detector_settings.inference is InferenceMode.regions
         self._plan: RegionPlan | None = None  # made at the first frame, when its size is known
 
@@ -101,8 +102,13 @@ class CameraPipeline:
         motion = self.motion.observe(image)
         stale = self._last_model_run is None or at - self._last_model_run >= STILL_SCENE_REFRESH
         run_model = motion.moving or stale or not self.settings.motion_gate
-        crops = self._crops(image, motion.regions, stale) if run_model and self._regions else []
+        # Regions: every zone is looked at whole when the scene was still for the refresh
+        # time, not when the frames came far apart because the worker was busy: refreshing
+        # then would cost most when there is least time for it.
+        still = self._last_model_run is None or (stale and self._model_skipped)
+        crops = self._crops(image, motion.regions, still) if run_model and self._regions else []
         run_model = run_model and (bool(crops) or not self._regions)
+        self._model_skipped = not run_model
         motion_done = time.perf_counter()
         model_done = tracking_done = motion_done
         detection_count = 0
@@ -137,15 +143,15 @@ class CameraPipeline:
             crop_pixels=sum(crop.input_size[0] * crop.input_size[1] for crop in crops),
         )
 
-    def _crops(self, image: np.ndarray, motion: Sequence[Box], stale: bool) -> list[Crop]:
-        """Where the model runs: every zone whole when the scene went stale (a person
+    def _crops(self, image: np.ndarray, motion: Sequence[Box], still: bool) -> list[Crop]:
+        """Where the model runs: every zone whole when the scene was still (a person
         standing perfectly still is seen again) or without the motion gate; otherwise where
         the zones meet motion and the people already tracked (who may have stopped moving)."""
         if self._plan is None:
             height, width = image.shape[:2]
             polygons = [zone.polygon for zone in self._zones.values()]
             self._plan = RegionPlan.for_settings((width, height), polygons, self.settings)
-        if stale or not self.settings.motion_gate:
+        if still or not self.settings.motion_gate:
             return self._plan.whole_zones()
         tracked = [tuple(int(v) for v in box) for box in self._objects.boxes]
         return self._plan.crops([*motion, *tracked])  # type: ignore[list-item]
