@@ -112,6 +112,15 @@ def model_path(data_dir: Path, backend: str) -> Path:
     return {"onnx": onnx, "pytorch": pytorch}[backend]
 
 
+def ensure_dynamic_onnx(data_dir: Path) -> Path:
+    """The default model as a dynamic-shape ONNX (any batch, height, width), exported once from
+    the bundled weights; nothing is downloaded but those weights. See config/exported.py."""
+    from config.exported import ensure_exported
+
+    _, pytorch = ensure_models(data_dir)
+    return ensure_exported(pytorch, MODEL_PT.sha256, data_dir / "models")
+
+
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as stream:

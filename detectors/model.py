@@ -44,10 +44,16 @@ class ModelIdentity:
 def resolve_model(detector: Detector, data_dir: Path) -> Path:
     """The model file the detector settings mean; 'default' is the bundled person model."""
     if detector.model == "default":
+        if detector.backend is ModelBackend.onnx_int8:
+            raise ModelError(
+                "detector.backend onnx_int8 runs only with detector.inference regions: it is "
+                "quantised on the site's footage from the dynamic-shape model"
+            )
         if detector.backend is ModelBackend.openvino:
             raise ModelError(
-                "detector.model: the default model has no OpenVINO form; export one with "
-                "`yolo export format=openvino` and set detector.model to its folder"
+                "detector.model: the default model runs on OpenVINO with detector.inference "
+                "regions; for full frames export one with `yolo export format=openvino` and set "
+                "detector.model to its folder"
             )
         from config.resources import model_path
 

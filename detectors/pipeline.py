@@ -1,5 +1,9 @@
 """One camera's detection pipeline: motion gate -> model -> tracker -> zone rules -> evidence.
 
+With `detector.inference: regions` the model runs only on crops where the zones meet motion
+or people already tracked (detectors/regions.py), through a shared dynamic-shape session;
+the tracker then follows the boxes mapped back to the frame, as it follows full-frame boxes.
+
 >>> pipeline = CameraPipeline("quay-cam-1", zones, site.detector, "Europe/Amsterdam",
 ...                           ObjectDetector(site.detector, model_file), evidence)  # doctest: +SKIP
 >>> analysis = pipeline.analyse(image, frame_time)                                # doctest: +SKIP
@@ -13,22 +17,33 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 import numpy as np
 
-from config.detector import Detector
+from config.detector import Detector, InferenceMode
 from config.zones import Zone
 from detectors.annotate import draw_evidence
 from detectors.events import AccessPhase, TrackedObjects, ZoneEvent
 from detectors.evidence import EvidenceStore
 from detectors.model import ObjectDetector, ObjectTracker
 from detectors.motion import MotionGate
+from detectors.regions import Box, Crop, RegionPlan
 from detectors.rules import ZoneWatch
 
 # Without motion the last tracked objects still stand where they were, so the model is
 # skipped; it still runs this often so that a person standing perfectly still (whom the
 # background model slowly absorbs) is seen again and a stale box does not linger.
 STILL_SCENE_REFRESH = timedelta(seconds=5)
+
+
+class RegionDetector(Protocol):
+    """The model run on crops of a frame (detectors.session.ModelSession, or a camera's turn
+    at the worker's shared one): rows of x1 y1 x2 y2 score class_index in frame pixels."""
+
+    class_names: dict[int, str]
+
+    def detect(self, image: np.ndarray, crops: Sequence[Crop]) -> np.ndarray: ...
 
 
 @dataclass(frozen=True)
@@ -52,6 +67,7 @@ class FrameAnalysis:
     motion_regions: tuple[tuple[int, int, int, int], ...] = ()
     detection_count: int = 0  # boxes the model reported before tracking; 0 when skipped
     stage_times: StageTimes = StageTimes()
+    crop_pixels: int = 0  # model-input pixels of the crops (regions); 0 for full frames
 
 
 class CameraPipeline:
@@ -63,7 +79,7 @@ class CameraPipeline:
         zones: Sequence[Zone],
         detector_settings: Detector,
         timezone: str,
-        detector: ObjectDetector,
+        detector: ObjectDetector | RegionDetector,
         evidence: EvidenceStore,
     ) -> None:
         self.camera_id = camera_id
@@ -77,17 +93,30 @@ class CameraPipeline:
         self._zones = {zone.id: zone for zone in zones}
         self._objects = TrackedObjects.none()
         self._last_model_run: datetime | None = None
+        self._model_skipped = False  # the last frame went without the model
+        self._regions = detector_settings.inference is InferenceMode.regions
+        self._plan: RegionPlan | None = None  # made at the first frame, when its size is known
 
     def analyse(self, image: np.ndarray, at: datetime) -> FrameAnalysis:
         started = time.perf_counter()
         motion = self.motion.observe(image)
-        motion_done = time.perf_counter()
         stale = self._last_model_run is None or at - self._last_model_run >= STILL_SCENE_REFRESH
         run_model = motion.moving or stale or not self.settings.motion_gate
+        # Regions: every zone is looked at whole when the scene was still for the refresh
+        # time, not when the frames came far apart because the worker was busy: refreshing
+        # then would cost most when there is least time for it.
+        still = self._last_model_run is None or (stale and self._model_skipped)
+        crops = self._crops(image, motion.regions, still) if run_model and self._regions else []
+        run_model = run_model and (bool(crops) or not self._regions)
+        self._model_skipped = not run_model
+        motion_done = time.perf_counter()
         model_done = tracking_done = motion_done
         detection_count = 0
         if run_model:
-            detections = self.detector.detect(image)
+            if self._regions:
+                detections = self.detector.detect(image, crops)  # type: ignore[call-arg]
+            else:
+                detections = self.detector.detect(image)  # type: ignore[call-arg]
             model_done = time.perf_counter()
             self._objects = self.tracker.update(detections, image.shape[:2])
             tracking_done = time.perf_counter()
@@ -111,7 +140,21 @@ class CameraPipeline:
                 tracking_s=tracking_done - model_done,
                 rules_s=rules_done - tracking_done,
             ),
+            crop_pixels=sum(crop.input_size[0] * crop.input_size[1] for crop in crops),
         )
+
+    def _crops(self, image: np.ndarray, motion: Sequence[Box], still: bool) -> list[Crop]:
+        """Where the model runs: every zone whole when the scene was still (a person
+        standing perfectly still is seen again) or without the motion gate; otherwise where
+        the zones meet motion and the people already tracked (who may have stopped moving)."""
+        if self._plan is None:
+            height, width = image.shape[:2]
+            polygons = [zone.polygon for zone in self._zones.values()]
+            self._plan = RegionPlan.for_settings((width, height), polygons, self.settings)
+        if still or not self.settings.motion_gate:
+            return self._plan.whole_zones()
+        tracked = [tuple(int(v) for v in box) for box in self._objects.boxes]
+        return self._plan.crops([*motion, *tracked])  # type: ignore[list-item]
 
     def switch_zones(self, zones: Sequence[Zone], at: datetime) -> list[ZoneEvent]:
         """Take new zone rules without dropping the camera; returns the end events of incidents
@@ -132,6 +175,7 @@ class CameraPipeline:
             for zone in zones
         ]
         self._zones = {zone.id: zone for zone in zones}
+        self._plan = None  # the crops follow the new zones from the next frame
         return ended
 
     def close(self, at: datetime) -> list[ZoneEvent]:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -15,6 +16,9 @@ class Frame:
     image: np.ndarray  # BGR, as OpenCV decodes it
     captured_at: datetime  # wall clock for live sources; start time + media position for files
     sequence: int  # frames read from the source before this one (across reconnects and loops)
+    # time.monotonic() when the capture had it: where frame-to-event latency starts, also for
+    # files, whose captured_at is media time
+    received_s: float = field(default_factory=time.monotonic)
 
 
 class CameraStatus(StrEnum):

@@ -15,12 +15,14 @@ import cv2
 import numpy as np
 
 from config.cameras import Camera
-from config.detector import Detector
+from config.detector import Detector, InferenceMode
 from config.site import SiteConfig, UnknownCamera
 from detectors.events import ZoneEvent
 from detectors.evidence import EvidenceStore
+from detectors.faster import region_model
 from detectors.model import ObjectDetector, resolve_model
 from detectors.pipeline import CameraPipeline, FrameAnalysis
+from detectors.session import ModelSession
 from ingest.capture import CameraCapture
 from ingest.frames import Frame, HealthObservation
 from ingest.sources import media_fps, open_source
@@ -93,13 +95,20 @@ class TuneRun:
         finally:
             probe.release()
         self.frame_limit = min(frame_limit, file_frames) if frame_limit else file_frames
-        detectors: dict[tuple[str, Path], FrameCachedDetector] = {}
+        detectors: dict[tuple[str, Path], FrameCachedDetector | ModelSession] = {}
         self.pipelines = []
         for site in sites:
-            model_file = resolve_model(site.detector, Path(site.data_dir))
+            regions = site.detector.inference is InferenceMode.regions
+            model_file = (
+                region_model(site) if regions else resolve_model(site.detector, Path(site.data_dir))
+            )
             key = (site.detector.model_dump_json(), model_file)
             if key not in detectors:
-                detectors[key] = FrameCachedDetector(site.detector, model_file)
+                detectors[key] = (
+                    ModelSession(site.detector, model_file)
+                    if regions
+                    else FrameCachedDetector(site.detector, model_file)
+                )
             self.pipelines.append(
                 CameraPipeline(
                     camera_id,

@@ -24,7 +24,7 @@ from detectors.clips import ClipStore, IncidentClips
 from detectors.events import AccessPhase, ZoneEvent
 from detectors.evidence import EvidenceStore
 from detectors.model import ModelIdentity, ObjectDetector
-from detectors.pipeline import CameraPipeline, FrameAnalysis
+from detectors.pipeline import CameraPipeline, FrameAnalysis, RegionDetector
 from ingest.capture import CameraCapture
 from ingest.frames import CameraStatus, HealthObservation
 from ingest.sources import SourceError
@@ -35,6 +35,7 @@ from streams.spool import SpoolFull
 from streams.topics import ACCESS, CAMERA_HEALTH
 from streams.worker.live import LiveView
 from streams.worker.metrics import WorkerMetrics
+from streams.worker.scheduling import SharedModel
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,9 @@ class SharedByCameras:
     stop_after_s: float | None
     stopping: threading.Event
     clips: ClipStore | None = None  # None: no clips, no live view (tests of the rules alone)
+    # The one model session of the worker when it runs region inference; None: each camera
+    # runs the full-frame model itself.
+    region_model: SharedModel | None = None
 
 
 class CameraWorker:
@@ -79,7 +83,7 @@ class CameraWorker:
                 self.site.zones_of(self.camera.id),
                 self.site.detector,
                 self.site.site.timezone,
-                ObjectDetector(self.site.detector, shared.model.path),
+                self._detector(),
                 shared.evidence,
             )
         except SourceError as error:
@@ -120,10 +124,16 @@ class CameraWorker:
             if footage is not None:
                 events = footage.observe(frame.image, frame.sequence, frame.captured_at, analysis)
             self._publish(events)
+            metrics.events_of_frame(self.camera.id, frame.received_s, len(events))
         ends = pipeline.close(last_time) if last_time is not None else []
         if footage is not None:
             ends = footage.close(ends)
         self._publish(ends)
+
+    def _detector(self) -> ObjectDetector | RegionDetector:
+        if self.shared.region_model is not None:
+            return self.shared.region_model.for_camera(self.camera.id)
+        return ObjectDetector(self.site.detector, self.shared.model.path)
 
     def _switch_site(
         self, pipeline: CameraPipeline, at: datetime, footage: _Footage | None

@@ -6,6 +6,7 @@ labelled `camera`, event series `zone` and `rule`.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
@@ -22,6 +23,9 @@ from streams.publisher import Publisher
 
 # Inference on a CPU takes tens to hundreds of milliseconds; buckets resolve that range.
 INFERENCE_BUCKETS_S = (0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 2.0, 5.0)
+# From a frame reaching the worker to its events reaching the publisher: waiting for the
+# camera's turn at the shared model is most of it when the worker is loaded.
+LATENCY_BUCKETS_S = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
 
 
 class _PublisherCollector(Collector):
@@ -76,6 +80,12 @@ class WorkerMetrics(ProcessMetrics):
             ["camera"],
             buckets=INFERENCE_BUCKETS_S,
         )
+        self.frame_to_event_seconds = self.histogram(
+            "frame_to_event_seconds",
+            "From a frame reaching the worker to its access events handed to the publisher",
+            ["camera"],
+            buckets=LATENCY_BUCKETS_S,
+        )
         self.events = self.counter(
             "access_events", "Access events handed to the publisher", ["zone", "rule", "phase"]
         )
@@ -115,6 +125,11 @@ class WorkerMetrics(ProcessMetrics):
         if analysis.model_ran:
             self.model_runs.labels(camera_id).inc()
             self.inference_seconds.labels(camera_id).observe(analysis.inference_s)
+
+    def events_of_frame(self, camera_id: str, received_s: float, events: int) -> None:
+        """Latency of a frame whose events were just handed to the publisher."""
+        if events:
+            self.frame_to_event_seconds.labels(camera_id).observe(time.monotonic() - received_s)
 
     def event_published(self, event: ZoneEvent) -> None:
         self.events.labels(event.zone_id, event.rule.value, event.phase.value).inc()

@@ -16,14 +16,18 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from config.detector import InferenceMode
 from config.loading import ConfigError, load_site
 from config.site import SiteConfig
 from detectors.clips import ClipStore
 from detectors.evidence import EvidenceStore
+from detectors.faster import region_model
 from detectors.model import model_identity, resolve_model
+from detectors.session import ModelSession
 from streams.publisher import Publisher
 from streams.worker.camera import CameraWorker, SharedByCameras
 from streams.worker.metrics import WorkerMetrics
+from streams.worker.scheduling import SharedModel
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +53,16 @@ class Worker:
         self.cameras = [site.camera(camera_id) for camera_id in camera_ids] or [
             camera for camera in site.cameras if camera.enabled
         ]
-        self.model = model_identity(resolve_model(site.detector, Path(site.data_dir)))
+        # Region inference: one session for all cameras, of the dynamic model in the form the
+        # site asks for (a faster one only once it passed its accuracy gate).
+        self.region_model: SharedModel | None = None
+        if site.detector.inference is InferenceMode.regions:
+            model_file = region_model(site)
+            session = ModelSession(site.detector, model_file)
+            self.region_model = SharedModel(session, site.detector.batch_crops)
+        else:
+            model_file = resolve_model(site.detector, Path(site.data_dir))
+        self.model = model_identity(model_file)
         names = "-".join(camera.id for camera in self.cameras)
         client_id = re.sub(r"[^A-Za-z0-9_.-]", "_", f"worker-{site.site.id}-{names}")[:120]
         self.publisher = publisher or Publisher(
@@ -66,6 +79,7 @@ class Worker:
             stop_after_s=stop_after_s,
             stopping=self.stopping,
             clips=ClipStore(Path(site.data_dir) / "clips"),
+            region_model=self.region_model,
         )
         self.camera_workers = [CameraWorker(camera, site, shared) for camera in self.cameras]
 
@@ -81,12 +95,16 @@ class Worker:
             self.model.sha256[:12],
             self.config_hash[:12],
         )
+        if self.region_model is not None:
+            self.region_model.start()
         for camera_worker in self.camera_workers:
             camera_worker.thread.start()
         for camera_worker in self.camera_workers:
             while camera_worker.thread.is_alive():
                 camera_worker.thread.join(timeout=0.5)
                 self._reload_if_changed()
+        if self.region_model is not None:
+            self.region_model.stop()
         if not self.publisher.flush(FLUSH_TIMEOUT_S):
             log.warning("%d events not yet in Kafka; they stay spooled", self.publisher.spool_depth)
         failures = [cw.failed for cw in self.camera_workers if cw.failed]

@@ -34,7 +34,7 @@ ANALYSED_FRAMES = STRETCH_S * ANALYSED_FPS
 
 
 @pytest.fixture(scope="module")
-def demo_run(broker, tmp_path_factory, model_onnx_path, footage_path):
+def demo_run(broker, tmp_path_factory, model_dynamic_onnx_path, footage_path):
     """Run the worker once over the stretch; returns the site, the worker and what reached Kafka."""
     kafka = Kafka(bootstrap_servers=[broker.bootstrap], topic_prefix="demo-worker.")
     create_topics(kafka)
@@ -50,7 +50,8 @@ def demo_run(broker, tmp_path_factory, model_onnx_path, footage_path):
     site = demo.model_copy(
         update={
             "data_dir": tmp_path_factory.mktemp("worker-data"),
-            "detector": demo.detector.model_copy(update={"model": str(model_onnx_path)}),
+            # the demo's region inference, on the dynamic model made at set-up
+            "detector": demo.detector.model_copy(update={"model": str(model_dynamic_onnx_path)}),
             "cameras": [camera],
             "kafka": kafka,
             "metrics": demo.metrics.model_copy(update={"worker_port": free_port()}),
@@ -82,12 +83,26 @@ def incidents(events: list[dict]) -> dict[str, list[dict]]:
 
 
 def test_worker_ran_the_stretch_and_published_access_events(demo_run):
+    assert demo_run["site"].detector.inference == "regions"
     assert demo_run["exit_code"] == 0
     assert len(demo_run["access"]) > 0
     processed = (
         f'quaywatch_worker_frames_processed_total{{camera="quay-cam-1"}} {ANALYSED_FRAMES}.0'
     )
     assert processed in demo_run["metrics"]
+
+
+def test_frame_to_event_latency_is_observed_once_per_frame_with_events(demo_run):
+    metrics = demo_run["metrics"].splitlines()
+    count = next(
+        float(line.split()[-1])
+        for line in metrics
+        if line.startswith('quaywatch_worker_frame_to_event_seconds_count{camera="quay-cam-1"}')
+    )
+    frames_with_events = len({event["event_time"] for event in demo_run["access"]})
+    # the incidents still open at the end are closed after the last frame, outside any frame
+    assert count in (frames_with_events, frames_with_events - 1), (count, frames_with_events)
+    assert 'quaywatch_worker_frames_dropped_total{camera="quay-cam-1"} 0.0' in metrics
 
 
 def test_every_event_validates_against_its_json_schema(demo_run):
