@@ -3,7 +3,8 @@
 A zone's rules follow from its config: a zone with `loitering_seconds` fires loitering
 (passing through is allowed, staying is not); any other zone fires intrusion; a zone with a
 `line` also fires line crossings in the configured direction. Class, score and area filters,
-masks, track confirmation (detectors/confirmation.py) and the active schedule apply to all.
+masks, track confirmation (detectors/confirmation.py) and the active schedule apply to all;
+a confirmed track's detections count down to the zone's hold_score.
 
 >>> watch = ZoneWatch(zone, camera_id="quay-cam-1", timezone="Europe/Amsterdam")  # doctest: +SKIP
 >>> events = watch.observe(tracked_objects, frame_time)                            # doctest: +SKIP
@@ -75,16 +76,18 @@ class ZoneWatch:
         self.masks = [ZonePolygon(mask) for mask in zone.masks]
         self.line = CrossingLine(zone.line.start, zone.line.end) if zone.line else None
         self.rule = presence_rule(zone)
+        hold = zone.min_score if zone.hold_score is None else zone.hold_score
+        self._hold_score = min(hold, zone.min_score)
         self._tracks: dict[int, _TrackState] = {}
 
     def observe(self, objects: TrackedObjects, at: datetime) -> list[ZoneEvent]:
         """Feed one analysed frame; returns the events it caused, in track order."""
         armed = is_armed(self.zone.schedule, at, self.timezone)
-        eligible = self._eligible(objects)
+        wanted = self._wanted(objects)
         anchors = anchor_points(objects.boxes, self.zone.anchor)
         for mask in self.masks:
-            eligible &= ~mask.contains(anchors)
-        inside = self.polygon.contains(anchors) & eligible
+            wanted &= ~mask.contains(anchors)
+        in_polygon = self.polygon.contains(anchors)
         sides = self.line.side(anchors) if self.line else np.zeros(len(objects), np.int8)
         events: list[ZoneEvent] = []
         seen = {int(raw_id) for raw_id in objects.track_ids}
@@ -100,10 +103,14 @@ class ZoneWatch:
             )
             point = (float(anchors[row, 0]), float(anchors[row, 1]))
             confirmed = state.confirmation.see(state.sighting.score, point, box[3] - box[1])
+            # A confirmed track is a person: its detections go on counting down to hold_score.
+            threshold = self._hold_score if confirmed else self.zone.min_score
+            eligible = bool(wanted[row]) and state.sighting.score >= threshold
+            inside = eligible and bool(in_polygon[row])
             # An unconfirmed track is followed (streaks, line side) but raises nothing.
             may_raise = armed and confirmed
-            events += self._presence_step(track_id, state, bool(inside[row]), may_raise, at)
-            if self.line is not None and eligible[row] and armed:
+            events += self._presence_step(track_id, state, inside, may_raise, at)
+            if self.line is not None and eligible and armed:
                 crossings = self._line_step(track_id, state, int(sides[row]), point, at)
                 events += crossings if confirmed else []
         for track_id, state in list(self._tracks.items()):
@@ -149,13 +156,10 @@ class ZoneWatch:
 
     # -- presence rules: intrusion and loitering -------------------------------------------
 
-    def _eligible(self, objects: TrackedObjects) -> np.ndarray:
-        wanted = np.array([name in self.zone.classes for name in objects.classes], dtype=bool)
-        return (
-            wanted
-            & (objects.scores >= self.zone.min_score)
-            & (objects.areas() >= self.zone.min_area)
-        )
+    def _wanted(self, objects: TrackedObjects) -> np.ndarray:
+        """Detections of the zone's classes and size; the score is judged per track."""
+        classes = np.array([name in self.zone.classes for name in objects.classes], dtype=bool)
+        return classes & (objects.areas() >= self.zone.min_area)
 
     def _presence_step(
         self, track_id: int, state: _TrackState, inside: bool, may_raise: bool, at: datetime
