@@ -148,6 +148,14 @@ class Zone(Strict):
         "statue) raises none however often it is detected. It also holds back a person who "
         "stands still from the moment the camera first sees them; 0 turns the check off",
     )
+    duplicate_iou: Score | None = Field(
+        default=None,
+        title="Duplicate overlap",
+        description="Intersection over union with the box of a track already present in the "
+        "zone at or above which a track does not enter it: the tracker puts a second box on "
+        "one person in a group for a few frames, and two boxes on one spot are one person. "
+        "The second enters once the boxes part. Unset: every track enters on its own",
+    )
     masks: list[list[Point]] = Field(
         default_factory=list,
         title="Masks",
