@@ -140,7 +140,11 @@ class ZoneWatch:
         id), else a fresh one, which remembers the present tracks it was born on."""
         lost = [] if self.known_identities else self._lost_present(box, seen, at)
         if lost:
-            state = self._tracks.pop(min(lost)[1])
+            lost_id = min(lost)[1]
+            state = self._tracks.pop(lost_id)
+            for other in self._tracks.values():  # those born on that person were born on this
+                if lost_id in other.born_on:
+                    other.born_on = other.born_on - {lost_id} | {track_id}
         else:
             state = _TrackState(TrackConfirmation.for_zone(self.zone))
             state.born_on = frozenset(

@@ -87,3 +87,19 @@ def test_the_second_of_two_overlapping_people_enters_once_they_part():
     starts = [(t, i) for p, t, i in events if p is AccessPhase.start]
     assert [track for track, _ in starts] == [1, 2]
     assert starts[1][1] != starts[0][1]
+
+
+def test_a_second_box_follows_its_person_through_a_new_id_before_taking_over():
+    # Track 2 is born on track 1; the tracker then renames 1 to 3 (carried on), loses 3,
+    # and keeps 2: still that one person, still one incident.
+    frames = (
+        [people((1, 150, 150))] * 4
+        + [people((1, 150, 150), (2, 153, 150))]
+        + [people((3, 151, 150), (2, 153, 150))]
+        + [people((2, 154 + step, 150)) for step in range(6)]
+    )
+    events = replay(ZoneWatch(zone(), "cam", "UTC"), frames)
+    assert [(phase, track) for phase, track, _ in events] == [
+        (AccessPhase.start, 1),
+        (AccessPhase.end, 2),
+    ]
