@@ -103,6 +103,15 @@ class Zone(Strict):
     min_score: Score = Field(
         default=0.4, title="Minimum score", description="Detections below are ignored"
     )
+    hold_score: Score | None = Field(
+        default=None,
+        title="Hold score",
+        description="Score a confirmed track's detections need to go on counting, for "
+        "presence in the zone and for crossing its line; at most min_score. A person's score "
+        "dips for a few frames when they turn, are half hidden or walk away from the camera, "
+        "and at min_score that reads as leaving the zone and, when the score recovers, as a "
+        "second incident. Unset: min_score",
+    )
     min_area: SquarePixels = Field(
         default=400,
         title="Minimum area",
@@ -139,6 +148,14 @@ class Zone(Strict):
         "statue) raises none however often it is detected. It also holds back a person who "
         "stands still from the moment the camera first sees them; 0 turns the check off",
     )
+    duplicate_iou: Score | None = Field(
+        default=None,
+        title="Duplicate overlap",
+        description="Intersection over union with the box of a track already present in the "
+        "zone at or above which a track does not enter it: the tracker puts a second box on "
+        "one person in a group for a few frames, and two boxes on one spot are one person. "
+        "The second enters once the boxes part. Unset: every track enters on its own",
+    )
     masks: list[list[Point]] = Field(
         default_factory=list,
         title="Masks",
@@ -158,6 +175,16 @@ class Zone(Strict):
         title="Active schedule",
         description="Windows when the zone is armed; empty means always",
     )
+
+    @field_validator("hold_score")
+    @classmethod
+    def _hold_at_most_min_score(cls, hold: float | None, info: ValidationInfo) -> float | None:
+        min_score = info.data.get("min_score")
+        if hold is not None and min_score is not None and hold > min_score:
+            raise ValueError(
+                f"hold_score {hold} is above min_score {min_score}: it only lowers the bar"
+            )
+        return hold
 
     @field_validator("polygon")
     @classmethod

@@ -3,7 +3,8 @@
 A zone's rules follow from its config: a zone with `loitering_seconds` fires loitering
 (passing through is allowed, staying is not); any other zone fires intrusion; a zone with a
 `line` also fires line crossings in the configured direction. Class, score and area filters,
-masks, track confirmation (detectors/confirmation.py) and the active schedule apply to all.
+masks, track confirmation (detectors/confirmation.py) and the active schedule apply to all;
+a confirmed track's detections count down to the zone's hold_score.
 
 >>> watch = ZoneWatch(zone, camera_id="quay-cam-1", timezone="Europe/Amsterdam")  # doctest: +SKIP
 >>> events = watch.observe(tracked_objects, frame_time)                            # doctest: +SKIP
@@ -20,6 +21,7 @@ from config.zones import CrossingDirection, Zone
 from detectors.confirmation import TrackConfirmation
 from detectors.events import AccessPhase, AccessRule, TrackedObjects, ZoneEvent, incident_id
 from detectors.geometry import CrossingLine, ZonePolygon, anchor_points
+from detectors.identity import Box, box_distance, overlap, same_place
 from detectors.schedule import is_armed
 
 # A track the tracker stops reporting is given this long to come back before its incident
@@ -27,15 +29,11 @@ from detectors.schedule import is_armed
 LOST_TRACK_GRACE = timedelta(seconds=2)
 # While an incident lasts, an update is sent this often, carrying the newest box.
 UPDATE_INTERVAL = timedelta(seconds=10)
-# The tracker loses people in a group and gives them a new id when they reappear: a new track
-# whose box is within this many box heights of where a present track was lost, within
-# LOST_TRACK_GRACE, is that person, and carries on their incident instead of raising another.
-SAME_PERSON_DISTANCE = 0.5
 
 
 @dataclass
 class _Sighting:
-    box: tuple[float, float, float, float]
+    box: Box
     score: float
     object_class: str
 
@@ -57,6 +55,8 @@ class _TrackState:
     candidate_side: int = 0
     candidate_streak: int = 0
     candidate_point: tuple[float, float] | None = None
+    # present tracks this one was born on (detectors/identity.py same_place), in its first frame
+    born_on: frozenset[int] = frozenset()
 
 
 def presence_rule(zone: Zone) -> AccessRule:
@@ -67,27 +67,39 @@ def presence_rule(zone: Zone) -> AccessRule:
 class ZoneWatch:
     """The rule of one zone, with the state of every track it has seen."""
 
-    def __init__(self, zone: Zone, camera_id: str, timezone: str) -> None:
+    def __init__(
+        self, zone: Zone, camera_id: str, timezone: str, known_identities: bool = False
+    ) -> None:
+        """`known_identities`: every track id is one person and each person has one id
+        (labels), so no track is taken for another (detectors/identity.py)."""
         self.zone = zone
+        self.known_identities = known_identities
         self.camera_id = camera_id
         self.timezone = timezone
         self.polygon = ZonePolygon(zone.polygon)
         self.masks = [ZonePolygon(mask) for mask in zone.masks]
         self.line = CrossingLine(zone.line.start, zone.line.end) if zone.line else None
         self.rule = presence_rule(zone)
+        hold = zone.min_score if zone.hold_score is None else zone.hold_score
+        self._hold_score = min(hold, zone.min_score)
         self._tracks: dict[int, _TrackState] = {}
+        self._boxes: dict[int, np.ndarray] = {}  # this frame's, by track
 
     def observe(self, objects: TrackedObjects, at: datetime) -> list[ZoneEvent]:
         """Feed one analysed frame; returns the events it caused, in track order."""
         armed = is_armed(self.zone.schedule, at, self.timezone)
-        eligible = self._eligible(objects)
+        wanted = self._wanted(objects)
         anchors = anchor_points(objects.boxes, self.zone.anchor)
         for mask in self.masks:
-            eligible &= ~mask.contains(anchors)
-        inside = self.polygon.contains(anchors) & eligible
+            wanted &= ~mask.contains(anchors)
+        in_polygon = self.polygon.contains(anchors)
         sides = self.line.side(anchors) if self.line else np.zeros(len(objects), np.int8)
         events: list[ZoneEvent] = []
-        seen = {int(raw_id) for raw_id in objects.track_ids}
+        # Every box of this frame, so a track compares with the others' boxes of now.
+        self._boxes = {
+            int(raw_id): objects.boxes[row] for row, raw_id in enumerate(objects.track_ids)
+        }
+        seen = set(self._boxes)
         for row, raw_id in enumerate(objects.track_ids):
             track_id = int(raw_id)
             box = objects.boxes[row]
@@ -100,10 +112,14 @@ class ZoneWatch:
             )
             point = (float(anchors[row, 0]), float(anchors[row, 1]))
             confirmed = state.confirmation.see(state.sighting.score, point, box[3] - box[1])
+            # A confirmed track is a person: its detections go on counting down to hold_score.
+            threshold = self._hold_score if confirmed else self.zone.min_score
+            eligible = bool(wanted[row]) and state.sighting.score >= threshold
+            inside = eligible and bool(in_polygon[row])
             # An unconfirmed track is followed (streaks, line side) but raises nothing.
             may_raise = armed and confirmed
-            events += self._presence_step(track_id, state, bool(inside[row]), may_raise, at)
-            if self.line is not None and eligible[row] and armed:
+            events += self._presence_step(track_id, state, inside, may_raise, at)
+            if self.line is not None and eligible and armed:
                 crossings = self._line_step(track_id, state, int(sides[row]), point, at)
                 events += crossings if confirmed else []
         for track_id, state in list(self._tracks.items()):
@@ -120,23 +136,71 @@ class ZoneWatch:
         self, track_id: int, box: np.ndarray, seen: set[int], at: datetime
     ) -> _TrackState:
         """The state of a track seen for the first time: a lost present track's, when the
-        new one appears where that one was lost (SAME_PERSON_DISTANCE), else a fresh one."""
-        candidates = [
-            (_distance(state.sighting.box, box), lost_id)
+        new one appears where that one was lost (the tracker found them again under a new
+        id), else a fresh one, which remembers the present tracks it was born on."""
+        lost = [] if self.known_identities else self._lost_present(box, seen, at)
+        if lost:
+            lost_id = min(lost)[1]
+            state = self._tracks.pop(lost_id)
+            for other in self._tracks.values():  # those born on that person were born on this
+                if lost_id in other.born_on:
+                    other.born_on = other.born_on - {lost_id} | {track_id}
+        else:
+            state = _TrackState(TrackConfirmation.for_zone(self.zone))
+            state.born_on = frozenset(
+                other
+                for other, other_state in self._tracks.items()
+                if other in seen
+                and other_state.present_since is not None
+                and same_place(self._boxes[other], box)
+            )
+        self._tracks[track_id] = state
+        return state
+
+    def _lost_present(
+        self, box: np.ndarray, seen: set[int], at: datetime, among: frozenset[int] | None = None
+    ) -> list[tuple[float, int]]:
+        """(distance, id) of the present tracks lost within LOST_TRACK_GRACE where `box` is."""
+        return [
+            (box_distance(state.sighting.box, box), lost_id)
             for lost_id, state in self._tracks.items()
             if lost_id not in seen
+            and (among is None or lost_id in among)
             and state.present_since is not None
             and state.last_seen is not None
             and at - state.last_seen < LOST_TRACK_GRACE
             and state.sighting is not None
-            and _near(state.sighting.box, box)
+            and same_place(state.sighting.box, box)
         ]
-        if candidates:
-            state = self._tracks.pop(min(candidates)[1])
-        else:
-            state = _TrackState(TrackConfirmation.for_zone(self.zone))
-        self._tracks[track_id] = state
-        return state
+
+    def _take_over(self, state: _TrackState, box: np.ndarray, at: datetime) -> bool:
+        """A track born on a present one that has since been lost is that person's second
+        box, which the tracker kept: it carries on that one's presence and incident."""
+        if self.known_identities:
+            return False
+        lost = self._lost_present(box, set(self._boxes), at, state.born_on)
+        if not lost:
+            return False
+        other = self._tracks.pop(min(lost)[1])
+        state.present_since, state.incident = other.present_since, other.incident
+        state.last_update = other.last_update
+        return True
+
+    def _duplicates_a_present_track(self, track_id: int, box: np.ndarray) -> bool:
+        """Whether the box overlaps a present track's box of this frame by duplicate_iou:
+        two boxes on one spot are one person, who is in the zone already."""
+        limit = self.zone.duplicate_iou
+        return (
+            limit is not None
+            and not self.known_identities
+            and any(
+                other != track_id
+                and other_state.present_since is not None
+                and other in self._boxes
+                and overlap(self._boxes[other], box) >= limit
+                for other, other_state in self._tracks.items()
+            )
+        )
 
     def close(self, at: datetime) -> list[ZoneEvent]:
         """End every open incident, e.g. when the source ends or the worker stops."""
@@ -149,13 +213,10 @@ class ZoneWatch:
 
     # -- presence rules: intrusion and loitering -------------------------------------------
 
-    def _eligible(self, objects: TrackedObjects) -> np.ndarray:
-        wanted = np.array([name in self.zone.classes for name in objects.classes], dtype=bool)
-        return (
-            wanted
-            & (objects.scores >= self.zone.min_score)
-            & (objects.areas() >= self.zone.min_area)
-        )
+    def _wanted(self, objects: TrackedObjects) -> np.ndarray:
+        """Detections of the zone's classes and size; the score is judged per track."""
+        classes = np.array([name in self.zone.classes for name in objects.classes], dtype=bool)
+        return classes & (objects.areas() >= self.zone.min_area)
 
     def _presence_step(
         self, track_id: int, state: _TrackState, inside: bool, may_raise: bool, at: datetime
@@ -171,6 +232,11 @@ class ZoneWatch:
         events: list[ZoneEvent] = []
         if state.present_since is None:
             if may_raise and state.inside_streak >= self.zone.inertia_frames:
+                box = self._boxes[track_id]
+                if self._take_over(state, box, at):
+                    return events
+                if self._duplicates_a_present_track(track_id, box):
+                    return events
                 state.present_since = state.streak_started_at or at
                 if self.rule is AccessRule.intrusion:
                     events.append(self._begin(track_id, state, at))
@@ -271,17 +337,3 @@ class ZoneWatch:
             at=at,
             crossing_direction=crossing_direction,
         )
-
-
-def _distance(box: tuple[float, float, float, float], other: np.ndarray) -> float:
-    """Distance between box centres, in heights of the first box."""
-    height = max(box[3] - box[1], 1.0)
-    dx = (box[0] + box[2] - other[0] - other[2]) / 2
-    dy = (box[1] + box[3] - other[1] - other[3]) / 2
-    return float(np.hypot(dx, dy)) / height
-
-
-def _near(box: tuple[float, float, float, float], other: np.ndarray) -> bool:
-    """Whether `other` could be the same person as `box`: close, and of a like height."""
-    ratio = (other[3] - other[1]) / max(box[3] - box[1], 1.0)
-    return 2 / 3 <= ratio <= 3 / 2 and _distance(box, other) <= SAME_PERSON_DISTANCE

@@ -176,7 +176,7 @@ def label_events(
 ) -> list[ZoneEvent]:
     """The events the zone rules raise on the labelled people, over the analysed frames that
     are labelled, so inertia and dwell count the same frames the run counted."""
-    watches = [ZoneWatch(_as_truth(zone), camera_id, timezone) for zone in zones]
+    watches = [ZoneWatch(_as_truth(zone), camera_id, timezone, True) for zone in zones]
     events: list[ZoneEvent] = []
     last: datetime | None = None
     for frame_number, at in frame_times:
@@ -194,7 +194,8 @@ def label_events(
 def _as_truth(zone: Zone) -> Zone:
     """The zone as it judges labelled people: track confirmation tells real detections from
     false ones, and a label is a real person by definition, however still it stands. Masks
-    stay: they say where the zone does not watch at all."""
+    stay: they say where the zone does not watch at all. (The watch is told the identities
+    are known: a label's id is one person, so none is taken for another's second box.)"""
     return zone.model_copy(update={"confirm_frames": 1, "min_travel": 0.0})
 
 

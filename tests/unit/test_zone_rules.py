@@ -262,3 +262,47 @@ def test_a_new_track_elsewhere_in_the_zone_is_another_person():
         (AccessPhase.start, 1),
         (AccessPhase.start, 2),
     ]
+
+
+# -- hold score: a confirmed person's dipping score -------------------------------------------
+
+
+def test_a_confirmed_person_whose_score_dips_stays_in_the_zone_down_to_the_hold_score():
+    # Half hidden for a second: 0.3 is below min_score but the track is a person already.
+    scores = [0.8] * 3 + [0.3] * 5 + [0.8] * 3
+    held = ZoneWatch(zone(inertia_frames=3, hold_score=0.25), "cam", "UTC")
+    assert [e.phase for e in watch_scores(held, scores)] == [AccessPhase.start]
+    # Unset, the dip reads as leaving and the recovery as a second incident.
+    unheld = ZoneWatch(zone(inertia_frames=3), "cam", "UTC")
+    assert [e.phase for e in watch_scores(unheld, scores)] == [
+        AccessPhase.start,
+        AccessPhase.end,
+        AccessPhase.start,
+    ]
+
+
+def test_the_hold_score_does_not_admit_a_track_that_never_reached_min_score():
+    watch = ZoneWatch(zone(inertia_frames=1, hold_score=0.2), "cam", "UTC")
+    assert watch_scores(watch, [0.3] * 20) == []
+
+
+def test_a_confirmed_person_crosses_the_line_while_their_score_dips():
+    line = Line(start=(150, 0), end=(150, 300))
+    path = [((120, 150), 0.8)] * 3 + [((180, 150), 0.3)] * 3
+
+    def crossing_starts(watch: ZoneWatch) -> list[datetime]:
+        events = []
+        for index, ((x, y), score) in enumerate(path):
+            at = T0 + timedelta(seconds=index * 0.2)
+            events += watch.observe(person_at(x, y, score=score), at)
+        return [e.at for e in crossings(events) if e.phase is AccessPhase.start]
+
+    held = zone(inertia_frames=2, line=line, hold_score=0.25)
+    assert crossing_starts(ZoneWatch(held, "cam", "UTC")) == [T0 + timedelta(seconds=0.8)]
+    unheld = zone(inertia_frames=2, line=line)
+    assert crossing_starts(ZoneWatch(unheld, "cam", "UTC")) == []
+
+
+def test_a_hold_score_above_min_score_is_refused_naming_both():
+    with pytest.raises(ValueError, match="hold_score 0.5 is above min_score 0.4"):
+        zone(min_score=0.4, hold_score=0.5)
