@@ -49,6 +49,8 @@ class BlockSnapshot:
     def place(self, number: str, assessed: AssessedContainer | None) -> None:
         """Put the container under its condition, or take it out of the block (None)."""
         before = self.containers.get(number)
+        if assessed is not None and assessed == before:
+            return  # the same state: `before` keeps the description it may have built
         moved = assessed is None or before is None or assessed.condition is not before.condition
         if before is not None and moved:
             numbers = self.by_condition[before.condition]

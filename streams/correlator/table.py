@@ -9,10 +9,13 @@ recorded it: a discharge at 09:00 that the feed reported at 10:00 was not known 
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right, insort
+from bisect import insort
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import NamedTuple
+
+from sortedcontainers import SortedKeyList
 
 from streams.terminal.events import Classifier, ContainerActivity, ContainerEvent
 
@@ -96,30 +99,34 @@ def apply(state: ContainerState, fact: ContainerFact) -> None:
 
 
 class TimeIndex:
-    """(time, container number) pairs sorted by time: which containers have news in a window."""
+    """(time, container number) pairs sorted by time: which containers have news in a window.
 
-    __slots__ = ("times", "numbers")
+    Facts arrive mostly in time order but not only, and a block gathers thousands over weeks:
+    a sorted list of sublists keeps both the insert and the window lookup logarithmic, where
+    one flat list would move every later entry on each late insert.
+    """
+
+    __slots__ = ("entries",)
 
     def __init__(self) -> None:
-        self.times: list[float] = []
-        self.numbers: list[str] = []
+        # Equal times keep their insertion order, as `add` puts a pair after its equals.
+        self.entries: SortedKeyList = SortedKeyList(key=itemgetter(0))
 
     def add(self, moment: float, container_number: str) -> None:
-        at = bisect_right(self.times, moment)
-        self.times.insert(at, moment)
-        self.numbers.insert(at, container_number)
+        self.entries.add((moment, container_number))
 
     def between(self, after: float, until: float) -> Iterator[str]:
         """Numbers with a time in (after, until]."""
-        first, last = bisect_right(self.times, after), bisect_right(self.times, until)
-        return iter(self.numbers[first:last])
+        window = self.entries.irange_key(after, until, inclusive=(False, True))
+        return (number for _, number in window)
 
     def times_between(self, after: float, until: float) -> list[float]:
-        return self.times[bisect_right(self.times, after) : bisect_right(self.times, until)]
+        window = self.entries.irange_key(after, until, inclusive=(False, True))
+        return [moment for moment, _ in window]
 
     def around(self, low: float, high: float) -> Iterator[str]:
         """Numbers with a time in [low, high]."""
-        return iter(self.numbers[bisect_left(self.times, low) : bisect_right(self.times, high)])
+        return (number for _, number in self.entries.irange_key(low, high))
 
 
 class ContainerTable:
@@ -133,6 +140,7 @@ class ContainerTable:
 
     def __init__(self) -> None:
         self._histories: dict[str, list[ContainerFact]] = {}
+        self._blocks: dict[str, set[str]] = {}  # number -> every block it has stood in
         self._event_ids: set[str] = set()
         self._by_block: dict[str, set[str]] = {}
         self._news: dict[str, TimeIndex] = {}  # block -> visible_at of its containers' facts
@@ -163,8 +171,13 @@ class ContainerTable:
         number = event.container_number
         self._event_ids.add(event.event_id)
         history = self._histories.setdefault(number, [])
-        insort(history, fact)
-        blocks = self.blocks_of(number)
+        if not history or history[-1] <= fact:
+            history.append(fact)
+        else:
+            insort(history, fact)  # a container's own few facts, rarely out of order
+        blocks = self._blocks.setdefault(number, set())
+        if fact.yard_block:
+            blocks.add(fact.yard_block)
         for block in blocks:
             members = self._by_block.setdefault(block, set())
             # A container new to a block brings its whole history into the block's index.
@@ -177,22 +190,23 @@ class ContainerTable:
         return fact
 
     def _index(self, block: str, number: str, fact: ContainerFact) -> None:
-        self._news.setdefault(block, TimeIndex()).add(fact.visible_at, number)
+        _index_of(self._news, block).add(fact.visible_at, number)
         if fact.activity is ContainerActivity.discharged:
-            self._discharges.setdefault(block, TimeIndex()).add(fact.event_time, number)
+            _index_of(self._discharges, block).add(fact.event_time, number)
 
     def blocks_of(self, container_number: str) -> set[str]:
-        return {f.yard_block for f in self._histories.get(container_number, ()) if f.yard_block}
+        """Every block the container has stood in (the table's own set: read, do not change)."""
+        return self._blocks.get(container_number, _NO_BLOCKS)
 
     def members(self, yard_block: str) -> set[str]:
         """Every container that has ever stood in the block."""
         return self._by_block.get(yard_block, set())
 
     def news(self, yard_block: str) -> TimeIndex:
-        return self._news.get(yard_block) or TimeIndex()
+        return self._news.get(yard_block, _NO_NEWS)
 
     def discharges(self, yard_block: str) -> TimeIndex:
-        return self._discharges.get(yard_block) or TimeIndex()
+        return self._discharges.get(yard_block, _NO_NEWS)
 
     def state_as_of(self, container_number: str, moment: float) -> ContainerState:
         state = ContainerState(container_number)
@@ -222,3 +236,14 @@ class ContainerTable:
                 for moment in self.news(block).times_between(after, until)
             }
         )
+
+
+_NO_BLOCKS: set[str] = set()
+_NO_NEWS = TimeIndex()  # what a block without facts answers; never added to
+
+
+def _index_of(indexes: dict[str, TimeIndex], block: str) -> TimeIndex:
+    index = indexes.get(block)
+    if index is None:
+        index = indexes[block] = TimeIndex()
+    return index
