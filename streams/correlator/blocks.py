@@ -122,7 +122,7 @@ class YardBlockView:
             return None
         return assess(state, moment, self.correlation)
 
-    def _recorded(self, number: str, yard_blocks: set[str]) -> None:
+    def _recorded(self, number: str, yard_blocks: Iterable[str]) -> None:
         # A fact visible before a snapshot's moment changes what it should show.
         for block in yard_blocks:
             snapshot = self._snapshots.get(block)

@@ -29,6 +29,7 @@ class ContainerFact(NamedTuple):
     activity: ContainerActivity
     yard_block: str | None
     yard_position: str | None
+    container_number: str  # last: a history's order is by time, then the rest
 
 
 @dataclass(slots=True)
@@ -99,34 +100,40 @@ def apply(state: ContainerState, fact: ContainerFact) -> None:
 
 
 class TimeIndex:
-    """(time, container number) pairs sorted by time: which containers have news in a window.
+    """Facts sorted by one of their times: which containers have news in a window.
 
     Facts arrive mostly in time order but not only, and a block gathers thousands over weeks:
     a sorted list of sublists keeps both the insert and the window lookup logarithmic, where
-    one flat list would move every later entry on each late insert.
+    one flat list would move every later entry on each late insert. It holds the table's own
+    fact tuples, keyed by their own time floats, so an entry costs two references.
     """
 
-    __slots__ = ("entries",)
+    __slots__ = ("facts",)
 
-    def __init__(self) -> None:
-        # Equal times keep their insertion order, as `add` puts a pair after its equals.
-        self.entries: SortedKeyList = SortedKeyList(key=itemgetter(0))
+    def __init__(self, time_of: Callable[[ContainerFact], float]) -> None:
+        # Equal times keep their insertion order, as `add` puts a fact after its equals.
+        self.facts: SortedKeyList = SortedKeyList(key=time_of)
 
-    def add(self, moment: float, container_number: str) -> None:
-        self.entries.add((moment, container_number))
+    def add(self, fact: ContainerFact) -> None:
+        self.facts.add(fact)
 
     def between(self, after: float, until: float) -> Iterator[str]:
         """Numbers with a time in (after, until]."""
-        window = self.entries.irange_key(after, until, inclusive=(False, True))
-        return (number for _, number in window)
+        window = self.facts.irange_key(after, until, inclusive=(False, True))
+        return (fact.container_number for fact in window)
 
     def times_between(self, after: float, until: float) -> list[float]:
-        window = self.entries.irange_key(after, until, inclusive=(False, True))
-        return [moment for moment, _ in window]
+        window = self.facts.irange_key(after, until, inclusive=(False, True))
+        key = self.facts.key
+        return [key(fact) for fact in window]
 
     def around(self, low: float, high: float) -> Iterator[str]:
         """Numbers with a time in [low, high]."""
-        return (number for _, number in self.entries.irange_key(low, high))
+        return (fact.container_number for fact in self.facts.irange_key(low, high))
+
+
+VISIBLE_AT = itemgetter(1)
+EVENT_TIME = itemgetter(0)
 
 
 class ContainerTable:
@@ -140,7 +147,6 @@ class ContainerTable:
 
     def __init__(self) -> None:
         self._histories: dict[str, list[ContainerFact]] = {}
-        self._blocks: dict[str, set[str]] = {}  # number -> every block it has stood in
         self._event_ids: set[str] = set()
         self._by_block: dict[str, set[str]] = {}
         self._news: dict[str, TimeIndex] = {}  # block -> visible_at of its containers' facts
@@ -167,6 +173,7 @@ class ContainerTable:
             activity=event.activity,
             yard_block=event.yard_block,
             yard_position=event.yard_position,
+            container_number=event.container_number,
         )
         number = event.container_number
         self._event_ids.add(event.event_id)
@@ -175,28 +182,25 @@ class ContainerTable:
             history.append(fact)
         else:
             insort(history, fact)  # a container's own few facts, rarely out of order
-        blocks = self._blocks.setdefault(number, set())
-        if fact.yard_block:
-            blocks.add(fact.yard_block)
+        blocks = self.blocks_of(number)
         for block in blocks:
             members = self._by_block.setdefault(block, set())
             # A container new to a block brings its whole history into the block's index.
             for known in (fact,) if number in members else history:
-                self._index(block, number, known)
+                self._index(block, known)
             members.add(number)
         self.latest_visible_at = max(self.latest_visible_at, fact.visible_at)
         for listener in self._listeners:
             listener(number, blocks)
         return fact
 
-    def _index(self, block: str, number: str, fact: ContainerFact) -> None:
-        _index_of(self._news, block).add(fact.visible_at, number)
+    def _index(self, block: str, fact: ContainerFact) -> None:
+        _index_of(self._news, block, VISIBLE_AT).add(fact)
         if fact.activity is ContainerActivity.discharged:
-            _index_of(self._discharges, block).add(fact.event_time, number)
+            _index_of(self._discharges, block, EVENT_TIME).add(fact)
 
     def blocks_of(self, container_number: str) -> set[str]:
-        """Every block the container has stood in (the table's own set: read, do not change)."""
-        return self._blocks.get(container_number, _NO_BLOCKS)
+        return {f.yard_block for f in self._histories.get(container_number, ()) if f.yard_block}
 
     def members(self, yard_block: str) -> set[str]:
         """Every container that has ever stood in the block."""
@@ -238,12 +242,13 @@ class ContainerTable:
         )
 
 
-_NO_BLOCKS: set[str] = set()
-_NO_NEWS = TimeIndex()  # what a block without facts answers; never added to
+_NO_NEWS = TimeIndex(VISIBLE_AT)  # what a block without facts answers; never added to
 
 
-def _index_of(indexes: dict[str, TimeIndex], block: str) -> TimeIndex:
+def _index_of(
+    indexes: dict[str, TimeIndex], block: str, time_of: Callable[[ContainerFact], float]
+) -> TimeIndex:
     index = indexes.get(block)
     if index is None:
-        index = indexes[block] = TimeIndex()
+        index = indexes[block] = TimeIndex(time_of)
     return index
