@@ -20,6 +20,7 @@ from streams.alerts import ContainerAtAlert, ContainerCondition, Severity
 from streams.correlator.table import ContainerState
 
 MAX_LISTED_CONTAINERS = 25
+QUOTED_CONTAINERS = 3  # a reason names this many containers of a condition, then "and N more"
 
 # Most worrying first: it orders the containers an alert lists.
 CONDITION_RANK = {
@@ -194,7 +195,7 @@ def _described(condition: ContainerCondition, state: ContainerState) -> Containe
     )
 
 
-def _numbers(group: Sequence[AssessedContainer], count: int, most: int = 3) -> str:
+def _numbers(group: Sequence[AssessedContainer], count: int, most: int = QUOTED_CONTAINERS) -> str:
     numbers = [assessed.state.container_number for assessed in group[:most]]
     more = f" and {count - most} more" if count > most else ""
     return ", ".join(numbers) + more

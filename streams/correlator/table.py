@@ -57,8 +57,11 @@ class ContainerState:
 
     @property
     def selected_at(self) -> float | None:
-        times = [t for t in (self.selected_for_scan_at, self.selected_for_inspection_at) if t]
-        return min(times) if times else None
+        # The earlier selection, either when only one was made (read for every assessment).
+        scan, inspection = self.selected_for_scan_at, self.selected_for_inspection_at
+        if scan and inspection:
+            return min(scan, inspection)
+        return scan or inspection or None
 
 
 ARRIVALS = {ContainerActivity.discharged, ContainerActivity.gated_in}
