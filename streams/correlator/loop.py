@@ -14,6 +14,7 @@ nothing, so an alert the correlator did not verify is never revised and republis
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -75,6 +76,10 @@ class Correlator:
         self.knowledge_rejects: list[DeadLetter] = []
         self.learn = {TERMINAL: self.engine.on_container_event, ALERTS: self.engine.on_published}
         self.access = consumer(self.kafka, group_id, [ACCESS])
+        self.started = False  # the first catch-up (the start-up read) is done
+        # Bodies of our own alerts sent and not yet read back: a record holding one of them
+        # byte for byte is the alert itself, learnt without checking and parsing it again.
+        self.sent: dict[bytes, Alert] = {}
 
     def run(self, stop: threading.Event) -> None:
         self.catch_up()
@@ -101,6 +106,10 @@ class Correlator:
         for received in self.knowledge.read_new():
             topic = received.topic.name
             self.metrics.events_consumed.labels(topic).inc()
+            own = self.sent.pop(received.record.value, None)
+            if own is not None:
+                self.engine.on_published(own)
+                continue
             try:
                 message = received.message()
             except ValueError as error:
@@ -111,11 +120,21 @@ class Correlator:
                 self.knowledge_rejects.append(received.dead_letter(DEAD_LETTER_SOURCE, str(error)))
                 continue
             self.learn[received.topic](message)
+        if not self.started:
+            # What start-up read (the container table, the alerts published) lives as long
+            # as the process: out of the cyclic collector's way, which would otherwise walk
+            # all of it on every full collection.
+            gc.freeze()
+            self.started = True
 
     def publish(self, alerts: Sequence[Alert], rejects: Sequence[DeadLetter]) -> None:
+        """Send a poll's worth, flush once, and return only when the broker acknowledged every
+        record: the caller commits the access offsets after this, never before."""
         futures = []
         for alert in alerts:
-            futures.append(self.producer.send(ALERTS, alert.stamped()))
+            stamped = alert.stamped()
+            futures.append(self.producer.send(ALERTS, stamped))
+            self.sent[stamped.to_bytes()] = stamped
         for reject in rejects:
             futures.append(self.producer.send(DEAD_LETTER, reject))
         self.producer.flush()
