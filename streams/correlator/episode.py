@@ -132,18 +132,17 @@ class Episode:
         self.published_revision = alert.revision
         self.published = Standing(alert.severity, alert.reason, tuple(alert.rules))
         self.published_as_of = alert.as_of.timestamp()
-        known = {seen.event_id for seen in self.access_events}
-        # What it lists was seen by `as_of`; the episode's start stands in for the exact times.
-        self.access_events += [
-            SeenAccessEvent(self.seen_at, i) for i in alert.access_event_ids if i not in known
+        # What it lists was seen by `as_of`; the episode's start stands in for the exact times,
+        # and the alert's order is kept, so the next revision lists them as the last one did.
+        listed = set(alert.access_event_ids)
+        self.access_events = [SeenAccessEvent(self.seen_at, i) for i in alert.access_event_ids] + [
+            seen for seen in self.access_events if seen.event_id not in listed
         ]
-        self.access_events.sort()
         last_seen = alert.last_seen_at.timestamp() if alert.last_seen_at else self.seen_at
         bisect.insort(self.sightings, last_seen)
-        for rule in alert.rules:
-            if all(rule != first.rule for first in self.first_firings):
-                self.first_firings.append(FirstFiring(self.seen_at, rule))
-        self.first_firings.sort()
+        self.first_firings = [FirstFiring(self.seen_at, rule) for rule in alert.rules] + [
+            first for first in self.first_firings if first.rule not in alert.rules
+        ]
 
     def published_up_to(self, as_of: float) -> None:
         if as_of >= self.last_seen_at:
