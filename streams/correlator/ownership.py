@@ -10,15 +10,18 @@ time of the latest access event read from it): the access events of a partition 
 event-time order, so by then every access event of the zone up to that moment is known, and
 the terminal news visible by then (stamped when ingested) is on the terminal topic already.
 Every instance, a restart or a replay then judges each moment from the same inputs, however
-the records were cut into polls. A partition read to its end and quiet for
-`correlation.quiet_partition_seconds` is judged up to the latest terminal news instead: a zone
-where nobody walks must not hold the revisions of its last alert back.
+the records were cut into polls. A partition read to its end at `QUIET_POLLS` polls in a row
+and quiet for `correlation.quiet_partition_seconds` is judged up to the terminal news known
+before those polls instead: a zone where nobody walks must not hold the revisions of its last
+alert back, and an access event sent before that news has had those polls to be fetched (the
+high-water mark one fetch brings back can be older than the records just written).
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Collection, Iterable
 
 from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
@@ -26,6 +29,8 @@ from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
 from streams.chain import partition_for
 
 log = logging.getLogger(__name__)
+
+QUIET_POLLS = 3
 
 
 class Ownership(ConsumerRebalanceListener):
@@ -43,6 +48,8 @@ class Ownership(ConsumerRebalanceListener):
         self._assigned_before = False
         self._read_up_to: dict[int, float] = {}
         self._last_record: dict[int, float] = {}
+        self._news: deque[tuple[float, float]] = deque()  # per poll: when, latest news then
+        self._at_end: dict[int, int] = {}  # polls in a row a partition was read to its end
         self.consumer: KafkaConsumer | None = None
 
     # -- the consumer group's calls -------------------------------------------------------------
@@ -63,6 +70,7 @@ class Ownership(ConsumerRebalanceListener):
         for number in new:
             self._read_up_to[number] = float("-inf")
             self._last_record[number] = self.clock()
+            self._at_end[number] = 0
         self.owned |= numbers
         log.info("owning access partitions %s (new: %s)", sorted(self.owned), sorted(new))
 
@@ -81,11 +89,23 @@ class Ownership(ConsumerRebalanceListener):
         self._last_record[partition] = self.clock()
 
     def quiet(self, read_to_end: Collection[int], latest_news: float) -> None:
-        """Partitions read to their end and quiet long enough are judged up to the news."""
+        """Partitions read to their end and quiet long enough are judged up to the news known
+        `quiet_seconds` ago."""
         now = self.clock()
+        self._news.append((now, latest_news))
+        for number in self.owned:
+            self._at_end[number] = self._at_end.get(number, 0) + 1 if number in read_to_end else 0
+        # The oldest sample kept is the latest one at least QUIET_POLLS polls and
+        # quiet_seconds old (once there is one).
+        while len(self._news) > QUIET_POLLS + 1 and now - self._news[1][0] >= self.quiet_seconds:
+            self._news.popleft()
+        when, settled_news = self._news[0]
+        if len(self._news) <= QUIET_POLLS or now - when < self.quiet_seconds:
+            return
         for number in read_to_end:
-            if number in self.owned and now - self._last_record[number] >= self.quiet_seconds:
-                self._read_up_to[number] = max(self._read_up_to[number], latest_news)
+            quiet_for = now - self._last_record[number]
+            if self._at_end[number] >= QUIET_POLLS and quiet_for >= self.quiet_seconds:
+                self._read_up_to[number] = max(self._read_up_to[number], settled_news)
 
     def judged_up_to(self, zone_id: str) -> float | None:
         """How far the zone's episodes may be judged; None where another instance owns them."""
