@@ -18,13 +18,20 @@ clock, and publishing is idempotent by (alert id, revision): what was already pu
 learnt back from the alerts topic and never sent again. What an episode took in without a
 revision is not on the alerts topic: `held_positions` tells the correlator not to commit past
 it, so a restart reads those access events again.
+
+Which episodes this engine publishes for, and how far in event time, is `judged_up_to(zone
+id)`: None for a zone whose access partition another instance owns (it only learns their
+revisions), otherwise the moment up to which the zone's access events and the terminal news
+have all been read. An episode is judged no further than that, and stays due until it has been
+judged to the end of its grace period, so every run judges each moment knowing the same inputs.
 """
 
 from __future__ import annotations
 
 import hashlib
 import heapq
-from collections.abc import Hashable, Iterator, Mapping, Sequence
+import math
+from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 
 from sortedcontainers import SortedKeyList
@@ -74,6 +81,7 @@ class CorrelationEngine:
         # looks only at those the news has passed; an entry whose episode was seen again
         # since is stale and skipped (the newer sighting has its own entry).
         self._quiet: list[tuple[float, str]] = []
+        self.judged_up_to: Callable[[str], float | None] = _every_moment
 
     @classmethod
     def for_site(cls, site: SiteConfig) -> CorrelationEngine:
@@ -147,7 +155,7 @@ class CorrelationEngine:
             return []
         # In event-time order: the yard block views then move forward in small steps.
         episodes_due = sorted((self.open_episodes[a] for a in self._due), key=_in_time)
-        self._due = set()
+        self._due = set()  # what revisions_due judges only part of the way comes back in
         return [alert for episode in episodes_due for alert in self.revisions_due(episode)]
 
     def timeline(self, episode: Episode) -> list[Judgement]:
@@ -156,6 +164,7 @@ class CorrelationEngine:
         a first firing are not judged again."""
         since = episode.seen_at if episode.published_as_of is None else episode.published_as_of
         until = episode.last_seen_at + self.correlation.grace_seconds
+        until = min(until, self.judged_up_to(episode.zone_id) or math.inf)
         news = self.table.change_points(episode.yard_blocks, since, until)
         points = sorted({since, *news, *(t for t in episode.rule_times() if since < t <= until)})
         judged = self._judged.get(episode.alert_id) or JudgedPoints()  # a settled one: afresh
@@ -175,6 +184,11 @@ class CorrelationEngine:
         return sequence
 
     def revisions_due(self, episode: Episode) -> list[Alert]:
+        judged_up_to = self.judged_up_to(episode.zone_id)
+        if judged_up_to is None:
+            return []  # another instance's: it publishes, this one learns
+        if judged_up_to < episode.last_seen_at + self.correlation.grace_seconds:
+            self._due.add(episode.alert_id)  # the rest once the inputs have been read that far
         alerts = []
         # The first entry is the last published point judged again: when news arrived out of
         # event-time order and changed it, the alert must not stay wrong, so it goes out too.
@@ -219,12 +233,37 @@ class CorrelationEngine:
             heapq.heappush(self._quiet, entry)
         return settled
 
+    def rebuild(self, zone_ids: Collection[str], alerts: Iterable[Alert]) -> None:
+        """Forget the episodes of the zones and build them again from `alerts`, the latest
+        published revision of each of their alerts: what a new owner of their access partition
+        knows before it reads the access events after the committed offset again."""
+        for zone_id in zone_ids:
+            for episode in self._zone_episodes.pop(zone_id, []):
+                self._forget(episode)
+        for episode in [e for e in self.open_episodes.values() if e.zone_id in zone_ids]:
+            self._forget(episode)
+        for alert in sorted(alerts, key=lambda a: (a.event_time, a.alert_id)):
+            self.settled.pop(alert.alert_id, None)
+            self._open(Episode.from_alert(alert))
+            self._due.add(alert.alert_id)
+
+    def _forget(self, episode: Episode) -> None:
+        self.open_episodes.pop(episode.alert_id, None)
+        self._judged.pop(episode.alert_id, None)
+        self._due.discard(episode.alert_id)
+        for block in episode.yard_blocks:
+            self._episodes_by_block.get(block, set()).discard(episode.alert_id)
+
     def held_positions(self) -> Iterator[Hashable]:
         """Where the access events not yet reflected on the alerts topic were read."""
         for episodes in self._zone_episodes.values():
             for episode in episodes:
                 if episode.unreflected_from is not None:
                     yield episode.unreflected_from
+
+    def zone_ids(self) -> set[str]:
+        """The zones with an episode in memory."""
+        return set(self._zone_episodes)
 
     def episode_of(self, zone_id: str) -> Episode | None:
         """The zone's latest episode."""
@@ -311,6 +350,10 @@ def _seen_at(episode: Episode) -> float:
 
 
 _NO_EPISODES = SortedKeyList(key=_seen_at)  # what a zone without episodes answers; never added to
+
+
+def _every_moment(zone_id: str) -> float:
+    return math.inf
 
 
 def _in_time(episode: Episode) -> tuple[float, str]:

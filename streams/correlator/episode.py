@@ -136,20 +136,18 @@ class Episode:
         self.published_revision = alert.revision
         self.published = Standing(alert.severity, alert.reason, tuple(alert.rules))
         self.published_as_of = alert.as_of.timestamp()
-        # What it lists was seen by `as_of`; the episode's start stands in for the exact times.
-        self.access_events += [
-            SeenAccessEvent(self.seen_at, i)
-            for i in alert.access_event_ids
-            if i not in self.listed_ids
+        # What it lists was seen by `as_of`; the episode's start stands in for the exact times,
+        # and the alert's order is kept, so the next revision lists them as the last one did.
+        listed = set(alert.access_event_ids)
+        self.access_events = [SeenAccessEvent(self.seen_at, i) for i in alert.access_event_ids] + [
+            seen for seen in self.access_events if seen.event_id not in listed
         ]
-        self.listed_ids.update(alert.access_event_ids)
-        self.access_events.sort()
+        self.listed_ids |= listed
         last_seen = alert.last_seen_at.timestamp() if alert.last_seen_at else self.seen_at
         self.sightings.add(last_seen)
-        for rule in alert.rules:
-            if all(rule != first.rule for first in self.first_firings):
-                self.first_firings.append(FirstFiring(self.seen_at, rule))
-        self.first_firings.sort()
+        self.first_firings = [FirstFiring(self.seen_at, rule) for rule in alert.rules] + [
+            first for first in self.first_firings if first.rule not in alert.rules
+        ]
         return True
 
     def published_up_to(self, as_of: float) -> None:

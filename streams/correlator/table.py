@@ -3,8 +3,9 @@
 Times are epoch seconds (floats) inside the table: 100k containers with a few events each
 must fit comfortably in memory, and comparisons are the hot path of every join.
 
-A fact counts from its `visible_at`, the later of when it happened and when the terminal
-recorded it: a discharge at 09:00 that the feed reported at 10:00 was not known at 09:30.
+A fact counts from its `visible_at`, the later of when it happened and when quaywatch ingested
+it (`ContainerEvent.known_from`): a discharge at 09:00 that the feed reported at 10:00 was not
+known at 09:30.
 """
 
 from __future__ import annotations
@@ -171,7 +172,7 @@ class ContainerTable:
         event_time = event.event_time.timestamp()
         fact = ContainerFact(
             event_time=event_time,
-            visible_at=max(event_time, event.recorded_at.timestamp()),
+            visible_at=max(event_time, event.known_from.timestamp()),
             event_id=event.event_id,
             activity=event.activity,
             yard_block=event.yard_block,
