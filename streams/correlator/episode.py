@@ -61,6 +61,7 @@ class Episode:
     access_events: list[SeenAccessEvent] = field(default_factory=list)
     # Event times of every access event, sorted: the episode lasts while these keep coming.
     sightings: SortedList = field(default_factory=SortedList)
+    latest_sighting: float | None = None  # the last of `sightings`, read on every join
     first_firings: list[FirstFiring] = field(default_factory=list)
     published_revision: int = 0
     published: Standing | None = None
@@ -105,7 +106,7 @@ class Episode:
 
     @property
     def last_seen_at(self) -> float:
-        return self.sightings[-1] if self.sightings else self.seen_at
+        return self.seen_at if self.latest_sighting is None else self.latest_sighting
 
     def joins(self, moment: float, regroup_seconds: float) -> bool:
         return moment - self.last_seen_at < regroup_seconds
@@ -120,7 +121,7 @@ class Episode:
         if event.phase is AccessPhase.start or first_of_episode:
             self.access_events.append(SeenAccessEvent(moment, event.event_id))
             self.listed_ids.add(event.event_id)
-        self.sightings.add(moment)
+        self._sighted(moment)
         if all(first.rule != event.rule for first in self.first_firings):
             self.first_firings.append(FirstFiring(moment, event.rule))
         if self.unreflected_from is None and (
@@ -144,11 +145,16 @@ class Episode:
         ]
         self.listed_ids |= listed
         last_seen = alert.last_seen_at.timestamp() if alert.last_seen_at else self.seen_at
-        self.sightings.add(last_seen)
+        self._sighted(last_seen)
         self.first_firings = [FirstFiring(self.seen_at, rule) for rule in alert.rules] + [
             first for first in self.first_firings if first.rule not in alert.rules
         ]
         return True
+
+    def _sighted(self, moment: float) -> None:
+        self.sightings.add(moment)
+        if self.latest_sighting is None or moment > self.latest_sighting:
+            self.latest_sighting = moment
 
     def published_up_to(self, as_of: float) -> None:
         if as_of >= self.last_seen_at:

@@ -10,7 +10,7 @@ known at 09:30.
 
 from __future__ import annotations
 
-from bisect import insort
+from bisect import bisect_left, bisect_right, insort
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from operator import itemgetter
@@ -106,34 +106,47 @@ def apply(state: ContainerState, fact: ContainerFact) -> None:
 class TimeIndex:
     """Facts sorted by one of their times: which containers have news in a window.
 
-    Facts arrive mostly in time order but not only, and a block gathers thousands over weeks:
-    a sorted list of sublists keeps both the insert and the window lookup logarithmic, where
-    one flat list would move every later entry on each late insert. It holds the table's own
-    fact tuples, keyed by their own time floats, so an entry costs two references.
+    Facts come mostly in time order (news by the moment it became visible), some late (a
+    discharge reported hours after it happened, a container's history brought into a block it
+    moved to). The in-order ones are appended to a run that stays sorted; the late ones go to a
+    sorted list of sublists, where an insert is logarithmic and not a move of every later
+    entry. A window is looked up in both; callers take the numbers as a set. Entries are the
+    table's own fact tuples, so an entry costs a reference or two.
     """
 
-    __slots__ = ("facts",)
+    __slots__ = ("time_of", "run", "run_times", "late")
 
     def __init__(self, time_of: Callable[[ContainerFact], float]) -> None:
-        # Equal times keep their insertion order, as `add` puts a fact after its equals.
-        self.facts: SortedKeyList = SortedKeyList(key=time_of)
+        self.time_of = time_of
+        self.run: list[ContainerFact] = []
+        self.run_times: list[float] = []
+        self.late: SortedKeyList = SortedKeyList(key=time_of)
 
     def add(self, fact: ContainerFact) -> None:
-        self.facts.add(fact)
+        moment = self.time_of(fact)
+        if not self.run_times or moment >= self.run_times[-1]:
+            self.run.append(fact)
+            self.run_times.append(moment)
+        else:
+            self.late.add(fact)
+
+    def _window(self, low: float, high: float, low_included: bool) -> Iterator[ContainerFact]:
+        first = (bisect_left if low_included else bisect_right)(self.run_times, low)
+        yield from self.run[first : bisect_right(self.run_times, high)]
+        if self.late:
+            yield from self.late.irange_key(low, high, inclusive=(low_included, True))
 
     def between(self, after: float, until: float) -> Iterator[str]:
         """Numbers with a time in (after, until]."""
-        window = self.facts.irange_key(after, until, inclusive=(False, True))
-        return (fact.container_number for fact in window)
+        return (fact.container_number for fact in self._window(after, until, False))
 
     def times_between(self, after: float, until: float) -> list[float]:
-        window = self.facts.irange_key(after, until, inclusive=(False, True))
-        key = self.facts.key
-        return [key(fact) for fact in window]
+        time_of = self.time_of
+        return [time_of(fact) for fact in self._window(after, until, False)]
 
     def around(self, low: float, high: float) -> Iterator[str]:
         """Numbers with a time in [low, high]."""
-        return (fact.container_number for fact in self.facts.irange_key(low, high))
+        return (fact.container_number for fact in self._window(low, high, True))
 
 
 VISIBLE_AT = itemgetter(1)
