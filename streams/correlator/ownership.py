@@ -43,9 +43,10 @@ class Ownership(ConsumerRebalanceListener):
         self.owned: set[int] = set()
         # Partitions assigned since the last `take_gained`, that another instance may have
         # owned meanwhile: their episodes must be rebuilt before their records are correlated.
+        # The first assignment too: until then every episode was another instance's, learnt
+        # and settled as that instance's, while it may still have been judging them.
         self.gained: set[int] = set()
         self._before_revoke: set[int] = set()
-        self._assigned_before = False
         self._read_up_to: dict[int, float] = {}
         self._last_record: dict[int, float] = {}
         self._news: deque[tuple[float, float]] = deque()  # per poll: when, latest news then
@@ -63,10 +64,7 @@ class Ownership(ConsumerRebalanceListener):
         if self.consumer is not None and (names := {p.topic for p in assigned}):
             self.partition_count = len(self.consumer.partitions_for_topic(names.pop()) or ())
         new = numbers - self._before_revoke - self.owned
-        # The first assignment needs no rebuild: the alerts topic was just read from its start.
-        if self._assigned_before:
-            self.gained |= new
-        self._assigned_before = True
+        self.gained |= new
         for number in new:
             self._read_up_to[number] = float("-inf")
             self._last_record[number] = self.clock()

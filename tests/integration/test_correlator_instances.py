@@ -9,6 +9,7 @@ import os
 import random
 import signal
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -35,10 +36,11 @@ from tests.fixtures.port_story import (
     produce,
     story_site,
 )
-from tests.integration.test_correlator_restarts import start_correlator, stop
+from tests.integration.test_correlator_restarts import stop
 
 pytestmark = pytest.mark.integration
 
+REPO = Path(__file__).resolve().parents[2]
 BLOCKS = 30
 PARTITIONS = 12
 # About 20,000 events: 12,000 access events and 8,000 container events.
@@ -119,6 +121,20 @@ def deliver(client: StoryWriters, delivery: Delivery) -> None:
         publish_feed_items(client.terminal, delivery.container_events, "dcsa", clock=lambda: at)
     if delivery.access_events:
         produce(client, list(delivery.access_events))
+
+
+def start_correlator(config: Path, log: Path) -> subprocess.Popen[bytes]:
+    """`quaywatch correlate` in a consumer group of its site file's own (the site id is the
+    same in every test on this broker)."""
+    group = f"{config.parent.name}-correlators"
+    command = [sys.executable, "-m", "quaywatch", "correlate", "--config", str(config)]
+    with log.open("ab") as output:
+        return subprocess.Popen(
+            [*command, "--group-id", group, "--metrics-port", "0"],
+            cwd=REPO,
+            stdout=output,
+            stderr=output,
+        )
 
 
 def site_file(directory: Path, kafka: Kafka) -> Path:

@@ -6,11 +6,14 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime
 
+from kafka import TopicPartition
+
 from config.correlation import Correlation
 from config.kafka import Kafka
 from streams.access import AccessEvent
 from streams.alerts import Alert
 from streams.correlator.engine import CorrelationEngine
+from streams.correlator.ownership import QUIET_POLLS, Ownership
 from streams.terminal.events import ContainerEvent
 from tests.fixtures.port_story import port_night, story_site
 
@@ -89,3 +92,55 @@ def test_an_instance_that_does_not_own_the_partition_publishes_nothing_and_learn
     for alert in published:
         other.on_published(alert)
     assert set(other.open_episodes) | set(other.settled) == {a.alert_id for a in published}
+
+
+def partitions(*numbers: int) -> list[TopicPartition]:
+    return [TopicPartition("access", number) for number in numbers]
+
+
+def test_partitions_that_come_back_after_another_instance_had_them_are_rebuilt() -> None:
+    ownership = Ownership(quiet_seconds=1.0)
+    ownership.on_partitions_assigned(partitions(0, 1, 2, 3))
+    # Until now every episode was another instance's, as far as this one knew.
+    assert ownership.take_gained() == {0, 1, 2, 3}
+    ownership.on_partitions_revoked(partitions(0, 1, 2, 3))
+    ownership.on_partitions_assigned(partitions(0, 1))  # a second instance joined
+    assert ownership.take_gained() == set()
+    ownership.on_partitions_revoked(partitions(0, 1))
+    ownership.on_partitions_assigned(partitions(0, 1, 2, 3))  # it died
+    assert ownership.take_gained() == {2, 3}
+    assert ownership.take_gained() == set()
+
+
+def test_a_partition_is_judged_as_far_as_it_was_read_and_others_not_at_all() -> None:
+    ownership = Ownership(quiet_seconds=1.0)
+    ownership.partition_count = 4
+    mine = next(z for z in (f"zone-{n}" for n in range(20)) if ownership.partition_of(z) == 1)
+    theirs = next(z for z in (f"zone-{n}" for n in range(20)) if ownership.partition_of(z) == 2)
+    ownership.on_partitions_assigned(partitions(0, 1))
+    assert ownership.judged_up_to(mine) == float("-inf")
+    ownership.read(1, 1000.0)
+    assert ownership.judged_up_to(mine) == 1000.0
+    assert ownership.judged_up_to(theirs) is None
+
+
+def test_a_quiet_partition_is_judged_up_to_the_news_known_several_polls_before() -> None:
+    now = [0.0]
+    ownership = Ownership(quiet_seconds=1.0, clock=lambda: now[0])
+    ownership.partition_count = 2
+    zone = next(z for z in (f"zone-{n}" for n in range(20)) if ownership.partition_of(z) == 0)
+    ownership.on_partitions_assigned(partitions(0, 1))
+    ownership.read(0, 1000.0)
+    # News read now: an access event sent before it may not have been fetched yet.
+    ownership.quiet([0], latest_news=5000.0)
+    for _poll in range(QUIET_POLLS + 1):
+        now[0] += 0.2
+        ownership.quiet([0], latest_news=7000.0)
+        assert ownership.judged_up_to(zone) == 1000.0
+    now[0] = 1.0  # polls enough, and long enough, after that news
+    ownership.quiet([0], latest_news=7000.0)
+    assert ownership.judged_up_to(zone) == 5000.0
+    ownership.quiet([1], latest_news=7000.0)  # a record came: not at the end, not quiet
+    now[0] = 10.0
+    ownership.quiet([0], latest_news=8000.0)
+    assert ownership.judged_up_to(zone) == 5000.0
