@@ -3,7 +3,9 @@ however long their history, and the dead letters it already sent.
 
 A read has no total timeout (weeks of retention take as long as they take); it fails only when
 no record came for `STALL_SECONDS` while the topics were not read to their end, and it logs its
-progress every `PROGRESS_SECONDS`.
+progress every `PROGRESS_SECONDS`. "Read to the end" is judged by high-water marks no older
+than the read: only once every broker answered a fetch sent after the read began (a busy
+machine can take longer than any fixed wait to bring one back).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from config.kafka import Kafka
 from streams.alerts import Alert
@@ -26,10 +29,37 @@ log = logging.getLogger(__name__)
 STALL_SECONDS = 120.0
 PROGRESS_SECONDS = 10.0
 POLL_MS = 40
+# A broker whose last answer is older than this no longer leads any partition read.
+FORMER_BROKER_S = 30.0
+
+
+class AnsweredFetches:
+    """When the latest fetch each broker answered was sent (time.monotonic()): a high-water
+    mark is as fresh as the fetch that brought it, and kafka-python keeps no record of that."""
+
+    def __init__(self, reader: TopicReader) -> None:
+        self.sent_at: dict[int, float] = {}
+        fetcher = reader.consumer._fetcher
+        handle = fetcher._handle_fetch_response  # looked up at every send, so this one is used
+
+        def answered(node_id: int, fetch_offsets: Any, send_time: float, response: Any) -> None:
+            handle(node_id, fetch_offsets, send_time, response)
+            self.sent_at[node_id] = max(send_time, self.sent_at.get(node_id, send_time))
+
+        fetcher._handle_fetch_response = answered
+
+    def since(self, moment: float) -> bool:
+        """Whether every broker still answering answered a fetch sent after `moment`."""
+        recent = [sent for sent in self.sent_at.values() if sent >= moment - FORMER_BROKER_S]
+        return bool(recent) and min(recent) >= moment
+
+
+_ANSWERED: WeakKeyDictionary[TopicReader, AnsweredFetches] = WeakKeyDictionary()
 
 
 def read_through(reader: TopicReader, what: str) -> Iterator[Received[Any]]:
     """Every record published before the call, and maybe a few more, one at a time."""
+    answered = _ANSWERED.get(reader) or _ANSWERED.setdefault(reader, AnsweredFetches(reader))
     started = last_record = last_log = time.monotonic()
     count = 0
     while True:
@@ -39,7 +69,7 @@ def read_through(reader: TopicReader, what: str) -> Iterator[Received[Any]]:
             last_record = now
             count += len(batch)
             yield from batch
-        elif now - started >= FRESH_FETCH_S and reader.caught_up():
+        elif now - started >= FRESH_FETCH_S and answered.since(started) and reader.caught_up():
             if now - started >= PROGRESS_SECONDS:
                 log.info("%s: read %d records in %.0f s, up to date", what, count, now - started)
             return
