@@ -4,7 +4,8 @@
 
 Prints JSON: table memory for the containers, access events/s through the whole correlator
 loop (consume, decode, join, classify, publish with acknowledgement, commit) and raw
-kafka-python records/s over the same access topic.
+kafka-python records/s over the same access topic, each per wall second and per CPU second of
+this process, and the machine's load averages before and after.
 """
 
 from __future__ import annotations
@@ -17,7 +18,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.support import night_size, publish, raw_consume, sign_as_every_role  # noqa: E402
+from bench.support import (  # noqa: E402
+    Stopwatch,
+    load_average,
+    night_size,
+    publish,
+    raw_consume,
+    sign_as_every_role,
+)
 from config.kafka import Kafka  # noqa: E402
 from streams.broker.embedded import EmbeddedBroker  # noqa: E402
 from streams.correlator.loop import Correlator  # noqa: E402
@@ -27,6 +35,7 @@ from tests.fixtures.port_story import port_night, story_site  # noqa: E402
 
 def main() -> int:
     sign_as_every_role()
+    load_before = load_average()
     args = night_size(__doc__, containers=100_000, incidents=5_000, blocks=200)
 
     night = port_night(7, args.containers, args.incidents, blocks=args.blocks)
@@ -53,10 +62,13 @@ def main() -> int:
         while consumed < len(access_events):
             records = correlator.access.poll(timeout_ms=500, max_records=1000)
             if records and started is None:
-                started = time.perf_counter()  # the group join is not the correlator's speed
+                # The group join is not the correlator's speed.
+                started = (time.perf_counter(), time.process_time())
             correlator.step(records)
             consumed += sum(len(r) for r in records.values())
-        correlated = consumed / (time.perf_counter() - (started or time.perf_counter()))
+        assert started is not None
+        correlated = consumed / (time.perf_counter() - started[0])
+        correlated_cpu = consumed / (time.process_time() - started[1])
         alerts = sum(
             sample.value
             for metric in correlator.metrics.registry.collect()
@@ -64,7 +76,9 @@ def main() -> int:
             if sample.name == "quaywatch_correlator_alerts_total"
         )
         correlator.close()
-        raw = raw_consume(kafka, [ACCESS], len(access_events), max_records=1000)
+        raw_watch = Stopwatch()
+        raw = raw_consume(kafka, [ACCESS], len(access_events), 1000, raw_watch)
+        raw_cpu = len(access_events) / raw_watch.cpu_s
     print(
         json.dumps(
             {
@@ -78,6 +92,11 @@ def main() -> int:
                 "correlator_access_events_per_s": round(correlated, 1),
                 "raw_kafka_python_records_per_s": round(raw, 1),
                 "correlator_vs_raw": round(correlated / raw, 3),
+                "correlator_access_events_per_cpu_s": round(correlated_cpu, 1),
+                "raw_kafka_python_records_per_cpu_s": round(raw_cpu, 1),
+                "correlator_vs_raw_cpu": round(correlated_cpu / raw_cpu, 3),
+                "load_average_before": load_before,
+                "load_average_after": load_average(),
             },
             indent=2,
         )

@@ -5,7 +5,8 @@
 Publishes a made-up port night through the chained producer (so the records carry the chain
 headers an audit reads), then measures, over the same topics: a bare kafka-python consumer
 reading every record, the audit's full replay (read the log, decode, correlate, diff) and the
-chain verification. Prints JSON.
+chain verification. Prints JSON: each figure per wall second, the replay and its baseline also
+per CPU second of this process, and the machine's load averages before and after.
 """
 
 from __future__ import annotations
@@ -18,7 +19,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.support import night_size, publish, raw_consume, sign_as_every_role  # noqa: E402
+from bench.support import (  # noqa: E402
+    Stopwatch,
+    load_average,
+    night_size,
+    publish,
+    raw_consume,
+    sign_as_every_role,
+)
 from config.kafka import Kafka  # noqa: E402
 from streams.audit.records import TimeRange, read_log  # noqa: E402
 from streams.audit.replay import compare, histories, replay_alerts  # noqa: E402
@@ -32,6 +40,7 @@ from tests.fixtures.port_story import port_night, story_site  # noqa: E402
 
 def main() -> int:
     sign_as_every_role()
+    load_before = load_average()
     args = night_size(__doc__, containers=20_000, incidents=3_000, blocks=100)
     events = port_night(
         seed=7, containers=args.containers, incidents=args.incidents, blocks=args.blocks
@@ -44,14 +53,16 @@ def main() -> int:
         publish(kafka, events)
         window = TimeRange(started_at, datetime.now(UTC) + timedelta(seconds=1))
 
-        raw_per_s = raw_consume(kafka, [ACCESS, TERMINAL], len(events), max_records=5000)
+        raw_watch = Stopwatch()
+        raw_per_s = raw_consume(kafka, [ACCESS, TERMINAL], len(events), 5000, raw_watch)
 
-        started = time.perf_counter()
-        log = read_log(kafka, [ACCESS, TERMINAL, ALERTS])
-        read_s = time.perf_counter() - started
-        alerts = replay_alerts(site, log, window, progress=False)
-        diff = compare({}, histories(alerts))
-        replay_s = time.perf_counter() - started
+        with Stopwatch() as replaying:
+            started = time.perf_counter()
+            log = read_log(kafka, [ACCESS, TERMINAL, ALERTS])
+            read_s = time.perf_counter() - started
+            alerts = replay_alerts(site, log, window, progress=False)
+            diff = compare({}, histories(alerts))
+        replay_s = replaying.wall_s
 
         started = time.perf_counter()
         findings = check_chains(log, window, KeyRing.from_config(site.signing))
@@ -68,8 +79,13 @@ def main() -> int:
                 "replay_read_s": round(read_s, 2),
                 "replay_total_s": round(replay_s, 2),
                 "replay_vs_raw": round(len(events) / replay_s / raw_per_s, 3),
+                "raw_kafka_python_records_per_cpu_s": round(len(events) / raw_watch.cpu_s),
+                "replay_events_per_cpu_s": round(len(events) / replaying.cpu_s),
+                "replay_vs_raw_cpu": round(raw_watch.cpu_s / replaying.cpu_s, 3),
                 "chain_verify_records_per_s": round(log.size / verify_s),
                 "chain_findings": len(findings),
+                "load_average_before": load_before,
+                "load_average_after": load_average(),
             },
             indent=2,
         )

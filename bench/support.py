@@ -1,5 +1,6 @@
 """What the benches share: the size of the night they run, the bare kafka-python reading each
-figure is held against, and the roles' signing keys their producers sign with."""
+figure is held against, the roles' signing keys their producers sign with, and how loaded the
+machine was while they ran."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import os
 import tempfile
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from kafka import KafkaConsumer, TopicPartition
@@ -46,17 +48,48 @@ def night_size(
     return parser.parse_args()
 
 
-def raw_consume(kafka: Kafka, topics: Sequence[Topic], total: int, max_records: int) -> float:
-    """Records/s of a bare kafka-python consumer reading `topics` from the start."""
+@dataclass
+class Stopwatch:
+    """Wall and CPU seconds of this process (all its threads: the Kafka clients' too) over a
+    stretch: on a loaded, shared machine the CPU figure says more than the wall one."""
+
+    wall_s: float = 0.0
+    cpu_s: float = 0.0
+
+    def __enter__(self) -> Stopwatch:
+        self._wall, self._cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.wall_s += time.perf_counter() - self._wall
+        self.cpu_s += time.process_time() - self._cpu
+
+
+def load_average() -> list[float]:
+    """The 1, 5 and 15 minute load averages, as `uptime` prints them."""
+    return [round(load, 2) for load in os.getloadavg()]
+
+
+def raw_consume(
+    kafka: Kafka,
+    topics: Sequence[Topic],
+    total: int,
+    max_records: int,
+    watch: Stopwatch | None = None,
+) -> float:
+    """Records/s of a bare kafka-python consumer reading `topics` from the start; `watch`, when
+    given, takes the reading's wall and CPU seconds."""
     reader = KafkaConsumer(bootstrap_servers=kafka.bootstrap_servers)
     reader.assign(
         [TopicPartition(kafka.topic(topic), p) for topic in topics for p in range(kafka.partitions)]
     )
     reader.seek_to_beginning()
-    count, started = 0, time.perf_counter()
-    while count < total:
-        polled = reader.poll(timeout_ms=500, max_records=max_records)
-        count += sum(len(records) for records in polled.values())
-    elapsed = time.perf_counter() - started
+    count, stretch = 0, Stopwatch()
+    with stretch:
+        while count < total:
+            polled = reader.poll(timeout_ms=500, max_records=max_records)
+            count += sum(len(records) for records in polled.values())
     reader.close()
-    return count / elapsed
+    if watch is not None:
+        watch.wall_s, watch.cpu_s = stretch.wall_s, stretch.cpu_s
+    return count / stretch.wall_s

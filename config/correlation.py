@@ -28,6 +28,15 @@ class Correlation(Strict):
         "many seconds before joins that alert instead of raising a new one (ISA-18.2: one alarm "
         "per situation, not per person); 0 raises one alert per incident",
     )
+    quiet_partition_seconds: Margin = Field(
+        default=1.0,
+        le=60,
+        title="Quiet partition",
+        description="Seconds an access partition may stay quiet, read to its end, before its "
+        "alerts are judged up to the latest terminal news; until then they are judged only up "
+        "to the latest access event read from it, so every instance and every restart judges "
+        "each moment knowing the same events",
+    )
     inspection_bay_blocks: list[Identifier] = Field(
         default_factory=list,
         title="Inspection bays",

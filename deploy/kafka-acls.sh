@@ -34,6 +34,7 @@ grant_write console chain-heads
 grant_read correlator access
 grant_read correlator terminal
 grant_read correlator alerts
+grant_read correlator dead-letter
 grant_read console alerts
 grant_read console operator-actions
 grant_read console camera-health

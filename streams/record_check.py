@@ -17,6 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import jsonschema_rs
 from jsonschema.exceptions import best_match
 from jsonschema.protocols import Validator
 from jsonschema.validators import validator_for
@@ -50,6 +51,15 @@ def body_validator(message_type: type[Message]) -> Validator:
     validator_class = validator_for(schema)
     validator_class.check_schema(schema)
     return validator_class(schema)
+
+
+@cache
+def fast_body_validator(message_type: type[Message]) -> jsonschema_rs.Validator:
+    """The same schema compiled by jsonschema-rs, which tells a valid body from an invalid one
+    tens of times faster; what is wrong with an invalid one `body_validator` says. Formats
+    are annotations only, as for `body_validator` (pydantic parses the datetimes)."""
+    path = SCHEMAS / f"{message_type.SCHEMA_NAME}.v{message_type.SCHEMA_VERSION}.json"
+    return jsonschema_rs.validator_for(json.loads(path.read_text()), validate_formats=False)
 
 
 class RecordCheck:
@@ -101,7 +111,8 @@ class RecordCheck:
             body = json.loads(record.value)
         except (TypeError, ValueError) as error:
             raise RecordRejected(f"body is not JSON: {error}") from None
-        error = best_match(body_validator(topic.message_type).iter_errors(body))
+        valid = fast_body_validator(topic.message_type).is_valid(body)
+        error = None if valid else best_match(body_validator(topic.message_type).iter_errors(body))
         if error is not None:
             raise RecordRejected(f"body fails {expected} at {error.json_path}: {error.message}")
         stated = f"{body.get('schema_name')}/{body.get('schema_version')}"

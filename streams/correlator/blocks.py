@@ -21,6 +21,7 @@ from streams.alerts import ContainerCondition
 from streams.correlator.classify import (
     CONDITION_RANK,
     MAX_LISTED_CONTAINERS,
+    QUOTED_CONTAINERS,
     AssessedContainer,
     ZonePicture,
     assess,
@@ -49,6 +50,8 @@ class BlockSnapshot:
     def place(self, number: str, assessed: AssessedContainer | None) -> None:
         """Put the container under its condition, or take it out of the block (None)."""
         before = self.containers.get(number)
+        if assessed is not None and assessed == before:
+            return  # the same state: `before` keeps the description it may have built
         moved = assessed is None or before is None or assessed.condition is not before.condition
         if before is not None and moved:
             numbers = self.by_condition[before.condition]
@@ -76,12 +79,15 @@ class YardBlockView:
         snapshots = [self.snapshot(block, moment) for block in sorted(set(yard_blocks))]
         first: dict[ContainerCondition, list[AssessedContainer]] = {}
         counts: dict[ContainerCondition, int] = {}
+        unlisted = MAX_LISTED_CONTAINERS  # places left in the alert's list, by rank
         for condition in CONDITION_RANK:
             lists = [(s.by_condition[condition], s.containers) for s in snapshots]
             count = sum(len(numbers) for numbers, _ in lists)
             if count:
-                first[condition] = _first_assessed(lists)
+                # A verdict reads the first few of a condition and lists the first by rank.
+                first[condition] = _first_assessed(lists, max(unlisted, QUOTED_CONTAINERS))
                 counts[condition] = count
+                unlisted = max(0, unlisted - count)
         return ZonePicture(first, counts)
 
     def snapshot(self, yard_block: str, moment: float) -> BlockSnapshot:
@@ -92,27 +98,34 @@ class YardBlockView:
         elif snapshot.moment == moment and not snapshot.stale:
             return snapshot
         else:
-            changed = self._changed(snapshot, moment)
+            changed, windows_ending = self._changed(snapshot, moment)
+            # No news in between: the same state, only the fresh-unload window has moved on.
+            for number in windows_ending - changed:
+                before = snapshot.containers.get(number)
+                if before is not None:
+                    snapshot.place(number, assess(before.state, moment, self.correlation))
         snapshot.stale = set()
         snapshot.moment = moment
         for number in changed:
             snapshot.place(number, self._assess(number, yard_block, moment))
         return snapshot
 
-    def _changed(self, snapshot: BlockSnapshot, moment: float) -> set[str]:
-        """Containers that may look different at `moment` than at the snapshot's moment."""
+    def _changed(self, snapshot: BlockSnapshot, moment: float) -> tuple[set[str], set[str]]:
+        """Containers whose state may differ at `moment` from the snapshot's moment (news
+        visible in between, or recorded since), and those whose fresh-unload window ends in
+        between."""
         assert snapshot.moment is not None
         low, high = sorted((snapshot.moment, moment))
         block = snapshot.yard_block
         changed = set(snapshot.stale)
         changed.update(self.table.news(block).between(low, high))
-        changed.update(
+        windows_ending = set(
             self.table.discharges(block).around(
                 low - self.fresh_seconds - WINDOW_END_MARGIN_S,
                 high - self.fresh_seconds + WINDOW_END_MARGIN_S,
             )
         )
-        return changed
+        return changed, windows_ending
 
     def _assess(self, number: str, yard_block: str, moment: float) -> AssessedContainer | None:
         state = self.table.state_as_of(number, moment)
@@ -120,7 +133,7 @@ class YardBlockView:
             return None
         return assess(state, moment, self.correlation)
 
-    def _recorded(self, number: str, yard_blocks: set[str]) -> None:
+    def _recorded(self, number: str, yard_blocks: Iterable[str]) -> None:
         # A fact visible before a snapshot's moment changes what it should show.
         for block in yard_blocks:
             snapshot = self._snapshots.get(block)
@@ -129,12 +142,12 @@ class YardBlockView:
 
 
 def _first_assessed(
-    lists: list[tuple[list[str], dict[str, AssessedContainer]]],
+    lists: list[tuple[list[str], dict[str, AssessedContainer]]], most: int
 ) -> list[AssessedContainer]:
-    """The first containers by number over blocks' sorted number lists."""
+    """The first `most` containers by number over blocks' sorted number lists."""
     if len(lists) == 1:
         numbers, containers = lists[0]
-        return [containers[n] for n in numbers[:MAX_LISTED_CONTAINERS]]
+        return [containers[n] for n in numbers[:most]]
     # A container stands in one block at a time, so the lists are disjoint.
     merged = heapq.merge(*(zip(numbers, repeat(containers)) for numbers, containers in lists))
-    return [containers[n] for n, containers in islice(merged, MAX_LISTED_CONTAINERS)]
+    return [containers[n] for n, containers in islice(merged, most)]

@@ -11,9 +11,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
-from functools import lru_cache
 from itertools import islice
 
 from config.clock import site_time
@@ -22,6 +21,7 @@ from streams.alerts import ContainerAtAlert, ContainerCondition, Severity
 from streams.correlator.table import ContainerState
 
 MAX_LISTED_CONTAINERS = 25
+QUOTED_CONTAINERS = 3  # a reason names this many containers of a condition, then "and N more"
 
 # Most worrying first: it orders the containers an alert lists.
 CONDITION_RANK = {
@@ -36,10 +36,24 @@ CONDITION_RANK = {
 
 @dataclass(frozen=True, slots=True)
 class AssessedContainer:
-    """A container's state as of one moment, and the condition it is in then."""
+    """A container's state as of one moment, and the condition it is in then.
+
+    The yard block views keep one per container until its state or condition changes, so its
+    description, built the first time an alert lists it, serves every later alert too.
+    """
 
     condition: ContainerCondition
     state: ContainerState
+    _description: ContainerAtAlert | None = field(
+        default=None, init=False, compare=False, repr=False
+    )
+
+    @property
+    def description(self) -> ContainerAtAlert:
+        if self._description is None:
+            object.__setattr__(self, "_description", _described(self.condition, self.state))
+        assert self._description is not None
+        return self._description
 
 
 @dataclass(frozen=True)
@@ -52,7 +66,7 @@ class Verdict:
     @property
     def containers(self) -> tuple[ContainerAtAlert, ...]:
         # Built only for verdicts that are published: most points re-judged change nothing.
-        return tuple(describe(assessed) for assessed in self.listed)
+        return tuple(assessed.description for assessed in self.listed)
 
 
 def assess(state: ContainerState, moment: float, correlation: Correlation) -> AssessedContainer:
@@ -175,48 +189,22 @@ def judge(
     return Verdict(severity, reason, tuple(islice(ranked, MAX_LISTED_CONTAINERS)), total)
 
 
-def describe(assessed: AssessedContainer) -> ContainerAtAlert:
-    state = assessed.state
-    return _described(
-        state.container_number,
-        assessed.condition,
-        state.yard_block,
-        state.yard_position,
-        state.discharged_at,
-        state.selected_for_scan_at,
-        state.selected_for_inspection_at,
-        state.inspection_started_at,
-        state.inspection_finished_at,
-        state.released_at,
-    )
-
-
-# Successive revisions and neighbouring alerts list the same containers in the same state:
-# building and validating the model once per distinct description saves most of the work.
-@lru_cache(maxsize=65536)
-def _described(
-    container_number: str,
-    condition: ContainerCondition,
-    yard_block: str | None,
-    yard_position: str | None,
-    *moments: float | None,
-) -> ContainerAtAlert:
-    discharged, scan, inspection, started, finished, released = map(_datetime, moments)
+def _described(condition: ContainerCondition, state: ContainerState) -> ContainerAtAlert:
     return ContainerAtAlert(
-        container_number=container_number,
+        container_number=state.container_number,
         condition=condition,
-        yard_block=yard_block,
-        yard_position=yard_position,
-        discharged_at=discharged,
-        selected_for_scan_at=scan,
-        selected_for_inspection_at=inspection,
-        inspection_started_at=started,
-        inspection_finished_at=finished,
-        released_at=released,
+        yard_block=state.yard_block,
+        yard_position=state.yard_position,
+        discharged_at=_datetime(state.discharged_at),
+        selected_for_scan_at=_datetime(state.selected_for_scan_at),
+        selected_for_inspection_at=_datetime(state.selected_for_inspection_at),
+        inspection_started_at=_datetime(state.inspection_started_at),
+        inspection_finished_at=_datetime(state.inspection_finished_at),
+        released_at=_datetime(state.released_at),
     )
 
 
-def _numbers(group: Sequence[AssessedContainer], count: int, most: int = 3) -> str:
+def _numbers(group: Sequence[AssessedContainer], count: int, most: int = QUOTED_CONTAINERS) -> str:
     numbers = [assessed.state.container_number for assessed in group[:most]]
     more = f" and {count - most} more" if count > most else ""
     return ", ".join(numbers) + more

@@ -18,44 +18,39 @@ clock, and publishing is idempotent by (alert id, revision): what was already pu
 learnt back from the alerts topic and never sent again. What an episode took in without a
 revision is not on the alerts topic: `held_positions` tells the correlator not to commit past
 it, so a restart reads those access events again.
+
+Which episodes this engine publishes for, and how far in event time, is `judged_up_to(zone
+id)`: None for a zone whose access partition another instance owns (it only learns their
+revisions), otherwise the moment up to which the zone's access events and the terminal news
+have all been read. An episode is judged no further than that, and stays due until it has been
+judged to the end of its grace period, so every run judges each moment knowing the same inputs.
 """
 
 from __future__ import annotations
 
-import bisect
 import hashlib
-from collections.abc import Hashable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+import heapq
+import math
+from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, tzinfo
+
+from sortedcontainers import SortedKeyList
 
 from config.clock import site_time, zone_of
 from config.correlation import Correlation
 from config.site import SiteConfig
-from detectors.events import AccessRule
 from streams.access import AccessEvent
 from streams.alerts import Alert
 from streams.correlator.blocks import YardBlockView
-from streams.correlator.classify import Verdict, judge
+from streams.correlator.classify import judge
 from streams.correlator.episode import Episode, Standing
 from streams.correlator.table import ContainerTable
+from streams.correlator.timeline import JudgedPoints, Judgement
 from streams.terminal.events import ContainerEvent
 
 
 def alert_id_for(incident_id: str) -> str:
     return "alert-" + hashlib.sha256(incident_id.encode()).hexdigest()[:24]
-
-
-@dataclass(frozen=True, slots=True)
-class Judgement:
-    """The episode judged at one event time: what a revision as of then would say."""
-
-    as_of: float
-    verdict: Verdict
-    rules: tuple[AccessRule, ...]
-
-    @property
-    def standing(self) -> Standing:
-        return Standing(self.verdict.severity, self.verdict.reason, self.rules)
 
 
 class CorrelationEngine:
@@ -81,9 +76,15 @@ class CorrelationEngine:
         self.settled: dict[str, int] = {}  # alert id -> last published revision
         # Per zone, by seen_at: the open episodes and always the latest one, settled or not,
         # which the next incident may still join.
-        self._zone_episodes: dict[str, list[Episode]] = {}
+        self._zone_episodes: dict[str, SortedKeyList] = {}
         self._episodes_by_block: dict[str, set[str]] = {}
         self._due: set[str] = set()
+        self._judged: dict[str, JudgedPoints] = {}  # open alert id -> its timeline so far
+        # (last sighting, alert id) of every open episode, earliest first, so that settling
+        # looks only at those the news has passed; an entry whose episode was seen again
+        # since is stale and skipped (the newer sighting has its own entry).
+        self._quiet: list[tuple[float, str]] = []
+        self.judged_up_to: Callable[[str], float | None] = _every_moment
 
     @classmethod
     def for_site(cls, site: SiteConfig) -> CorrelationEngine:
@@ -97,10 +98,10 @@ class CorrelationEngine:
         fact = self.table.add(event)
         if fact is None:
             return
-        blocks = {fact.yard_block} if fact.yard_block else set()
-        blocks |= self.table.blocks_of(event.container_number)
-        for block in blocks:
+        # The table counts the fact's own block among the container's blocks.
+        for block in self.table.blocks_of(event.container_number):
             for alert_id in self._episodes_by_block.get(block, ()):
+                self._judged[alert_id].forget_from(fact.visible_at)
                 episode = self.open_episodes[alert_id]
                 if fact.visible_at <= episode.last_seen_at + self.correlation.grace_seconds:
                     self._due.add(alert_id)
@@ -109,13 +110,17 @@ class CorrelationEngine:
         """Join the zone's episode or start a new one; `position` is where the event was read."""
         alert_id = alert_id_for(event.incident_id)
         moment = event.event_time.timestamp()
-        episodes = self._zone_episodes.get(event.zone_id, [])
-        index = bisect.bisect_right([e.seen_at for e in episodes], moment)
+        episodes = self._zone_episodes.get(event.zone_id, _NO_EPISODES)
+        index = episodes.bisect_key_right(moment)
         episode = episodes[index - 1] if index else None
         if episode is not None and episode.joins(moment, self.correlation.regroup_seconds):
+            rules = len(episode.first_firings)
             if not episode.add(event, position):
                 return []
             self._reopen(episode)
+            if len(episode.first_firings) > rules:  # a rule new to the episode fired
+                self._judged[episode.alert_id].forget_from(episode.first_firings[-1].fired_at)
+            self._watch(episode)
             return self.revisions_due(episode)
         if index < len(episodes) or alert_id in self.open_episodes or alert_id in self.settled:
             # Before the zone's latest episode and not part of one: read again after a restart
@@ -132,7 +137,10 @@ class CorrelationEngine:
         """Learn a revision from the alerts topic (ours or another instance's)."""
         episode = self.open_episodes.get(alert.alert_id) or self._latest_with_id(alert)
         if episode is not None:
-            episode.learn(alert)
+            if episode.learn(alert) and alert.alert_id in self.open_episodes:
+                # What it learnt (rules, sightings) can change any point of its timeline.
+                self._judged[alert.alert_id] = JudgedPoints()
+                self._watch(episode)
             if alert.alert_id in self.settled:
                 self.settled[alert.alert_id] = episode.published_revision
             return
@@ -146,32 +154,46 @@ class CorrelationEngine:
 
     def revise(self) -> list[Alert]:
         """Revisions due on episodes touched by news since the last call."""
+        if not self._due:
+            return []
         # In event-time order: the yard block views then move forward in small steps.
         episodes_due = sorted((self.open_episodes[a] for a in self._due), key=_in_time)
-        self._due = set()
+        self._due = set()  # what revisions_due judges only part of the way comes back in
         return [alert for episode in episodes_due for alert in self.revisions_due(episode)]
 
     def timeline(self, episode: Episode) -> list[Judgement]:
         """Every distinct standing of the episode since its last published revision, judged at
-        the event time it became due."""
+        the event time it became due; points judged before and not changed since by news or
+        a first firing are not judged again."""
         since = episode.seen_at if episode.published_as_of is None else episode.published_as_of
         until = episode.last_seen_at + self.correlation.grace_seconds
+        until = min(until, self.judged_up_to(episode.zone_id) or math.inf)
         news = self.table.change_points(episode.yard_blocks, since, until)
         points = sorted({since, *news, *(t for t in episode.rule_times() if since < t <= until)})
+        judged = self._judged.get(episode.alert_id) or JudgedPoints()  # a settled one: afresh
+        judged.forget_before(since)
         sequence: list[Judgement] = []
         last: Standing | None = None
         for point in points:
-            picture = self.view.picture(episode.yard_blocks, point)
-            verdict = judge(
-                episode.zone_id, episode.yard_blocks, picture, self.correlation, self.zone
-            )
-            judgement = Judgement(point, verdict, episode.rules_at(point))
+            judgement = judged.get(point)
+            if judgement is None:
+                picture = self.view.picture(episode.yard_blocks, point)
+                verdict = judge(
+                    episode.zone_id, episode.yard_blocks, picture, self.correlation, self.zone
+                )
+                judgement = Judgement(point, verdict, episode.rules_at(point))
+                judged.keep(judgement)
             if (standing := judgement.standing) != last:
                 sequence.append(judgement)
                 last = standing
         return sequence
 
     def revisions_due(self, episode: Episode) -> list[Alert]:
+        judged_up_to = self.judged_up_to(episode.zone_id)
+        if judged_up_to is None:
+            return []  # another instance's: it publishes, this one learns
+        if judged_up_to < episode.last_seen_at + self.correlation.grace_seconds:
+            self._due.add(episode.alert_id)  # the rest once the inputs have been read that far
         alerts = []
         # The first entry is the last published point judged again: when news arrived out of
         # event-time order and changed it, the alert must not stay wrong, so it goes out too.
@@ -194,20 +216,48 @@ class CorrelationEngine:
     def settle(self) -> int:
         """Forget the details of episodes whose grace period the terminal news has passed."""
         horizon = self.table.latest_visible_at - self.correlation.grace_seconds
-        settled = [
-            c
-            for c in self.open_episodes.values()
-            if c.last_seen_at < horizon and c.alert_id not in self._due
-        ]
-        for episode in settled:
-            del self.open_episodes[episode.alert_id]
+        settled, due = 0, []
+        while self._quiet and self._quiet[0][0] < horizon:
+            last_seen_at, alert_id = heapq.heappop(self._quiet)
+            episode = self.open_episodes.get(alert_id)
+            if episode is None or episode.last_seen_at != last_seen_at:
+                continue  # settled already, or seen again since (a later entry stands for it)
+            if alert_id in self._due:
+                due.append((last_seen_at, alert_id))  # revisions first, then it may settle
+                continue
+            settled += 1
+            del self.open_episodes[alert_id]
+            del self._judged[alert_id]
             for block in episode.yard_blocks:
-                self._episodes_by_block[block].discard(episode.alert_id)
-            self.settled[episode.alert_id] = episode.published_revision
+                self._episodes_by_block[block].discard(alert_id)
+            self.settled[alert_id] = episode.published_revision
             episodes = self._zone_episodes[episode.zone_id]
             if episodes[-1] is not episode:  # the latest stays: the next incident may join it
                 episodes.remove(episode)
-        return len(settled)
+        for entry in due:
+            heapq.heappush(self._quiet, entry)
+        return settled
+
+    def rebuild(self, zone_ids: Collection[str], alerts: Iterable[Alert]) -> None:
+        """Forget the episodes of the zones and build them again from `alerts`, the latest
+        published revision of each of their alerts: what a new owner of their access partition
+        knows before it reads the access events after the committed offset again."""
+        for zone_id in zone_ids:
+            for episode in self._zone_episodes.pop(zone_id, []):
+                self._forget(episode)
+        for episode in [e for e in self.open_episodes.values() if e.zone_id in zone_ids]:
+            self._forget(episode)
+        for alert in sorted(alerts, key=lambda a: (a.event_time, a.alert_id)):
+            self.settled.pop(alert.alert_id, None)
+            self._open(Episode.from_alert(alert))
+            self._due.add(alert.alert_id)
+
+    def _forget(self, episode: Episode) -> None:
+        self.open_episodes.pop(episode.alert_id, None)
+        self._judged.pop(episode.alert_id, None)
+        self._due.discard(episode.alert_id)
+        for block in episode.yard_blocks:
+            self._episodes_by_block.get(block, set()).discard(episode.alert_id)
 
     def held_positions(self) -> Iterator[Hashable]:
         """Where the access events not yet reflected on the alerts topic were read."""
@@ -215,6 +265,10 @@ class CorrelationEngine:
             for episode in episodes:
                 if episode.unreflected_from is not None:
                     yield episode.unreflected_from
+
+    def zone_ids(self) -> set[str]:
+        """The zones with an episode in memory."""
+        return set(self._zone_episodes)
 
     def episode_of(self, zone_id: str) -> Episode | None:
         """The zone's latest episode."""
@@ -255,9 +309,10 @@ class CorrelationEngine:
 
     def _open(self, episode: Episode) -> None:
         self._track(episode)
-        episodes = self._zone_episodes.setdefault(episode.zone_id, [])
-        index = bisect.bisect_right([e.seen_at for e in episodes], episode.seen_at)
-        episodes.insert(index, episode)
+        episodes = self._zone_episodes.get(episode.zone_id)
+        if episodes is None:
+            episodes = self._zone_episodes[episode.zone_id] = SortedKeyList(key=_seen_at)
+        episodes.add(episode)
         # Episodes before the latest that had settled were kept only as the latest.
         for earlier in episodes[:-1]:
             if earlier.alert_id not in self.open_episodes:
@@ -273,8 +328,14 @@ class CorrelationEngine:
     def _track(self, episode: Episode) -> None:
         """Count the episode open, and touched by news about its yard blocks."""
         self.open_episodes[episode.alert_id] = episode
+        self._judged[episode.alert_id] = JudgedPoints()  # nothing judged while it was settled
         for block in episode.yard_blocks:
             self._episodes_by_block.setdefault(block, set()).add(episode.alert_id)
+        self._watch(episode)
+
+    def _watch(self, episode: Episode) -> None:
+        """Settle the episode once the news passes its (latest) last sighting."""
+        heapq.heappush(self._quiet, (episode.last_seen_at, episode.alert_id))
 
     def _latest_with_id(self, alert: Alert) -> Episode | None:
         latest = self.episode_of(alert.zone_id)
@@ -288,6 +349,17 @@ def _because(was: Standing | None, now: Standing, point: float, zone: tzinfo) ->
         return f"terminal news visible at {visible} (was {before}, now {now.severity})"
     added = ", ".join(rule for rule in now.rules if rule not in was.rules)
     return f"{added} fired in the zone at {site_time(point, zone)}"
+
+
+def _seen_at(episode: Episode) -> float:
+    return episode.seen_at
+
+
+_NO_EPISODES = SortedKeyList(key=_seen_at)  # what a zone without episodes answers; never added to
+
+
+def _every_moment(zone_id: str) -> float:
+    return math.inf
 
 
 def _in_time(episode: Episode) -> tuple[float, str]:

@@ -11,9 +11,10 @@ seen up to then, whatever order the inputs were processed in or how often the pr
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
+
+from sortedcontainers import SortedList
 
 from detectors.events import AccessPhase, AccessRule
 from streams.access import AccessEvent
@@ -59,7 +60,8 @@ class Episode:
     access_config_hash: str
     access_events: list[SeenAccessEvent] = field(default_factory=list)
     # Event times of every access event, sorted: the episode lasts while these keep coming.
-    sightings: list[float] = field(default_factory=list)
+    sightings: SortedList = field(default_factory=SortedList)
+    latest_sighting: float | None = None  # the last of `sightings`, read on every join
     first_firings: list[FirstFiring] = field(default_factory=list)
     published_revision: int = 0
     published: Standing | None = None
@@ -67,6 +69,8 @@ class Episode:
     # Input position of the first access event not yet reflected on the alerts topic: the
     # correlator must not commit past it, or a restart would lose it.
     unreflected_from: Hashable | None = None
+    # The ids `access_events` lists, to tell an event read again at once.
+    listed_ids: set[str] = field(default_factory=set)
 
     @classmethod
     def from_access(cls, alert_id: str, event: AccessEvent, yard_blocks: Sequence[str]) -> Episode:
@@ -102,7 +106,7 @@ class Episode:
 
     @property
     def last_seen_at(self) -> float:
-        return self.sightings[-1] if self.sightings else self.seen_at
+        return self.seen_at if self.latest_sighting is None else self.latest_sighting
 
     def joins(self, moment: float, regroup_seconds: float) -> bool:
         return moment - self.last_seen_at < regroup_seconds
@@ -110,13 +114,14 @@ class Episode:
     def add(self, event: AccessEvent, position: Hashable | None = None) -> bool:
         """Take in an access event of the episode; False when it was already in."""
         moment = event.event_time.timestamp()
-        if any(seen.event_id == event.event_id for seen in self.access_events):
+        if event.event_id in self.listed_ids:
             return False  # read again after a restart
         # An incident counts once, by its start; its updates and end only say the zone is busy.
         first_of_episode = not self.access_events
         if event.phase is AccessPhase.start or first_of_episode:
             self.access_events.append(SeenAccessEvent(moment, event.event_id))
-        bisect.insort(self.sightings, moment)
+            self.listed_ids.add(event.event_id)
+        self._sighted(moment)
         if all(first.rule != event.rule for first in self.first_firings):
             self.first_firings.append(FirstFiring(moment, event.rule))
         if self.unreflected_from is None and (
@@ -125,25 +130,31 @@ class Episode:
             self.unreflected_from = position
         return True
 
-    def learn(self, alert: Alert) -> None:
-        """Take in a published revision (ours or another instance's)."""
+    def learn(self, alert: Alert) -> bool:
+        """Take in a published revision (ours or another instance's); False when it was known."""
         if alert.revision <= self.published_revision:
-            return
+            return False
         self.published_revision = alert.revision
         self.published = Standing(alert.severity, alert.reason, tuple(alert.rules))
         self.published_as_of = alert.as_of.timestamp()
-        known = {seen.event_id for seen in self.access_events}
-        # What it lists was seen by `as_of`; the episode's start stands in for the exact times.
-        self.access_events += [
-            SeenAccessEvent(self.seen_at, i) for i in alert.access_event_ids if i not in known
+        # What it lists was seen by `as_of`; the episode's start stands in for the exact times,
+        # and the alert's order is kept, so the next revision lists them as the last one did.
+        listed = set(alert.access_event_ids)
+        self.access_events = [SeenAccessEvent(self.seen_at, i) for i in alert.access_event_ids] + [
+            seen for seen in self.access_events if seen.event_id not in listed
         ]
-        self.access_events.sort()
+        self.listed_ids |= listed
         last_seen = alert.last_seen_at.timestamp() if alert.last_seen_at else self.seen_at
-        bisect.insort(self.sightings, last_seen)
-        for rule in alert.rules:
-            if all(rule != first.rule for first in self.first_firings):
-                self.first_firings.append(FirstFiring(self.seen_at, rule))
-        self.first_firings.sort()
+        self._sighted(last_seen)
+        self.first_firings = [FirstFiring(self.seen_at, rule) for rule in alert.rules] + [
+            first for first in self.first_firings if first.rule not in alert.rules
+        ]
+        return True
+
+    def _sighted(self, moment: float) -> None:
+        self.sightings.add(moment)
+        if self.latest_sighting is None or moment > self.latest_sighting:
+            self.latest_sighting = moment
 
     def published_up_to(self, as_of: float) -> None:
         if as_of >= self.last_seen_at:
@@ -161,5 +172,5 @@ class Episode:
         return [seen.event_id for seen in self.access_events if seen.seen_at <= moment]
 
     def last_seen_at_or_before(self, moment: float) -> float:
-        index = bisect.bisect_right(self.sightings, moment)
+        index = self.sightings.bisect_right(moment)
         return self.sightings[index - 1] if index else self.seen_at

@@ -1,11 +1,18 @@
 """The correlator process: consume -> decode -> join -> classify -> publish -> commit.
 
 Access events are shared among instances by the consumer group; every instance reads the
-whole `terminal` topic (its container table) and the whole `alerts` topic (what any instance
-already published) on its own, from the beginning, so a restart rebuilds both. Offsets of
-access events are committed only after their alerts are acknowledged by the broker, and never
-past an access event that joined an episode without a revision: the alerts topic does not
-know it yet, so a restart must read it again to rebuild the episode.
+whole `terminal` topic (its container table), the whole `alerts` topic (what any instance
+already published) and its own dead letters on its own, from the beginning, so a restart
+rebuilds all three. Only the owner of an access partition publishes revisions of the episodes
+from it (`ownership.py`); the others learn them. A partition that comes to an instance in a
+rebalance has its episodes rebuilt from the alerts topic, then its access events are read
+again from the committed offset, so the new owner continues the same revision sequence.
+
+Offsets of access events are committed only after their alerts are acknowledged by the broker,
+and never past an access event that joined an episode without a revision: the alerts topic
+does not know it yet, so a restart must read it again to rebuild the episode. A crash between
+publishing and committing repeats nothing: the alerts and dead letters already on the topics
+are read back first, and their ids derive from the inputs.
 
 Every record is checked (chain, signature of the topic's writer role, JSON Schema, schema name
 and version) before it is learnt or correlated: one that fails is dead-lettered and changes
@@ -14,6 +21,7 @@ nothing, so an alert the correlator did not verify is never revised and republis
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -31,7 +39,9 @@ from streams.access import AccessEvent
 from streams.alerts import Alert
 from streams.chain import ChainedProducer
 from streams.correlator.engine import CorrelationEngine
+from streams.correlator.knowledge import DeadLetters, latest_revisions, read_through
 from streams.correlator.metrics import CorrelatorMetrics
+from streams.correlator.ownership import Ownership
 from streams.dead_letter import DeadLetter
 from streams.kafka import BURST_PRODUCER, consumer
 from streams.reader import Received, TopicReader, lag
@@ -41,9 +51,10 @@ from streams.topics import ACCESS, ALERTS, DEAD_LETTER, TERMINAL
 log = logging.getLogger(__name__)
 
 GROUP_ID = "quaywatch-correlator"
-# Every instance reads these whole, on its own: the container table and what any instance
-# already published. Access events are shared out by the consumer group.
-KNOWLEDGE = (TERMINAL, ALERTS)
+# Every instance reads these whole, on its own: the container table, what any instance
+# already published, and the dead letters already sent. Access events are shared out by the
+# consumer group.
+KNOWLEDGE = (TERMINAL, ALERTS, DEAD_LETTER)
 READS = (ACCESS, *KNOWLEDGE)
 DEAD_LETTER_SOURCE = "correlator"
 
@@ -72,9 +83,21 @@ class Correlator:
         self.producer = ChainedProducer(self.kafka, WriterRole.correlator, **BURST_PRODUCER)
         self.check = RecordCheck.for_site(site.signing)
         self.knowledge = TopicReader(self.kafka, KNOWLEDGE, self.check).wait_for_partitions()
-        self.knowledge_rejects: list[DeadLetter] = []
-        self.learn = {TERMINAL: self.engine.on_container_event, ALERTS: self.engine.on_published}
-        self.access = consumer(self.kafka, group_id, [ACCESS])
+        self.dead_letters = DeadLetters(DEAD_LETTER_SOURCE)
+        self.learn = {
+            TERMINAL: self.engine.on_container_event,
+            ALERTS: self.engine.on_published,
+            DEAD_LETTER: self.dead_letters.seen,
+        }
+        self.ownership = Ownership(site.correlation.quiet_partition_seconds)
+        self.engine.judged_up_to = self.ownership.judged_up_to
+        self.access = consumer(self.kafka, group_id)
+        self.ownership.consumer = self.access
+        self.access.subscribe([self.kafka.topic(ACCESS)], listener=self.ownership)
+        self.started = False  # the first catch-up (the start-up read) is done
+        # Bodies of our own alerts sent and not yet read back: a record holding one of them
+        # byte for byte is the alert itself, learnt without checking and parsing it again.
+        self.sent: dict[bytes, Alert] = {}
 
     def run(self, stop: threading.Event) -> None:
         self.catch_up()
@@ -83,39 +106,83 @@ class Correlator:
 
     def step(self, records: Mapping[TopicPartition, Sequence[ConsumerRecord]]) -> None:
         """One turn of the loop; every name below is a function testable on its own."""
-        self.catch_up()  # the container table and published alerts, as of now
+        self.catch_up()  # the container table, published alerts and dead letters, as of now
+        if gained := self.ownership.take_gained():
+            self.rebuild(gained)
         decoded = decode_access(self.check, (r for batch in records.values() for r in batch))
-        alerts = [
-            alert
-            for event, position in zip(decoded.access_events, decoded.positions, strict=True)
-            for alert in self.engine.on_access(event, position)
-        ]
+        alerts = []
+        for event, position in zip(decoded.access_events, decoded.positions, strict=True):
+            self.ownership.read(position[0].partition, event.event_time.timestamp())
+            alerts += self.engine.on_access(event, position)
+        self.ownership.quiet(self.read_to_end(), self.engine.table.latest_visible_at)
         alerts += self.engine.revise()  # late terminal news on open alerts
-        rejects, self.knowledge_rejects = self.knowledge_rejects + decoded.rejects, []
+        rejects = self.dead_letters.due(decoded.rejects, self.sends_for)
         self.publish(alerts, rejects)  # returns once the broker acknowledged all
+        self.dead_letters.sent_now(rejects)
         self.commit(records)
         self.engine.settle()
         self.observe(records, decoded)
 
     def catch_up(self) -> None:
-        for received in self.knowledge.read_new():
+        for received in read_through(self.knowledge, "terminal, alerts and dead letters"):
             topic = received.topic.name
             self.metrics.events_consumed.labels(topic).inc()
+            own = self.sent.pop(received.record.value, None)
+            if own is not None:
+                self.engine.on_published(own)
+                continue
             try:
                 message = received.message()
             except ValueError as error:
-                # Every instance rejects it, on every restart; the dead letter's id derives
-                # from where the record is, so they all send the same one.
+                # Every instance rejects it, on every restart; its dead letter's id derives
+                # from where the record is, and one instance sends it (see DeadLetters).
                 self.metrics.rejected.labels(topic).inc()
                 log.warning("%s rejected: %s", received.where, error)
-                self.knowledge_rejects.append(received.dead_letter(DEAD_LETTER_SOURCE, str(error)))
+                letter = received.dead_letter(DEAD_LETTER_SOURCE, str(error))
+                self.dead_letters.wait(received.record.partition, letter)
                 continue
             self.learn[received.topic](message)
+        if not self.started:
+            # What start-up read (the container table, the alerts published) lives as long
+            # as the process: out of the cyclic collector's way, which would otherwise walk
+            # all of it on every full collection.
+            gc.freeze()
+            self.started = True
+
+    def rebuild(self, partitions: set[int]) -> None:
+        """Episodes of access partitions another instance may have owned, built again from the
+        alerts topic; their access events after the committed offset follow in the next polls."""
+
+        def gained(zone_id: str) -> bool:
+            return self.ownership.partition_of(zone_id) in partitions
+
+        alerts = latest_revisions(self.kafka, self.check, lambda alert: gained(alert.zone_id))
+        zones = {zone for zone in self.engine.zone_ids() if gained(zone)}
+        self.engine.rebuild(zones | {alert.zone_id for alert in alerts}, alerts)
+        log.info("rebuilt %d alerts of access partitions %s", len(alerts), sorted(partitions))
+
+    def sends_for(self, record_partition: int) -> bool:
+        """Whether this instance sends the dead letters of records on partitions so numbered."""
+        count = self.ownership.partition_count
+        return bool(count) and record_partition % count in self.ownership.owned
+
+    def read_to_end(self) -> list[int]:
+        """The owned access partitions whose records have all been read."""
+        ends = []
+        for partition in self.access.assignment():
+            highwater = self.access.highwater(partition)
+            if highwater is not None and self.access.position(partition) >= highwater:
+                ends.append(partition.partition)
+        return ends
 
     def publish(self, alerts: Sequence[Alert], rejects: Sequence[DeadLetter]) -> None:
+        """Send a poll's worth, flush once, and return only when the broker acknowledged every
+        record: the caller commits the access offsets after this, never before."""
         futures = []
         for alert in alerts:
-            futures.append(self.producer.send(ALERTS, alert.stamped()))
+            stamped = alert.stamped()
+            futures.append(self.producer.send(ALERTS, stamped))
+            self.sent[stamped.to_bytes()] = stamped
         for reject in rejects:
             futures.append(self.producer.send(DEAD_LETTER, reject))
         self.producer.flush()

@@ -3,8 +3,9 @@
 Times are epoch seconds (floats) inside the table: 100k containers with a few events each
 must fit comfortably in memory, and comparisons are the hot path of every join.
 
-A fact counts from its `visible_at`, the later of when it happened and when the terminal
-recorded it: a discharge at 09:00 that the feed reported at 10:00 was not known at 09:30.
+A fact counts from its `visible_at`, the later of when it happened and when quaywatch ingested
+it (`ContainerEvent.known_from`): a discharge at 09:00 that the feed reported at 10:00 was not
+known at 09:30.
 """
 
 from __future__ import annotations
@@ -12,7 +13,10 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import NamedTuple
+
+from sortedcontainers import SortedKeyList
 
 from streams.terminal.events import Classifier, ContainerActivity, ContainerEvent
 
@@ -26,6 +30,7 @@ class ContainerFact(NamedTuple):
     activity: ContainerActivity
     yard_block: str | None
     yard_position: str | None
+    container_number: str  # last: a history's order is by time, then the rest
 
 
 @dataclass(slots=True)
@@ -53,8 +58,11 @@ class ContainerState:
 
     @property
     def selected_at(self) -> float | None:
-        times = [t for t in (self.selected_for_scan_at, self.selected_for_inspection_at) if t]
-        return min(times) if times else None
+        # The earlier selection, either when only one was made (read for every assessment).
+        scan, inspection = self.selected_for_scan_at, self.selected_for_inspection_at
+        if scan and inspection:
+            return min(scan, inspection)
+        return scan or inspection or None
 
 
 ARRIVALS = {ContainerActivity.discharged, ContainerActivity.gated_in}
@@ -96,30 +104,53 @@ def apply(state: ContainerState, fact: ContainerFact) -> None:
 
 
 class TimeIndex:
-    """(time, container number) pairs sorted by time: which containers have news in a window."""
+    """Facts sorted by one of their times: which containers have news in a window.
 
-    __slots__ = ("times", "numbers")
+    Facts come mostly in time order (news by the moment it became visible), some late (a
+    discharge reported hours after it happened, a container's history brought into a block it
+    moved to). The in-order ones are appended to a run that stays sorted; the late ones go to a
+    sorted list of sublists, where an insert is logarithmic and not a move of every later
+    entry. A window is looked up in both; callers take the numbers as a set. Entries are the
+    table's own fact tuples, so an entry costs a reference or two.
+    """
 
-    def __init__(self) -> None:
-        self.times: list[float] = []
-        self.numbers: list[str] = []
+    __slots__ = ("time_of", "run", "run_times", "late")
 
-    def add(self, moment: float, container_number: str) -> None:
-        at = bisect_right(self.times, moment)
-        self.times.insert(at, moment)
-        self.numbers.insert(at, container_number)
+    def __init__(self, time_of: Callable[[ContainerFact], float]) -> None:
+        self.time_of = time_of
+        self.run: list[ContainerFact] = []
+        self.run_times: list[float] = []
+        self.late: SortedKeyList = SortedKeyList(key=time_of)
+
+    def add(self, fact: ContainerFact) -> None:
+        moment = self.time_of(fact)
+        if not self.run_times or moment >= self.run_times[-1]:
+            self.run.append(fact)
+            self.run_times.append(moment)
+        else:
+            self.late.add(fact)
+
+    def _window(self, low: float, high: float, low_included: bool) -> Iterator[ContainerFact]:
+        first = (bisect_left if low_included else bisect_right)(self.run_times, low)
+        yield from self.run[first : bisect_right(self.run_times, high)]
+        if self.late:
+            yield from self.late.irange_key(low, high, inclusive=(low_included, True))
 
     def between(self, after: float, until: float) -> Iterator[str]:
         """Numbers with a time in (after, until]."""
-        first, last = bisect_right(self.times, after), bisect_right(self.times, until)
-        return iter(self.numbers[first:last])
+        return (fact.container_number for fact in self._window(after, until, False))
 
     def times_between(self, after: float, until: float) -> list[float]:
-        return self.times[bisect_right(self.times, after) : bisect_right(self.times, until)]
+        time_of = self.time_of
+        return [time_of(fact) for fact in self._window(after, until, False)]
 
     def around(self, low: float, high: float) -> Iterator[str]:
         """Numbers with a time in [low, high]."""
-        return iter(self.numbers[bisect_left(self.times, low) : bisect_right(self.times, high)])
+        return (fact.container_number for fact in self._window(low, high, True))
+
+
+VISIBLE_AT = itemgetter(1)
+EVENT_TIME = itemgetter(0)
 
 
 class ContainerTable:
@@ -154,32 +185,36 @@ class ContainerTable:
         event_time = event.event_time.timestamp()
         fact = ContainerFact(
             event_time=event_time,
-            visible_at=max(event_time, event.recorded_at.timestamp()),
+            visible_at=max(event_time, event.known_from.timestamp()),
             event_id=event.event_id,
             activity=event.activity,
             yard_block=event.yard_block,
             yard_position=event.yard_position,
+            container_number=event.container_number,
         )
         number = event.container_number
         self._event_ids.add(event.event_id)
         history = self._histories.setdefault(number, [])
-        insort(history, fact)
+        if not history or history[-1] <= fact:
+            history.append(fact)
+        else:
+            insort(history, fact)  # a container's own few facts, rarely out of order
         blocks = self.blocks_of(number)
         for block in blocks:
             members = self._by_block.setdefault(block, set())
             # A container new to a block brings its whole history into the block's index.
             for known in (fact,) if number in members else history:
-                self._index(block, number, known)
+                self._index(block, known)
             members.add(number)
         self.latest_visible_at = max(self.latest_visible_at, fact.visible_at)
         for listener in self._listeners:
             listener(number, blocks)
         return fact
 
-    def _index(self, block: str, number: str, fact: ContainerFact) -> None:
-        self._news.setdefault(block, TimeIndex()).add(fact.visible_at, number)
+    def _index(self, block: str, fact: ContainerFact) -> None:
+        _index_of(self._news, block, VISIBLE_AT).add(fact)
         if fact.activity is ContainerActivity.discharged:
-            self._discharges.setdefault(block, TimeIndex()).add(fact.event_time, number)
+            _index_of(self._discharges, block, EVENT_TIME).add(fact)
 
     def blocks_of(self, container_number: str) -> set[str]:
         return {f.yard_block for f in self._histories.get(container_number, ()) if f.yard_block}
@@ -189,10 +224,10 @@ class ContainerTable:
         return self._by_block.get(yard_block, set())
 
     def news(self, yard_block: str) -> TimeIndex:
-        return self._news.get(yard_block) or TimeIndex()
+        return self._news.get(yard_block, _NO_NEWS)
 
     def discharges(self, yard_block: str) -> TimeIndex:
-        return self._discharges.get(yard_block) or TimeIndex()
+        return self._discharges.get(yard_block, _NO_NEWS)
 
     def state_as_of(self, container_number: str, moment: float) -> ContainerState:
         state = ContainerState(container_number)
@@ -222,3 +257,15 @@ class ContainerTable:
                 for moment in self.news(block).times_between(after, until)
             }
         )
+
+
+_NO_NEWS = TimeIndex(VISIBLE_AT)  # what a block without facts answers; never added to
+
+
+def _index_of(
+    indexes: dict[str, TimeIndex], block: str, time_of: Callable[[ContainerFact], float]
+) -> TimeIndex:
+    index = indexes.get(block)
+    if index is None:
+        index = indexes[block] = TimeIndex(time_of)
+    return index

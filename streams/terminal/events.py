@@ -51,12 +51,16 @@ class FeedSource(StrEnum):
 class ContainerEvent(Message):
     """One thing that happened to one container; the key on `terminal` is `container_number`.
 
-    `event_time` is when it happened; `recorded_at` is when the source system recorded it. The
-    correlator treats a fact as known from the later of the two.
+    `event_time` is when it happened; `recorded_at` is when the source system recorded it, its
+    own claim, kept for information; `ingested_at` is when quaywatch took it in, stamped once by
+    the feed adapter that published it. The correlator counts a fact as known from the later
+    of `event_time` and `ingested_at`: a batch the source sends hours late, with recorded_at
+    hours earlier, was not known before it arrived, and every run (live, restarted, replayed)
+    reads the same moment from the record.
     """
 
     SCHEMA_NAME: ClassVar[str] = "container-event"
-    SCHEMA_VERSION: ClassVar[int] = 1
+    SCHEMA_VERSION: ClassVar[int] = 2
 
     container_number: str = Field(
         pattern=r"^[A-Z]{3}[UJZR][0-9]{7}$", description="ISO 6346, check digit verified"
@@ -64,6 +68,13 @@ class ContainerEvent(Message):
     activity: ContainerActivity = Field(description="What happened")
     classifier: Classifier = Field(description="actual, planned or estimated")
     recorded_at: datetime = Field(description="When the source system recorded it (UTC)")
+    ingested_at: datetime | None = Field(
+        default=None,
+        description=(
+            "When quaywatch ingested it (UTC), stamped once by the feed adapter that published "
+            "it; the correlator counts the fact as known from then"
+        ),
+    )
     source: FeedSource = Field(description="Which feed it came from")
     source_event_id: str = Field(description="Id of the event in the source feed")
     yard_position: str | None = Field(default=None, description="Position as the feed gives it")
@@ -74,6 +85,18 @@ class ContainerEvent(Message):
     empty: bool | None = Field(default=None, description="True empty, False laden")
     facility_code: str | None = Field(default=None, description="SMDG terminal code")
     vessel_voyage: str | None = Field(default=None, description="Voyage of the transport call")
+
+    @property
+    def known_from(self) -> datetime:
+        """When quaywatch learnt of it: its ingestion; for an event no adapter stamped (one
+        built by hand, e.g. in a test) the source's recording stands in."""
+        return self.ingested_at or self.recorded_at
+
+    def ingested(self, at: datetime) -> ContainerEvent:
+        """The event as ingested at `at`; one already stamped keeps its first stamp."""
+        if self.ingested_at is not None:
+            return self
+        return self.model_copy(update={"ingested_at": at})
 
 
 @dataclass(frozen=True)

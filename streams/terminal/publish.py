@@ -9,8 +9,9 @@ huge reject cannot exceed the broker's message size and fail the whole batch.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from streams.chain import ChainedProducer
 from streams.dead_letter import DeadLetter
@@ -63,9 +64,12 @@ def publish_feed_items(
     items: Iterable[FeedItem],
     source: str,
     max_dead_letters: int = MAX_DEAD_LETTERS,
+    clock: Callable[[], datetime] = utc_now,
 ) -> Published:
     """Send every item and wait until the broker has acknowledged all of them.
 
+    Each container event is stamped here, once, with when quaywatch ingested it (`clock`):
+    the moment the correlator counts it as known, whatever the source claims in recorded_at.
     A long-running feed passes the same producer every time, so its messages form one chain.
     """
     futures = []
@@ -74,7 +78,8 @@ def publish_feed_items(
     rejected = 0
     for item in items:
         if isinstance(item, ContainerEvent):
-            futures.append(producer.send(TERMINAL, item.stamped()))
+            now = clock()
+            futures.append(producer.send(TERMINAL, item.ingested(now).stamped(now)))
             events += 1
             continue
         rejected += 1

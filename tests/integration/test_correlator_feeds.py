@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from streams.chain import ChainedProducer
 from streams.reader import TopicReader
 from streams.terminal.coarri import read_coarri
 from streams.terminal.dcsa import read_dcsa
-from streams.terminal.events import Rejected
+from streams.terminal.events import ContainerEvent, Rejected
 from streams.terminal.publish import publish_feed_items
 from streams.topics import DEAD_LETTER, TERMINAL, Topic
 from tests.fixtures.port_story import story_site
@@ -44,10 +45,12 @@ def read_topic(kafka: Kafka, topic: Topic[Any], count: int, timeout_s: float = 2
     return values
 
 
-def validator(name: str):
+def validator(topic: Topic[Any]):
     import jsonschema
 
-    return jsonschema.Draft202012Validator(json.loads((SCHEMAS / f"{name}.v1.json").read_text()))
+    message = topic.message_type
+    schema = SCHEMAS / f"{message.SCHEMA_NAME}.v{message.SCHEMA_VERSION}.json"
+    return jsonschema.Draft202012Validator(json.loads(schema.read_text()))
 
 
 def test_ingest_command_puts_events_on_terminal_and_rejects_on_dead_letter(
@@ -70,9 +73,9 @@ def test_ingest_command_puts_events_on_terminal_and_rejects_on_dead_letter(
     letters = [DEAD_LETTER.decode(v) for v in read_topic(kafka_settings, DEAD_LETTER, 2)]
     assert sorted(d.source for d in letters) == ["coarri", "dcsa"]
     for value in read_topic(kafka_settings, TERMINAL, 3):
-        validator("container-event").validate(json.loads(value))
+        validator(TERMINAL).validate(json.loads(value))
     for value in read_topic(kafka_settings, DEAD_LETTER, 2):
-        validator("dead-letter").validate(json.loads(value))
+        validator(DEAD_LETTER).validate(json.loads(value))
 
 
 def test_dcsa_callback_answers_after_the_broker_has_the_events(
@@ -112,3 +115,22 @@ def test_generated_malformed_feeds_reach_dead_letter_each_with_its_reason(
     letters = [DEAD_LETTER.decode(v) for v in read_topic(kafka_settings, DEAD_LETTER, 10**6, 2)]
     published = {(d.reason, d.raw) for d in letters if d.source == "generated"}
     assert {(r.reason, r.raw) for r in rejects} <= published
+
+
+def test_each_container_event_is_stamped_once_with_when_it_was_ingested(
+    kafka_settings: Kafka,
+) -> None:
+    events = [e for e in read_dcsa(json.dumps([dcsa_discharge()])) if isinstance(e, ContainerEvent)]
+    ingested = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+    client = ChainedProducer(kafka_settings, WriterRole.terminal)
+    try:
+        publish_feed_items(client, events, "dcsa", clock=lambda: ingested)
+        # Sent on again (a feed replayed by hand), it keeps its first ingestion.
+        [first] = [TERMINAL.decode(v) for v in read_topic(kafka_settings, TERMINAL, 1)]
+        publish_feed_items(client, [first], "dcsa", clock=lambda: ingested + timedelta(days=1))
+    finally:
+        client.close()
+    stored = [TERMINAL.decode(v) for v in read_topic(kafka_settings, TERMINAL, 2)]
+    assert [e.ingested_at for e in stored] == [ingested, ingested]
+    assert [e.recorded_at for e in stored] == [events[0].recorded_at] * 2
+    assert events[0].ingested_at is None  # the adapter's reading, before it was published

@@ -1,0 +1,209 @@
+"""A correlator restarted after weeks of history: how long until it correlates again, and how
+much memory it holds, against bare kafka-python reading the same topics, on one embedded broker.
+
+    python bench/correlator_restart.py [--container-events 1000000] [--alerts 50000]
+
+Four simulated weeks of terminal news (container visits: discharge, customs selection,
+inspection, release, gate-out, each batch ingested as it comes) and of alerts are put on their
+topics; then a `quaywatch correlate` process starts, and one new access event is sent. Prints
+JSON: seconds from the process start to that event's alert on the alerts topic
+(`ready_s`, target at most 30), the process's peak resident memory (`peak_rss_mb`, target at most
+300), and the seconds a bare kafka-python consumer takes to read the same history
+(`raw_read_s`), the least any start-up that reads it can take.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.support import raw_consume, sign_as_every_role  # noqa: E402
+from config.correlation import Correlation  # noqa: E402
+from config.kafka import Kafka  # noqa: E402
+from config.signing import WriterRole  # noqa: E402
+from streams.alerts import Alert, Severity  # noqa: E402
+from streams.broker.embedded import EmbeddedBroker  # noqa: E402
+from streams.chain import ChainedProducer  # noqa: E402
+from streams.correlator.engine import alert_id_for  # noqa: E402
+from streams.reader import TopicReader  # noqa: E402
+from streams.terminal.events import ContainerActivity, ContainerEvent  # noqa: E402
+from streams.topics import ALERTS, TERMINAL, create_topics  # noqa: E402
+from tests.fixtures.port_story import (  # noqa: E402
+    STORY_START,
+    StoryWriters,
+    access_event,
+    container_event,
+    container_number,
+    produce,
+    story_site,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+WEEKS = 4
+BLOCKS = 200
+VISIT = (  # what happens to a container in the yard, and how long after its discharge
+    (ContainerActivity.selected_for_inspection, timedelta(hours=2)),
+    (ContainerActivity.seal_removed, timedelta(hours=5)),
+    (ContainerActivity.resealed, timedelta(hours=6)),
+    (ContainerActivity.released, timedelta(hours=7)),
+    (ContainerActivity.gated_out, timedelta(days=2)),
+)
+
+
+def weeks_of_news(count: int, rng: random.Random) -> list[ContainerEvent]:
+    """About `count` container events over four weeks, ending at STORY_START, each ingested
+    when it happened."""
+    events: list[ContainerEvent] = []
+    span = WEEKS * 7 * 86400
+    serial = 0
+    while len(events) < count:
+        number = container_number(serial % 999_999, owner="QWR")
+        serial += 1
+        discharged = STORY_START - timedelta(seconds=rng.uniform(2 * 86400, span))
+        block = f"B{serial % BLOCKS}"
+        visit = [container_event(number, ContainerActivity.discharged, discharged, block)]
+        for activity, after in VISIT[0 if rng.random() < 0.3 else 4 :]:
+            visit.append(container_event(number, activity, discharged + after))
+        events += visit
+    events.sort(key=lambda event: event.event_time)
+    return events[:count]
+
+
+def weeks_of_alerts(count: int, rng: random.Random, config_hash: str) -> list[Alert]:
+    """`count` alerts of the past four weeks, one revision each, as a correlator publishes them."""
+    alerts = []
+    for serial in range(count):
+        seen = STORY_START - timedelta(seconds=rng.uniform(3600, WEEKS * 7 * 86400))
+        block = serial % BLOCKS
+        incident = f"weeks-{serial}"
+        alerts.append(
+            Alert.create(
+                event_id=f"{alert_id_for(incident)}:r1",
+                event_time=seen,
+                alert_id=alert_id_for(incident),
+                revision=1,
+                severity=Severity.medium,
+                reason=f"person in zone zone-B{block}: restricted zone; no container at risk",
+                revised_because=None,
+                as_of=seen,
+                site_id="story",
+                zone_id=f"zone-B{block}",
+                camera_id="cam-quay",
+                yard_blocks=[f"B{block}"],
+                incident_id=incident,
+                access_event_ids=[f"{incident}:start"],
+                rules=["intrusion"],
+                last_seen_at=seen,
+                containers=[],
+                containers_in_zone=0,
+                snapshot_sha256="0" * 64,
+                access_config_hash="2" * 64,
+                config_hash=config_hash,
+            )
+        )
+    alerts.sort(key=lambda alert: alert.event_time)
+    return alerts
+
+
+def publish_history(kafka: Kafka, news: list[ContainerEvent], alerts: list[Alert]) -> None:
+    writers = StoryWriters(kafka, linger_ms=20, batch_size=256 * 1024)
+    produce(writers, news)
+    writers.close()
+    correlator = ChainedProducer(kafka, WriterRole.correlator, linger_ms=20, batch_size=256 * 1024)
+    futures = [correlator.send(ALERTS, alert.stamped()) for alert in alerts]
+    correlator.flush()
+    for future in futures:
+        future.get(timeout=60)
+    correlator.close()
+
+
+def alert_of(kafka: Kafka, alert_id: str, timeout_s: float) -> float | None:
+    """When the alert appeared on the alerts topic (time.monotonic), None if not in time."""
+    reader = TopicReader(kafka, [ALERTS]).wait_for_partitions()
+    deadline = time.monotonic() + timeout_s
+    try:
+        while time.monotonic() < deadline:
+            for received in reader.poll(timeout_ms=200):
+                if ALERTS.decode(received.record.value).alert_id == alert_id:
+                    return time.monotonic()
+    finally:
+        reader.close()
+    return None
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--container-events", type=int, default=1_000_000)
+    parser.add_argument("--alerts", type=int, default=50_000)
+    parser.add_argument("--timeout", type=float, default=600, help="seconds to wait for ready")
+    args = parser.parse_args()
+    sign_as_every_role()
+    rng = random.Random(7)
+    with EmbeddedBroker(data_dir=None, memory=True) as broker, tempfile.TemporaryDirectory() as d:
+        kafka = Kafka(bootstrap_servers=[broker.bootstrap], topic_prefix="restart.")
+        create_topics(kafka)
+        site = story_site(kafka, BLOCKS, Correlation(grace_seconds=120))
+        site_path = Path(d) / "site.yaml"
+        site_path.write_text(yaml.safe_dump(site.model_dump(mode="json")))
+        news = weeks_of_news(args.container_events, rng)
+        alerts = weeks_of_alerts(args.alerts, rng, site.config_hash())
+        publish_history(kafka, news, alerts)
+        history = len(news) + len(alerts)
+        started_raw = time.perf_counter()
+        raw_consume(kafka, [TERMINAL, ALERTS], history, max_records=5000)
+        raw_read_s = time.perf_counter() - started_raw
+
+        command = [sys.executable, "-m", "quaywatch", "correlate", "--config", str(site_path)]
+        log = Path(d) / "correlator.log"
+        with log.open("wb") as output:
+            process = subprocess.Popen(
+                [*command, "--metrics-port", "0"], cwd=REPO, stdout=output, stderr=output
+            )
+        started = time.monotonic()
+        person = access_event("zone-B1", STORY_START, "after-restart", ["B1"])
+        writers = StoryWriters(kafka)
+        produce(writers, [person])
+        writers.close()
+        seen = alert_of(kafka, alert_id_for("after-restart"), args.timeout)
+        peak = peak_rss_mb(process.pid)
+        process.terminate()
+        process.wait(timeout=30)
+    ready_s = None if seen is None else seen - started
+    print(
+        json.dumps(
+            {
+                "container_events": len(news),
+                "alerts": len(alerts),
+                "ready_s": None if ready_s is None else round(ready_s, 1),
+                "ready_target_s": 30,
+                "peak_rss_mb": round(peak, 1),
+                "peak_rss_target_mb": 300,
+                "raw_read_s": round(raw_read_s, 1),
+                "ready_vs_raw_read": None if ready_s is None else round(ready_s / raw_read_s, 2),
+            },
+            indent=2,
+        )
+    )
+    return 0 if seen is not None else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

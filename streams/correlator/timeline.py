@@ -1,0 +1,57 @@
+"""An episode's timeline, judged once per point and kept between calls.
+
+Every access event that joins an episode moves its end (the last sighting plus the grace
+period) and asks again for the revisions due. The points already judged have not changed
+unless news became visible at or before them, or a rule first fired by then: so an episode
+keeps its judgements by point, an access event judges only the points it adds, and news
+visible at `t` (or a first firing at `t`) forgets the judgements from `t` on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from detectors.events import AccessRule
+from streams.correlator.classify import Verdict
+from streams.correlator.episode import Standing
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    """The episode judged at one event time: what a revision as of then would say."""
+
+    as_of: float
+    verdict: Verdict
+    rules: tuple[AccessRule, ...]
+
+    @property
+    def standing(self) -> Standing:
+        return Standing(self.verdict.severity, self.verdict.reason, self.rules)
+
+
+class JudgedPoints:
+    """Judgements of one episode by point in event time; a handful, those still ahead of the
+    last published revision."""
+
+    __slots__ = ("_by_point",)
+
+    def __init__(self) -> None:
+        self._by_point: dict[float, Judgement] = {}
+
+    def get(self, point: float) -> Judgement | None:
+        return self._by_point.get(point)
+
+    def keep(self, judgement: Judgement) -> None:
+        self._by_point[judgement.as_of] = judgement
+
+    def forget_from(self, moment: float) -> None:
+        """News visible at `moment` (or a rule first fired then) changes what comes after."""
+        self._drop([point for point in self._by_point if point >= moment])
+
+    def forget_before(self, moment: float) -> None:
+        """Points before the last published revision are never asked about again."""
+        self._drop([point for point in self._by_point if point < moment])
+
+    def _drop(self, points: list[float]) -> None:
+        for point in points:
+            del self._by_point[point]
