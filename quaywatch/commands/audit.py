@@ -146,6 +146,28 @@ def _refused(error: AuditRefused) -> int:
     return 2
 
 
+def _site_range_log(args: argparse.Namespace):
+    """The site, the range asked for and the whole recorded log (every partition from its
+    start: the range only chooses what is reported). Raises AuditRefused, said in one line."""
+    from config.loading import load_site
+    from streams.audit.records import read_log
+
+    site = load_site(args.config)
+    window = _window(args, site)
+    with _site_kafka(args, site) as kafka:
+        return site, window, read_log(kafka)
+
+
+def _verified(site, log, window):
+    """The integrity verdict over the log, with the site's trusted keys and evidence files."""
+    from streams.audit.verify import verify
+
+    data_dir = Path(site.data_dir)
+    return verify(
+        log, window, data_dir / "snapshots", _writer_keys(site), clip_dir=data_dir / "clips"
+    )
+
+
 def _writer_keys(site):
     """The keys the site config trusts per writer role: what record signatures are checked with."""
     from streams.signing import KeyRing
@@ -154,19 +176,16 @@ def _writer_keys(site):
 
 
 def run_replay(args: argparse.Namespace) -> int:
+    from config.clock import zone_of
     from config.loading import load_site
-    from streams.audit.records import read_log
     from streams.audit.replay import replay
 
-    site = load_site(args.config)
-    replayed_with = load_site(args.other) if args.other else site
+    replayed_with = load_site(args.other) if args.other else None
     try:
-        window = _window(args, site)
-        with _site_kafka(args, site) as kafka:
-            log = read_log(kafka)
+        site, window, log = _site_range_log(args)
     except AuditRefused as error:
         return _refused(error)
-    from config.clock import zone_of
+    replayed_with = replayed_with or site
 
     diff = replay(replayed_with, log, window, args.progress)
     # The recorded alerts' cameras replaying footage stamped it from their start_time.
@@ -176,66 +195,39 @@ def run_replay(args: argparse.Namespace) -> int:
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    from config.loading import load_site
-    from streams.audit.records import read_log
-    from streams.audit.verify import verify
-
-    site = load_site(args.config)
     try:
-        window = _window(args, site)
-        with _site_kafka(args, site) as kafka:
-            log = read_log(kafka)
+        site, window, log = _site_range_log(args)
     except AuditRefused as error:
         return _refused(error)
-    verdict = verify(
-        log,
-        window,
-        Path(site.data_dir) / "snapshots",
-        _writer_keys(site),
-        clip_dir=Path(site.data_dir) / "clips",
-    )
+    verdict = _verified(site, log, window)
     print(verdict.render())
     return 0 if verdict.clean else 1
 
 
 def run_report(args: argparse.Namespace) -> int:
-    from config.loading import load_site
-    from streams.audit.records import read_log
     from streams.audit.report import RangeContents, write_report
-    from streams.audit.verify import verify
 
-    site = load_site(args.config)
-    snapshots = Path(site.data_dir) / "snapshots"
     try:
-        window = _window(args, site)
-        with _site_kafka(args, site) as kafka:
-            log = read_log(kafka)
+        site, window, log = _site_range_log(args)
     except AuditRefused as error:
         return _refused(error)
-    verdict = verify(
-        log, window, snapshots, _writer_keys(site), clip_dir=Path(site.data_dir) / "clips"
-    )
-    path = write_report(site, log, window, verdict, snapshots, args.out)
+    verdict = _verified(site, log, window)
+    path = write_report(site, log, window, verdict, Path(site.data_dir) / "snapshots", args.out)
     contents = RangeContents.of(log, window)
     print(f"report written to {path}: {contents.render()}; integrity {verdict.integrity.value}")
     return 0
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from config.loading import load_site
     from streams.audit.bundle import export_bundle
-    from streams.audit.records import read_log
     from streams.signing import KEY_ENV, load_signer
 
     key = args.key or (Path(os.environ[KEY_ENV]) if os.environ.get(KEY_ENV) else None)
     if key is None:
         print(f"audit export: no signing key: pass --key or set {KEY_ENV}")
         return 2
-    site = load_site(args.config)
     try:
-        window = _window(args, site)
-        with _site_kafka(args, site) as kafka:
-            log = read_log(kafka)
+        site, window, log = _site_range_log(args)
     except AuditRefused as error:
         return _refused(error)
     out = export_bundle(
