@@ -15,6 +15,8 @@ such times are shown with FOOTAGE_LABEL beside them. The moments people type for
 from __future__ import annotations
 
 import re
+import time as monotonic_time
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -108,3 +110,12 @@ def _day_edge(day: date, zone: tzinfo, end: bool) -> datetime:
 def _local(naive: datetime, zone: tzinfo) -> datetime:
     # fold=0: an hour that happens twice when the clocks go back is read as its first pass.
     return naive.replace(tzinfo=zone)
+
+
+def running_clock(start: datetime | None) -> Callable[[], datetime]:
+    """The wall clock, or (for a site replaying footage) a clock that starts at `start` now
+    and runs at the wall clock's pace, as a camera's start_time makes its frames' clock."""
+    if start is None:
+        return lambda: datetime.now(UTC)
+    origin = monotonic_time.monotonic()
+    return lambda: start + timedelta(seconds=monotonic_time.monotonic() - origin)

@@ -3,6 +3,7 @@ DCSA callback endpoint (where it listens, its limits, each subscription's secret
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Self
@@ -136,4 +137,12 @@ class TerminalFeeds(Strict):
         default_factory=DcsaCallback,
         title="DCSA callback endpoint",
         description="Where DCSA subscriptions deliver their events, and whose are accepted",
+    )
+    replay_clock_start: datetime | None = Field(
+        default=None,
+        title="Replay clock start",
+        description="For a site replaying recorded footage (cameras with start_time): the "
+        "moment (ISO 8601 with offset) the feed's ingestion clock starts from when the feed "
+        "process starts, running at the wall clock's pace, so container events are stamped "
+        "ingested_at on the footage's clock. Unset (production): the wall clock",
     )

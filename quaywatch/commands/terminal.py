@@ -31,6 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_ingest(args: argparse.Namespace) -> int:
+    from config.clock import running_clock
     from streams.chain import ChainedProducer
     from streams.kafka import require_broker
     from streams.terminal.publish import publish_feed_items
@@ -42,8 +43,9 @@ def run_ingest(args: argparse.Namespace) -> int:
     items = _reader(site, args.format)(text)
     require_broker(site.kafka)  # one line within seconds when none answers, not a minute's wait
     client = ChainedProducer(site.kafka, WriterRole.terminal)
+    clock = running_clock(site.terminal.replay_clock_start)
     try:
-        published = publish_feed_items(client, items, args.format)
+        published = publish_feed_items(client, items, args.format, clock=clock)
     finally:
         client.close()
     print(f"{published.container_events} container events, {published.rejected} rejected")
@@ -74,6 +76,7 @@ def run_serve(args: argparse.Namespace) -> int:
     from the variable or file the site names for it. Listens on terminal.callback.host
     (127.0.0.1 unless the site or --host says otherwise) and terminal.callback.port.
     """
+    from config.clock import running_clock
     from streams.chain import ChainedProducer
     from streams.health import BrokerProbe, serve_health
     from streams.terminal.callback import CallbackServer, callback_app
@@ -95,11 +98,12 @@ def run_serve(args: argparse.Namespace) -> int:
     limits = site.terminal.callback
     metrics = TerminalMetrics()
     client = ChainedProducer(site.kafka, WriterRole.terminal)
+    clock = running_clock(site.terminal.replay_clock_start)
     app = callback_app(
         keys,
         _reader(site, FeedFormat.dcsa),
         lambda items: metrics.published(
-            FeedFormat.dcsa, publish_feed_items(client, items, FeedFormat.dcsa)
+            FeedFormat.dcsa, publish_feed_items(client, items, FeedFormat.dcsa, clock=clock)
         ),
         metrics,
         limits,

@@ -71,3 +71,19 @@ def test_a_reason_quotes_the_customs_selection_in_site_time() -> None:
         "person in zone quay-q3 next to CSQU3054383, selected by customs at "
         "2026-03-14 01:35:00 +01:00 and not yet inspected"
     )
+
+
+def test_a_replay_clock_starts_at_its_moment_and_runs_at_the_wall_clocks_pace():
+    import time as wall
+    from datetime import UTC, datetime, timedelta
+
+    from config.clock import running_clock
+
+    start = datetime(2026, 3, 14, 1, 0, tzinfo=UTC)
+    clock = running_clock(start)
+    first = clock()
+    wall.sleep(0.2)
+    second = clock()
+    assert timedelta(0) <= first - start < timedelta(seconds=0.1)
+    assert timedelta(seconds=0.2) <= second - first < timedelta(seconds=1)
+    assert abs(running_clock(None)() - datetime.now(UTC)) < timedelta(seconds=1)
