@@ -124,7 +124,8 @@ class CameraWorker:
             if footage is not None:
                 events = footage.observe(frame.image, frame.sequence, frame.captured_at, analysis)
             self._publish(events)
-            metrics.events_of_frame(self.camera.id, frame.received_s, len(events))
+            # The frame's own events: a clip's update or a held end belongs to an earlier frame.
+            metrics.events_of_frame(self.camera.id, frame.received_s, len(analysis.events))
         ends = pipeline.close(last_time) if last_time is not None else []
         if footage is not None:
             ends = footage.close(ends)

@@ -32,6 +32,8 @@ class DemoSite:
 
 
 def demo_site_on_free_ports(tmp_path: Path, footage: Path, model: Path) -> DemoSite:
+    """The demo site on free ports, with its data under tmp_path; `model` is the dynamic-shape
+    export the demo's region inference runs."""
     site = yaml.safe_load(DEMO_SITE.read_text())
     data_dir = tmp_path / "data"
     data_dir.mkdir()

@@ -53,7 +53,8 @@ def test_report_shows_timelines_and_alert_table_in_chromium(
         assert page.locator("svg.timeline.overview").count() == 1
         episodes = page.locator("svg.timeline.episode")
         assert episodes.count() == len(INCIDENTS)
-        assert page.locator("svg.episode circle.access").count() == 2 * len(INCIDENTS)
+        # start, the update naming its clip, end: every sighting of every incident
+        assert page.locator("svg.episode circle.access").count() == 3 * len(INCIDENTS)
         assert page.locator("svg.episode rect.window").count() >= 6
         assert page.locator("svg.episode circle.alert").count() == len(INCIDENTS) + 1
         assert page.locator("svg.episode polygon.action").count() == 2
@@ -71,7 +72,7 @@ def test_report_shows_timelines_and_alert_table_in_chromium(
         # apart on the page; hovering names them in the site's time.
         zone_b0 = page.locator('svg.timeline.episode[data-zone="zone-B0"]')
         sightings = zone_b0.locator("circle.access")
-        first, last = (sightings.nth(i).bounding_box() for i in (0, 1))
+        first, last = (sightings.nth(i).bounding_box() for i in (0, sightings.count() - 1))
         assert first and last and last["x"] - first["x"] > 300
         hover = sightings.nth(0).locator("title").text_content() or ""
         seen = NIGHT.astimezone(AMSTERDAM)

@@ -83,7 +83,7 @@ def site_time(iso: str) -> str:
 
 @pytest.fixture(scope="module")
 def demo(
-    tmp_path_factory: pytest.TempPathFactory, footage_path: Path, model_onnx_path: Path
+    tmp_path_factory: pytest.TempPathFactory, footage_path: Path, model_dynamic_onnx_path: Path
 ) -> Iterator[Demo]:
     """`quaywatch demo` on free ports, with a data dir of its own and a second operator."""
     root = tmp_path_factory.mktemp("control-room")
@@ -91,7 +91,7 @@ def demo(
     site = yaml.safe_load(DEMO_SITE.read_text())
     site["data_dir"] = str(data_dir)
     site["cameras"][0]["source"] = str(footage_path)
-    site["detector"]["model"] = str(model_onnx_path)
+    site["detector"]["model"] = str(model_dynamic_onnx_path)
     for trusted in site["signing"]["keys"]:
         trusted["public_key"] = str(root / "keys" / Path(trusted["public_key"]).name)
     site["kafka"]["bootstrap_servers"] = [f"127.0.0.1:{free_port()}"]

@@ -38,9 +38,9 @@ def _first_critical_alert(kafka: Kafka, timeout_s: float) -> dict | None:
 
 @pytest.mark.e2e
 def test_demo_shows_a_critical_alert_with_a_real_snapshot_within_a_minute(
-    tmp_path: Path, footage_path: Path, model_onnx_path: Path
+    tmp_path: Path, footage_path: Path, model_dynamic_onnx_path: Path
 ) -> None:
-    demo_site = demo_site_on_free_ports(tmp_path, footage_path, model_onnx_path)
+    demo_site = demo_site_on_free_ports(tmp_path, footage_path, model_dynamic_onnx_path)
     config, site, data_dir = demo_site.config, demo_site.site, demo_site.data_dir
     kafka = Kafka(bootstrap_servers=demo_site.bootstrap)
     began = datetime.now(UTC) - timedelta(minutes=1)

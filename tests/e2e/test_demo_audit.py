@@ -67,9 +67,9 @@ def _as_test_runs(command: str, demo: DemoSite, out: Path) -> list[str]:
 
 @pytest.mark.e2e
 def test_the_readme_audits_what_the_demo_recorded_after_ctrl_c(
-    tmp_path: Path, footage_path: Path, model_onnx_path: Path
+    tmp_path: Path, footage_path: Path, model_dynamic_onnx_path: Path
 ) -> None:
-    demo_site = demo_site_on_free_ports(tmp_path, footage_path, model_onnx_path)
+    demo_site = demo_site_on_free_ports(tmp_path, footage_path, model_dynamic_onnx_path)
     demo = subprocess.Popen(
         [sys.executable, "-m", "quaywatch", "demo", "--config", str(demo_site.config)],
         stdout=subprocess.PIPE,
