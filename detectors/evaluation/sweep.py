@@ -14,6 +14,7 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 
 from ruamel.yaml import YAML
@@ -65,12 +66,13 @@ class SweepPoint:
 class ZoneSweep:
     zone: Zone
     points: list[SweepPoint]
-    recommended: SweepPoint
+    target_precision: float = TARGET_PRECISION
 
     @property
     def current(self) -> dict[str, float | int]:
         return {name: getattr(self.zone, name) for name in GRID}
 
+    @cached_property
     def frontier(self) -> list[SweepPoint]:
         """The points no other point beats on both precision and recall, by recall; of
         settings that score the same, the one closest to the zone's own."""
@@ -85,6 +87,16 @@ class ZoneSweep:
         """How many of the zone's settings the point changes."""
         return sum(getattr(self.zone, k) != v for k, v in point.settings.items())
 
+    @cached_property
+    def recommended(self) -> SweepPoint:
+        """The frontier's most recall at the target precision, else its best F1. The frontier
+        holds, of equal scores, the settings closest to the zone's own, so a sweep never
+        recommends a change that buys nothing."""
+        good = [p for p in self.frontier if (p.score.precision or 0.0) >= self.target_precision]
+        if good:
+            return max(good, key=lambda p: (p.score.recall or 0.0, p.score.precision or 0.0))
+        return max(self.frontier, key=lambda p: p.score.f1 or 0.0)
+
     def changes(self) -> dict[str, float | int]:
         return {k: v for k, v in self.recommended.settings.items() if self.current[k] != v}
 
@@ -93,10 +105,9 @@ class ZoneSweep:
 class SweepReport:
     sweeps: list[ZoneSweep]
     diff: str  # empty when every zone keeps its settings
-    target_precision: float
 
     def text(self) -> str:
-        text = sweep_text(self.sweeps, self.target_precision)
+        text = sweep_text(self.sweeps)
         return text + (self.diff or "no config change recommended\n")
 
 
@@ -133,7 +144,7 @@ def sweep(
         bar.close()
     timezone = site.site.timezone
     sweeps = [sweep_zone(z, camera_id, timezone, frames, truth, target_precision) for z in zones]
-    return SweepReport(sweeps, config_diff(config_path, sweeps), target_precision)
+    return SweepReport(sweeps, config_diff(config_path, sweeps))
 
 
 def sweep_zone(
@@ -169,19 +180,7 @@ def sweep_zone(
         found = [i for i in incidents(events) if i.started_at in labelled_times]
         matches = event_scores(found, wanted, found_boxes, wanted_boxes)
         points.append(SweepPoint(settings, sum((m.score for m in matches.values()), NO_SCORE)))
-    unranked = ZoneSweep(zone, points, points[0])
-    return ZoneSweep(zone, points, _recommend(unranked, target_precision))
-
-
-def _recommend(sweep: ZoneSweep, target_precision: float) -> SweepPoint:
-    """The frontier's most recall at the target precision, else its best F1. The frontier
-    holds, of equal scores, the settings closest to the zone's own, so a sweep never
-    recommends a change that buys nothing."""
-    frontier = sweep.frontier()
-    good = [p for p in frontier if (p.score.precision or 0.0) >= target_precision]
-    if good:
-        return max(good, key=lambda p: (p.score.recall or 0.0, p.score.precision or 0.0))
-    return max(frontier, key=lambda p: p.score.f1 or 0.0)
+    return ZoneSweep(zone, points, target_precision)
 
 
 def _figures(score: Score) -> tuple[float, float]:
@@ -191,20 +190,20 @@ def _figures(score: Score) -> tuple[float, float]:
 # -- the report ----------------------------------------------------------------------------
 
 
-def sweep_text(sweeps: Sequence[ZoneSweep], target_precision: float = TARGET_PRECISION) -> str:
+def sweep_text(sweeps: Sequence[ZoneSweep]) -> str:
     lines = []
     for sweep in sweeps:
         lines += [
             f"zone {sweep.zone.id}: precision/recall frontier over {len(sweep.points)} settings",
             "  min_score  confirm_frames  min_travel  precision  recall  tp/fp/fn",
         ]
-        for point in sweep.frontier():
+        for point in sweep.frontier:
             lines.append("  " + _point_row(point, point == sweep.recommended))
         current = next(p for p in sweep.points if p.settings == sweep.current)
-        if current not in sweep.frontier():
+        if current not in sweep.frontier:
             lines.append("  " + _point_row(current, False) + "  (current settings)")
         changes = sweep.changes()
-        aim = f"precision >= {target_precision}"
+        aim = f"precision >= {sweep.target_precision}"
         lines.append(
             f"  recommended ({aim}): "
             + (", ".join(f"{k} {v}" for k, v in changes.items()) or "keep the current settings")

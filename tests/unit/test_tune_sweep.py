@@ -52,7 +52,7 @@ def test_the_sweep_recommends_minimum_travel_and_keeps_the_walker():
     assert result.recommended.score.precision == 1.0
     assert result.recommended.score.recall == 1.0
     assert result.changes() == {"min_travel": 0.25}
-    frontier = result.frontier()
+    frontier = result.frontier
     assert frontier[-1] == result.recommended
     assert all(not other.dominates(point) for point in frontier for other in result.points)
 
