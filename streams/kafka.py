@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka.coordinator.base import MemberState
 from kafka.errors import KafkaError, KafkaTimeoutError
 
 from config.kafka import TLS_FILES, Kafka
@@ -121,6 +122,21 @@ def consumer(
     settings = {**CONSUMER_DEFAULTS, "group_id": group_id, **connection_settings(kafka)}
     settings.update(overrides)
     return KafkaConsumer(*[kafka.topic(topic) for topic in topics], **settings)
+
+
+def stable_generation(member: KafkaConsumer) -> int | None:
+    """The group generation `member` is a stable member of, or None while it joins, after it
+    fell out, or once the coordinator has not answered its heartbeats for a session timeout.
+
+    The last case matters after a stall (a paused process, a starved machine): the coordinator
+    has given the partitions to others by then, while kafka-python's own state still says
+    stable until its heartbeat thread hears so. kafka-python keeps that clock privately."""
+    metadata = member.group_metadata()
+    if metadata.state is not MemberState.STABLE:
+        return None
+    if member._coordinator.heartbeat.session_timeout_expired():
+        return None
+    return metadata.generation_id
 
 
 def admin(kafka: Kafka, **overrides: object) -> KafkaAdminClient:

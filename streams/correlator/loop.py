@@ -28,7 +28,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from kafka import OffsetAndMetadata, TopicPartition
+from kafka import KafkaConsumer, OffsetAndMetadata, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 from kafka.errors import CommitFailedError
 
@@ -43,7 +43,7 @@ from streams.correlator.knowledge import DeadLetters, latest_revisions, read_thr
 from streams.correlator.metrics import CorrelatorMetrics
 from streams.correlator.ownership import Ownership
 from streams.dead_letter import DeadLetter
-from streams.kafka import BURST_PRODUCER, consumer
+from streams.kafka import BURST_PRODUCER, consumer, stable_generation
 from streams.reader import Received, TopicReader, lag
 from streams.record_check import RecordCheck
 from streams.topics import ACCESS, ALERTS, DEAD_LETTER, TERMINAL
@@ -91,9 +91,8 @@ class Correlator:
         }
         self.ownership = Ownership(site.correlation.quiet_partition_seconds)
         self.engine.judged_up_to = self.ownership.judged_up_to
-        self.access = consumer(self.kafka, group_id)
-        self.ownership.consumer = self.access
-        self.access.subscribe([self.kafka.topic(ACCESS)], listener=self.ownership)
+        self.group_id = group_id
+        self.access = self.subscribed()
         self.started = False  # the first catch-up (the start-up read) is done
         # Bodies of our own alerts sent and not yet read back: a record holding one of them
         # byte for byte is the alert itself, learnt without checking and parsing it again.
@@ -117,6 +116,9 @@ class Correlator:
         self.ownership.quiet(self.read_to_end(), self.engine.table.latest_visible_at)
         alerts += self.engine.revise()  # late terminal news on open alerts
         rejects = self.dead_letters.due(decoded.rejects, self.sends_for)
+        if (alerts or rejects) and not self.still_owner():
+            self.rejoin()  # publishes nothing: whoever owns the partitions now does
+            return
         self.publish(alerts, rejects)  # returns once the broker acknowledged all
         self.dead_letters.sent_now(rejects)
         self.commit(records)
@@ -160,6 +162,24 @@ class Correlator:
         zones = {zone for zone in self.engine.zone_ids() if gained(zone)}
         self.engine.rebuild(zones | {alert.zone_id for alert in alerts}, alerts)
         log.info("rebuilt %d alerts of access partitions %s", len(alerts), sorted(partitions))
+
+    def still_owner(self) -> bool:
+        """Whether the group generation that gave this instance its partitions still stands."""
+        generation = stable_generation(self.access)
+        return generation is not None and generation == self.ownership.generation
+
+    def rejoin(self) -> None:
+        """Join the group again as a new member: what it is given then is rebuilt from the
+        alerts topic and read again from the committed offsets, like a restart's."""
+        self.ownership.distrust()
+        self.access.close(autocommit=False)
+        self.access = self.subscribed()
+
+    def subscribed(self) -> KafkaConsumer:
+        access = consumer(self.kafka, self.group_id)
+        self.ownership.consumer = access
+        access.subscribe([self.kafka.topic(ACCESS)], listener=self.ownership)
+        return access
 
     def sends_for(self, record_partition: int) -> bool:
         """Whether this instance sends the dead letters of records on partitions so numbered."""

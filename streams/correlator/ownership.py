@@ -15,6 +15,12 @@ and quiet for `correlation.quiet_partition_seconds` is judged up to the terminal
 before those polls instead: a zone where nobody walks must not hold the revisions of its last
 alert back, and an access event sent before that news has had those polls to be fetched (the
 high-water mark one fetch brings back can be older than the records just written).
+
+An instance that fell out of the group (its heartbeats stopped for longer than the session
+timeout: a stalled machine, a long pause) has lost its partitions to the others, who may have
+published revisions meanwhile: whatever the group gives it next is rebuilt, even the partitions
+it had before. The loop asks `distrust` for the same when it finds its membership in doubt
+before publishing.
 """
 
 from __future__ import annotations
@@ -52,6 +58,7 @@ class Ownership(ConsumerRebalanceListener):
         self._news: deque[tuple[float, float]] = deque()  # per poll: when, latest news then
         self._at_end: dict[int, int] = {}  # polls in a row a partition was read to its end
         self.consumer: KafkaConsumer | None = None
+        self.generation: int | None = None  # of the group, as of the latest assignment
 
     # -- the consumer group's calls -------------------------------------------------------------
 
@@ -59,10 +66,25 @@ class Ownership(ConsumerRebalanceListener):
         self._before_revoke = set(self.owned)
         self.owned -= {partition.partition for partition in revoked}
 
+    def on_partitions_lost(self, lost: Iterable[TopicPartition]) -> None:
+        """Out of the group: another instance had these partitions since, so none of them is
+        kept through to the next assignment (unlike a revoke, which hands them over only in
+        the next generation, maybe to this instance again)."""
+        log.warning("lost access partitions %s: out of the consumer group", sorted(self.owned))
+        self.owned -= {partition.partition for partition in lost}
+        self._before_revoke = set(self.owned)
+
+    def distrust(self) -> None:
+        """Own nothing until the next assignment, and rebuild all of it then."""
+        log.warning("membership of the consumer group in doubt: owning nothing until it rejoins")
+        self.owned, self._before_revoke = set(), set()
+
     def on_partitions_assigned(self, assigned: Iterable[TopicPartition]) -> None:
         numbers = {partition.partition for partition in assigned}
-        if self.consumer is not None and (names := {p.topic for p in assigned}):
-            self.partition_count = len(self.consumer.partitions_for_topic(names.pop()) or ())
+        if self.consumer is not None:
+            self.generation = self.consumer.group_metadata().generation_id
+            if names := {p.topic for p in assigned}:
+                self.partition_count = len(self.consumer.partitions_for_topic(names.pop()) or ())
         new = numbers - self._before_revoke - self.owned
         self.gained |= new
         for number in new:

@@ -144,3 +144,27 @@ def test_a_quiet_partition_is_judged_up_to_the_news_known_several_polls_before()
     now[0] = 10.0
     ownership.quiet([0], latest_news=8000.0)
     assert ownership.judged_up_to(zone) == 5000.0
+
+
+def test_partitions_kept_through_a_fall_out_of_the_group_are_rebuilt() -> None:
+    """Out of the group (heartbeats stopped for a session timeout), the others had the
+    partitions and may have published revisions: the same partitions given back are rebuilt."""
+    ownership = Ownership(quiet_seconds=1.0)
+    ownership.on_partitions_assigned(partitions(0, 1))
+    ownership.take_gained()
+    ownership.on_partitions_lost(partitions(0, 1))
+    assert ownership.owned == set()
+    ownership.on_partitions_assigned(partitions(0, 1))
+    assert ownership.take_gained() == {0, 1}
+
+
+def test_an_instance_in_doubt_of_its_membership_owns_nothing_and_rebuilds_all_it_gets() -> None:
+    ownership = Ownership(quiet_seconds=1.0)
+    ownership.partition_count = 4
+    ownership.on_partitions_assigned(partitions(0, 1, 2, 3))
+    ownership.take_gained()
+    ownership.distrust()
+    assert ownership.judged_up_to("zone-1") is None
+    ownership.on_partitions_revoked(partitions(0, 1, 2, 3))  # leaving, as its consumer closes
+    ownership.on_partitions_assigned(partitions(1, 2))
+    assert ownership.take_gained() == {1, 2}
