@@ -37,6 +37,13 @@ class Correlation(Strict):
         "to the latest access event read from it, so every instance and every restart judges "
         "each moment knowing the same events",
     )
+    forget_departed_days: Period = Field(
+        default=14,
+        title="Forget departed containers",
+        description="Days after a container left the terminal (gated out or loaded) that its "
+        "history leaves the correlator's memory, and after an alert's last sighting that its "
+        "id does; late news or access events older than this are judged without them",
+    )
     inspection_bay_blocks: list[Identifier] = Field(
         default_factory=list,
         title="Inspection bays",

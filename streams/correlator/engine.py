@@ -74,6 +74,10 @@ class CorrelationEngine:
         self.view = YardBlockView(self.table, correlation)
         self.open_episodes: dict[str, Episode] = {}
         self.settled: dict[str, int] = {}  # alert id -> last published revision
+        # (last sighting, alert id) of each settlement, earliest first: a settled alert's id
+        # is forgotten `forget_departed_days` after its last sighting.
+        self._settled_order: list[tuple[float, str]] = []
+        self._settled_sighting: dict[str, float] = {}
         # Per zone, by seen_at: the open episodes and always the latest one, settled or not,
         # which the next incident may still join.
         self._zone_episodes: dict[str, SortedKeyList] = {}
@@ -231,12 +235,26 @@ class CorrelationEngine:
             for block in episode.yard_blocks:
                 self._episodes_by_block[block].discard(alert_id)
             self.settled[alert_id] = episode.published_revision
+            heapq.heappush(self._settled_order, (last_seen_at, alert_id))
+            self._settled_sighting[alert_id] = last_seen_at
             episodes = self._zone_episodes[episode.zone_id]
             if episodes[-1] is not episode:  # the latest stays: the next incident may join it
                 episodes.remove(episode)
         for entry in due:
             heapq.heappush(self._quiet, entry)
+        self.forget(self.table.latest_visible_at - self.correlation.forget_departed_days * 86400)
         return settled
+
+    def forget(self, before: float) -> None:
+        """Containers gone from the terminal, and ids of settled alerts, last seen before then."""
+        self.table.forget_departed(before)
+        order = self._settled_order
+        while order and order[0][0] < before:
+            last_seen_at, alert_id = heapq.heappop(order)
+            # An episode open again, or settled again since, has a later sighting.
+            if self._settled_sighting.get(alert_id) == last_seen_at:
+                del self._settled_sighting[alert_id]
+                self.settled.pop(alert_id, None)
 
     def rebuild(self, zone_ids: Collection[str], alerts: Iterable[Alert]) -> None:
         """Forget the episodes of the zones and build them again from `alerts`, the latest

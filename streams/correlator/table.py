@@ -10,6 +10,7 @@ known at 09:30.
 
 from __future__ import annotations
 
+import heapq
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -148,6 +149,13 @@ class TimeIndex:
         """Numbers with a time in [low, high]."""
         return (fact.container_number for fact in self._window(low, high, True))
 
+    def drop(self, numbers: set[str]) -> None:
+        """Forget the facts of these containers (a pass over the index: done in batches)."""
+        kept = [fact for fact in self.run if fact.container_number not in numbers]
+        self.run, self.run_times = kept, [self.time_of(fact) for fact in kept]
+        late = [fact for fact in self.late if fact.container_number not in numbers]
+        self.late = SortedKeyList(late, key=self.time_of)
+
 
 VISIBLE_AT = itemgetter(1)
 EVENT_TIME = itemgetter(0)
@@ -170,6 +178,9 @@ class ContainerTable:
         self._discharges: dict[str, TimeIndex] = {}  # block -> event_time of discharges
         self._listeners: list[Callable[[str, set[str]], None]] = []
         self.latest_visible_at: float = float("-inf")
+        # (visible_at, number) of every departure recorded, earliest first: who may be
+        # forgotten once the news has moved far enough past it.
+        self._departures: list[tuple[float, str]] = []
 
     def __len__(self) -> int:
         return len(self._histories)
@@ -207,9 +218,43 @@ class ContainerTable:
                 self._index(block, known)
             members.add(number)
         self.latest_visible_at = max(self.latest_visible_at, fact.visible_at)
+        if fact.activity in DEPARTURES:
+            heapq.heappush(self._departures, (fact.visible_at, number))
         for listener in self._listeners:
             listener(number, blocks)
         return fact
+
+    def forget_departed(self, before: float, batch_seconds: float = 3600.0) -> int:
+        """Forget the containers whose last fact is a departure, with everything about them
+        visible before `before`; returns how many. Their facts leave the block indexes in one
+        pass per block, so this waits until the earliest is `batch_seconds` overdue."""
+        departures = self._departures
+        if not departures or departures[0][0] >= before - batch_seconds:
+            return 0
+        gone: dict[str, set[str]] = {}
+        while departures and departures[0][0] < before:
+            _, number = heapq.heappop(departures)
+            history = self._histories.get(number)
+            # Back for another visit, or news visible since: it stays (a later departure
+            # has its own entry).
+            if not history or history[-1].activity not in DEPARTURES:
+                continue
+            if (latest := max(fact.visible_at for fact in history)) >= before:
+                heapq.heappush(departures, (latest, number))  # looked at again after it
+                continue
+            gone[number] = self.blocks_of(number)
+            self._event_ids.difference_update(fact.event_id for fact in history)
+            del self._histories[number]
+        numbers = set(gone)
+        for block in set().union(*gone.values()):
+            self._by_block[block] -= numbers
+            for index in (self._news.get(block), self._discharges.get(block)):
+                if index is not None:
+                    index.drop(numbers)
+        for number, blocks in gone.items():
+            for listener in self._listeners:
+                listener(number, blocks)  # a snapshot still showing it looks again
+        return len(gone)
 
     def _index(self, block: str, fact: ContainerFact) -> None:
         _index_of(self._news, block, VISIBLE_AT).add(fact)
