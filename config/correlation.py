@@ -44,6 +44,19 @@ class Correlation(Strict):
         "history leaves the correlator's memory, and after an alert's last sighting that its "
         "id does; late news or access events older than this are judged without them",
     )
+    checkpoint_every_records: int = Field(
+        default=100_000,
+        gt=0,
+        title="Checkpoint after records",
+        description="Terminal records learnt after which the container table is checkpointed "
+        "again: a restart reads about this many terminal records at most",
+    )
+    checkpoint_every_minutes: Period = Field(
+        default=180,
+        title="Checkpoint after minutes",
+        description="Minutes after the last checkpoint of the container table that the next is "
+        "written, once anything new was learnt",
+    )
     inspection_bay_blocks: list[Identifier] = Field(
         default_factory=list,
         title="Inspection bays",

@@ -23,6 +23,7 @@ grant_write terminal terminal
 grant_write terminal dead-letter
 grant_write correlator alerts
 grant_write correlator dead-letter
+grant_write correlator correlator-checkpoints
 grant_write console operator-actions
 grant_write console dead-letter
 # Every role publishes the heads of its own chains (streams/chain_heads.py).
@@ -35,6 +36,7 @@ grant_read correlator access
 grant_read correlator terminal
 grant_read correlator alerts
 grant_read correlator dead-letter
+grant_read correlator correlator-checkpoints
 grant_read console alerts
 grant_read console operator-actions
 grant_read console camera-health

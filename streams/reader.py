@@ -84,12 +84,14 @@ class TopicReader:
             kafka, None, **{"fetch_max_wait_ms": FETCH_MAX_WAIT_MS, **consumer_settings}
         )
         self.partitions: list[TopicPartition] = []  # none until assign() finds them
+        # Where partitions new to the reader start instead of their beginning.
+        self.start_at: dict[TopicPartition, int] = {}
 
     def assign(self) -> list[Topic[Any]]:
         """Assign every partition the topics have now and return the topics that have none yet.
 
-        A partition new to this reader is read from its beginning; one already assigned keeps
-        its position.
+        A partition new to this reader is read from its beginning (or from `start_at`); one
+        already assigned keeps its position.
         """
         wanted = [
             TopicPartition(name, number)
@@ -103,6 +105,8 @@ class TopicReader:
             for partition in wanted:
                 if partition in kept:
                     self.consumer.seek(partition, kept[partition])
+                elif partition in self.start_at:
+                    self.consumer.seek(partition, self.start_at[partition])
                 else:
                     self.consumer.seek_to_beginning(partition)
             self.partitions = wanted

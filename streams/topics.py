@@ -25,6 +25,7 @@ from streams.dead_letter import DeadLetter
 from streams.kafka import admin
 from streams.messages import M
 from streams.operator_actions import OperatorAction
+from streams.table_checkpoint import TableCheckpoint
 from streams.terminal.events import ContainerEvent
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,10 @@ OPERATOR_ACTIONS = Topic("operator-actions", OperatorAction, key="alert_id", wri
 DEAD_LETTER = Topic("dead-letter", DeadLetter, key="source", writers=FEEDS | CORRELATOR | CONSOLE)
 # Every producer publishes where its own chains stand (streams.chain_heads).
 CHAIN_HEADS = Topic("chain-heads", ChainHead, key="producer_id", writers=frozenset(WriterRole))
+# The correlator's container table, now and then (streams.correlator.checkpoint).
+CHECKPOINTS = Topic(
+    "correlator-checkpoints", TableCheckpoint, key="checkpoint_id", writers=CORRELATOR
+)
 
 TOPICS: tuple[Topic[Any], ...] = (
     ACCESS,
@@ -83,6 +88,7 @@ TOPICS: tuple[Topic[Any], ...] = (
     OPERATOR_ACTIONS,
     DEAD_LETTER,
     CHAIN_HEADS,
+    CHECKPOINTS,
 )
 
 
@@ -107,6 +113,17 @@ def topic_configs(kafka: Kafka) -> dict[str, str]:
     return configs
 
 
+# Only the latest checkpoint is ever loaded; two days of them outlast any restart.
+CHECKPOINT_RETENTION_MS = str(2 * 86400 * 1000)
+
+
+def configs_of(kafka: Kafka, topic: Topic[Any]) -> dict[str, str]:
+    configs = topic_configs(kafka)
+    if topic is CHECKPOINTS:
+        configs["retention.ms"] = CHECKPOINT_RETENTION_MS
+    return configs
+
+
 def create_topics(kafka: Kafka) -> None:
     """Create every project topic that does not exist yet; existing topics are left as they are."""
     client = admin(kafka)
@@ -116,7 +133,7 @@ def create_topics(kafka: Kafka) -> None:
                 kafka.topic(topic): {
                     "num_partitions": kafka.partitions,
                     "replication_factor": kafka.replication_factor,
-                    "configs": topic_configs(kafka),
+                    "configs": configs_of(kafka, topic),
                 }
                 for topic in TOPICS
             },

@@ -25,6 +25,7 @@ import gc
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -38,6 +39,12 @@ from config.site import SiteConfig
 from streams.access import AccessEvent
 from streams.alerts import Alert
 from streams.chain import ChainedProducer
+from streams.correlator.checkpoint import (
+    CheckpointSchedule,
+    latest_checkpoint,
+    restore,
+    write_checkpoint,
+)
 from streams.correlator.engine import CorrelationEngine
 from streams.correlator.knowledge import DeadLetters, latest_revisions, read_through
 from streams.correlator.metrics import CorrelatorMetrics
@@ -46,7 +53,7 @@ from streams.dead_letter import DeadLetter
 from streams.kafka import BURST_PRODUCER, consumer, stable_generation
 from streams.reader import Received, TopicReader, lag
 from streams.record_check import RecordCheck
-from streams.topics import ACCESS, ALERTS, DEAD_LETTER, TERMINAL
+from streams.topics import ACCESS, ALERTS, CHECKPOINTS, DEAD_LETTER, TERMINAL
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +62,7 @@ GROUP_ID = "quaywatch-correlator"
 # already published, and the dead letters already sent. Access events are shared out by the
 # consumer group.
 KNOWLEDGE = (TERMINAL, ALERTS, DEAD_LETTER)
-READS = (ACCESS, *KNOWLEDGE)
+READS = (ACCESS, *KNOWLEDGE, CHECKPOINTS)  # the checkpoints at start-up
 DEAD_LETTER_SOURCE = "correlator"
 
 
@@ -82,7 +89,13 @@ class Correlator:
         self.max_records = max_records
         self.producer = ChainedProducer(self.kafka, WriterRole.correlator, **BURST_PRODUCER)
         self.check = RecordCheck.for_site(site.signing)
-        self.knowledge = TopicReader(self.kafka, KNOWLEDGE, self.check).wait_for_partitions()
+        self.knowledge = TopicReader(self.kafka, KNOWLEDGE, self.check)
+        self.knowledge.start_at = self.restore_checkpoint()
+        self.knowledge.wait_for_partitions()
+        correlation = site.correlation
+        self.checkpoints = CheckpointSchedule(
+            correlation.checkpoint_every_records, correlation.checkpoint_every_minutes * 60
+        )
         self.dead_letters = DeadLetters(DEAD_LETTER_SOURCE)
         self.learn = {
             TERMINAL: self.engine.on_container_event,
@@ -124,11 +137,16 @@ class Correlator:
         self.commit(records)
         self.engine.settle()
         self.observe(records, decoded)
+        self.checkpoint_if_due()
 
     def catch_up(self) -> None:
+        read: Counter[str] = Counter()
         for received in read_through(self.knowledge, "terminal, alerts and dead letters"):
             topic = received.topic.name
             self.metrics.events_consumed.labels(topic).inc()
+            read[topic] += 1
+            if received.topic is TERMINAL:
+                self.checkpoints.count(1)
             own = self.sent.pop(received.record.value, None)
             if own is not None:
                 self.engine.on_published(own)
@@ -145,11 +163,45 @@ class Correlator:
                 continue
             self.learn[received.topic](message)
         if not self.started:
+            log.info("start-up read: %s", ", ".join(f"{read[t.name]} {t.name}" for t in KNOWLEDGE))
             # What start-up read (the container table, the alerts published) lives as long
             # as the process: out of the cyclic collector's way, which would otherwise walk
             # all of it on every full collection.
             gc.freeze()
             self.started = True
+
+    def restore_checkpoint(self) -> dict[TopicPartition, int]:
+        """The container table as of the latest checkpoint, and where the terminal topic is to
+        be read on from; from its beginning when there is none."""
+        parts = latest_checkpoint(self.kafka, self.check)
+        if parts is None:
+            log.info("no checkpoint of the container table: reading the terminal topic whole")
+            return {}
+        restore(self.engine.table, parts)
+        offsets = parts[0].terminal_offsets
+        log.info(
+            "container table restored from checkpoint %s: %d containers, terminal offsets %s",
+            parts[0].checkpoint_id,
+            len(self.engine.table),
+            offsets,
+        )
+        topic = self.kafka.topic(TERMINAL)
+        return {TopicPartition(topic, int(number)): offset for number, offset in offsets.items()}
+
+    def checkpoint_if_due(self) -> None:
+        """The owner of access partition 0 checkpoints the container table now and then; not
+        while a rejected record waits for its dead letter, which a restart from the checkpoint
+        would not read again."""
+        if 0 not in self.ownership.owned or not self.checkpoints.due() or self.dead_letters.waiting:
+            return
+        terminal = self.kafka.topic(TERMINAL)
+        offsets = {
+            partition.partition: self.knowledge.consumer.position(partition)
+            for partition in self.knowledge.partitions
+            if partition.topic == terminal
+        }
+        write_checkpoint(self.producer, self.engine.table, offsets)
+        self.checkpoints.done()
 
     def rebuild(self, partitions: set[int]) -> None:
         """Episodes of access partitions another instance may have owned, built again from the

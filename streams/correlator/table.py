@@ -203,8 +203,23 @@ class ContainerTable:
             yard_position=event.yard_position,
             container_number=event.container_number,
         )
-        number = event.container_number
-        self._event_ids.add(event.event_id)
+        self._record(fact)
+        return fact
+
+    def restore(self, facts: Iterable[ContainerFact], latest_visible_at: float) -> None:
+        """Take in a checkpoint's facts (streams.correlator.checkpoint), in any order."""
+        for fact in sorted(facts, key=VISIBLE_AT):  # so the block indexes stay sorted runs
+            if fact.event_id not in self._event_ids:
+                self._record(fact)
+        self.latest_visible_at = max(self.latest_visible_at, latest_visible_at)
+
+    def histories(self) -> Iterator[tuple[str, list[ContainerFact]]]:
+        """Every remembered container's facts, in event-time order."""
+        return iter(self._histories.items())
+
+    def _record(self, fact: ContainerFact) -> None:
+        number = fact.container_number
+        self._event_ids.add(fact.event_id)
         history = self._histories.setdefault(number, [])
         if not history or history[-1] <= fact:
             history.append(fact)
@@ -222,7 +237,6 @@ class ContainerTable:
             heapq.heappush(self._departures, (fact.visible_at, number))
         for listener in self._listeners:
             listener(number, blocks)
-        return fact
 
     def forget_departed(self, before: float, batch_seconds: float = 3600.0) -> int:
         """Forget the containers whose last fact is a departure, with everything about them
