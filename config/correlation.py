@@ -44,6 +44,14 @@ class Correlation(Strict):
         "history leaves the correlator's memory, and after an alert's last sighting that its "
         "id does; late news or access events older than this are judged without them",
     )
+    rebuild_hours: Period = Field(
+        default=24,
+        title="Rebuild window",
+        description="An access partition that comes to a correlator has the episodes of its "
+        "zones rebuilt from the alerts last seen at most this many hours before the latest "
+        "terminal news; older ones are finished (a partition read this far behind the news is "
+        "an outage to mend first)",
+    )
     checkpoint_every_records: int = Field(
         default=100_000,
         gt=0,

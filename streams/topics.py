@@ -21,11 +21,11 @@ from streams.access import AccessEvent
 from streams.alerts import Alert
 from streams.camera_health import CameraHealth
 from streams.chain_heads import ChainHead
+from streams.correlator_checkpoint import CorrelatorCheckpoint
 from streams.dead_letter import DeadLetter
 from streams.kafka import admin
 from streams.messages import M
 from streams.operator_actions import OperatorAction
-from streams.table_checkpoint import TableCheckpoint
 from streams.terminal.events import ContainerEvent
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ DEAD_LETTER = Topic("dead-letter", DeadLetter, key="source", writers=FEEDS | COR
 CHAIN_HEADS = Topic("chain-heads", ChainHead, key="producer_id", writers=frozenset(WriterRole))
 # The correlator's container table, now and then (streams.correlator.checkpoint).
 CHECKPOINTS = Topic(
-    "correlator-checkpoints", TableCheckpoint, key="checkpoint_id", writers=CORRELATOR
+    "correlator-checkpoints", CorrelatorCheckpoint, key="checkpoint_id", writers=CORRELATOR
 )
 
 TOPICS: tuple[Topic[Any], ...] = (

@@ -44,6 +44,7 @@ from streams.alerts import Alert
 from streams.correlator.blocks import YardBlockView
 from streams.correlator.classify import judge
 from streams.correlator.episode import Episode, Standing
+from streams.correlator.recent import RecentAlerts, SettledAlerts
 from streams.correlator.table import ContainerTable
 from streams.correlator.timeline import JudgedPoints, Judgement
 from streams.terminal.events import ContainerEvent
@@ -73,11 +74,9 @@ class CorrelationEngine:
         self.table = table or ContainerTable()
         self.view = YardBlockView(self.table, correlation)
         self.open_episodes: dict[str, Episode] = {}
-        self.settled: dict[str, int] = {}  # alert id -> last published revision
-        # (last sighting, alert id) of each settlement, earliest first: a settled alert's id
-        # is forgotten `forget_departed_days` after its last sighting.
-        self._settled_order: list[tuple[float, str]] = []
-        self._settled_sighting: dict[str, float] = {}
+        self.settled = SettledAlerts()  # alert id -> last published revision
+        # Alerts last seen within `rebuild_hours` of the latest news, whoever published them.
+        self.recent = RecentAlerts()
         # Per zone, by seen_at: the open episodes and always the latest one, settled or not,
         # which the next incident may still join.
         self._zone_episodes: dict[str, SortedKeyList] = {}
@@ -139,6 +138,7 @@ class CorrelationEngine:
 
     def on_published(self, alert: Alert) -> None:
         """Learn a revision from the alerts topic (ours or another instance's)."""
+        self.recent.remember(alert)
         episode = self.open_episodes.get(alert.alert_id) or self._latest_with_id(alert)
         if episode is not None:
             if episode.learn(alert) and alert.alert_id in self.open_episodes:
@@ -234,9 +234,7 @@ class CorrelationEngine:
             del self._judged[alert_id]
             for block in episode.yard_blocks:
                 self._episodes_by_block[block].discard(alert_id)
-            self.settled[alert_id] = episode.published_revision
-            heapq.heappush(self._settled_order, (last_seen_at, alert_id))
-            self._settled_sighting[alert_id] = last_seen_at
+            self.settled.settle(alert_id, episode.published_revision, last_seen_at)
             episodes = self._zone_episodes[episode.zone_id]
             if episodes[-1] is not episode:  # the latest stays: the next incident may join it
                 episodes.remove(episode)
@@ -245,16 +243,25 @@ class CorrelationEngine:
         self.forget(self.table.latest_visible_at - self.correlation.forget_departed_days * 86400)
         return settled
 
+    def restore_published(
+        self, recent: Iterable[Alert], settled: Mapping[str, tuple[int, float]]
+    ) -> None:
+        """Take in what a checkpoint says the alerts topic held (streams.correlator.checkpoint):
+        the settled alerts' ids, and the recent alerts, learnt as from the topic."""
+        for alert_id, (revision, last_seen_at) in settled.items():
+            self.settled.settle(alert_id, revision, last_seen_at)
+        for alert in recent:
+            self.settled.pop(alert.alert_id, None)  # as after a whole read: open until settled
+            self.on_published(alert)
+
     def forget(self, before: float) -> None:
-        """Containers gone from the terminal, and ids of settled alerts, last seen before then."""
+        """Containers gone from the terminal and ids of settled alerts, last seen before then;
+        alerts no longer recent enough to rebuild."""
         self.table.forget_departed(before)
-        order = self._settled_order
-        while order and order[0][0] < before:
-            last_seen_at, alert_id = heapq.heappop(order)
-            # An episode open again, or settled again since, has a later sighting.
-            if self._settled_sighting.get(alert_id) == last_seen_at:
-                del self._settled_sighting[alert_id]
-                self.settled.pop(alert_id, None)
+        self.recent.forget_before(
+            self.table.latest_visible_at - self.correlation.rebuild_hours * 3600
+        )
+        self.settled.forget_before(before)
 
     def rebuild(self, zone_ids: Collection[str], alerts: Iterable[Alert]) -> None:
         """Forget the episodes of the zones and build them again from `alerts`, the latest

@@ -1,11 +1,15 @@
 """What the correlator reads besides its share of access events: whole topics, read through
 however long their history, and the dead letters it already sent.
 
+A read goes up to the end offsets the broker gives for every partition as the read begins
+(a ListOffsets request): every record published before then is below them. Not the
+high-water marks fetch responses bring: a fetch leaves out the partitions whose records the
+client still holds, so the marks of some partitions can be older than the read, and a read
+judged by them ends before their newest records.
+
 A read has no total timeout (weeks of retention take as long as they take); it fails only when
-no record came for `STALL_SECONDS` while the topics were not read to their end, and it logs its
-progress every `PROGRESS_SECONDS`. "Read to the end" is judged by high-water marks no older
-than the read: only once every broker answered a fetch sent after the read began (a busy
-machine can take longer than any fixed wait to bring one back).
+no record came for `STALL_SECONDS` while the topics were not read to those ends, and it logs
+its progress every `PROGRESS_SECONDS`.
 """
 
 from __future__ import annotations
@@ -15,89 +19,56 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from weakref import WeakKeyDictionary
 
-from config.kafka import Kafka
-from streams.alerts import Alert
+from kafka import TopicPartition
+from kafka.errors import KafkaError
+
 from streams.dead_letter import DeadLetter
-from streams.reader import FRESH_FETCH_S, Received, TopicReader
-from streams.record_check import RecordCheck
-from streams.topics import ALERTS
+from streams.reader import Received, TopicReader
 
 log = logging.getLogger(__name__)
 
 STALL_SECONDS = 120.0
 PROGRESS_SECONDS = 10.0
 POLL_MS = 40
-# A broker whose last answer is older than this no longer leads any partition read.
-FORMER_BROKER_S = 30.0
-
-
-class AnsweredFetches:
-    """When the latest fetch each broker answered was sent (time.monotonic()): a high-water
-    mark is as fresh as the fetch that brought it, and kafka-python keeps no record of that."""
-
-    def __init__(self, reader: TopicReader) -> None:
-        self.sent_at: dict[int, float] = {}
-        fetcher = reader.consumer._fetcher
-        handle = fetcher._handle_fetch_response  # looked up at every send, so this one is used
-
-        def answered(node_id: int, fetch_offsets: Any, send_time: float, response: Any) -> None:
-            handle(node_id, fetch_offsets, send_time, response)
-            self.sent_at[node_id] = max(send_time, self.sent_at.get(node_id, send_time))
-
-        fetcher._handle_fetch_response = answered
-
-    def since(self, moment: float) -> bool:
-        """Whether every broker still answering answered a fetch sent after `moment`."""
-        recent = [sent for sent in self.sent_at.values() if sent >= moment - FORMER_BROKER_S]
-        return bool(recent) and min(recent) >= moment
-
-
-_ANSWERED: WeakKeyDictionary[TopicReader, AnsweredFetches] = WeakKeyDictionary()
 
 
 def read_through(reader: TopicReader, what: str) -> Iterator[Received[Any]]:
     """Every record published before the call, and maybe a few more, one at a time."""
-    answered = _ANSWERED.get(reader) or _ANSWERED.setdefault(reader, AnsweredFetches(reader))
     started = last_record = last_log = time.monotonic()
+    ends = end_offsets(reader, what)
+    consumer = reader.consumer
+    behind = [partition for partition in ends if consumer.position(partition) < ends[partition]]
     count = 0
-    while True:
+    while behind:
         batch = reader.poll(timeout_ms=POLL_MS)
         now = time.monotonic()
         if batch:
             last_record = now
             count += len(batch)
             yield from batch
-        elif now - started >= FRESH_FETCH_S and answered.since(started) and reader.caught_up():
-            if now - started >= PROGRESS_SECONDS:
-                log.info("%s: read %d records in %.0f s, up to date", what, count, now - started)
-            return
+            behind = [p for p in behind if consumer.position(p) < ends[p]]
         elif now - last_record > STALL_SECONDS:
             raise TimeoutError(f"{what}: no record for {STALL_SECONDS:g} s, not up to date")
         if now - last_log >= PROGRESS_SECONDS:
             log.info("%s: %d records read in %.0f s", what, count, now - started)
             last_log = now
+    if (took := time.monotonic() - started) >= PROGRESS_SECONDS:
+        log.info("%s: read %d records in %.0f s, up to date", what, count, took)
 
 
-def latest_revisions(
-    kafka: Kafka, check: RecordCheck, wanted: Callable[[Alert], bool]
-) -> list[Alert]:
-    """The latest published revision of every alert `wanted` picks, from the whole alerts topic."""
-    reader = TopicReader(kafka, [ALERTS], check).wait_for_partitions()
-    latest: dict[str, Alert] = {}
-    try:
-        for received in read_through(reader, "alerts to rebuild episodes from"):
-            try:
-                alert = received.message()
-            except ValueError:
-                continue  # the correlator's own reader dead-letters it
-            known = latest.get(alert.alert_id)
-            if wanted(alert) and (known is None or alert.revision > known.revision):
-                latest[alert.alert_id] = alert
-    finally:
-        reader.close()
-    return list(latest.values())
+def end_offsets(reader: TopicReader, what: str) -> dict[TopicPartition, int]:
+    """The partitions' end offsets as the broker gives them now, asked again while it does not
+    answer (a broker restarting), up to `STALL_SECONDS`."""
+    started = time.monotonic()
+    while True:
+        try:
+            return reader.consumer.end_offsets(reader.partitions)
+        except KafkaError as error:
+            if time.monotonic() - started > STALL_SECONDS:
+                raise TimeoutError(f"{what}: no end offsets for {STALL_SECONDS:g} s") from error
+            log.warning("%s: end offsets not given (%s), asking again", what, error)
+            time.sleep(1.0)
 
 
 @dataclass

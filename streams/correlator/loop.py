@@ -41,19 +41,18 @@ from streams.alerts import Alert
 from streams.chain import ChainedProducer
 from streams.correlator.checkpoint import (
     CheckpointSchedule,
-    latest_checkpoint,
-    restore,
+    load_latest,
     write_checkpoint,
 )
 from streams.correlator.engine import CorrelationEngine
-from streams.correlator.knowledge import DeadLetters, latest_revisions, read_through
+from streams.correlator.knowledge import DeadLetters, read_through
 from streams.correlator.metrics import CorrelatorMetrics
 from streams.correlator.ownership import Ownership
 from streams.dead_letter import DeadLetter
 from streams.kafka import BURST_PRODUCER, consumer, stable_generation
 from streams.reader import Received, TopicReader, lag
 from streams.record_check import RecordCheck
-from streams.topics import ACCESS, ALERTS, CHECKPOINTS, DEAD_LETTER, TERMINAL
+from streams.topics import ACCESS, ALERTS, CHECKPOINTS, DEAD_LETTER, TERMINAL, TOPIC_NAMED
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +88,7 @@ class Correlator:
         self.max_records = max_records
         self.producer = ChainedProducer(self.kafka, WriterRole.correlator, **BURST_PRODUCER)
         self.check = RecordCheck.for_site(site.signing)
+        self.dead_letters = DeadLetters(DEAD_LETTER_SOURCE)
         self.knowledge = TopicReader(self.kafka, KNOWLEDGE, self.check)
         self.knowledge.start_at = self.restore_checkpoint()
         self.knowledge.wait_for_partitions()
@@ -96,7 +96,6 @@ class Correlator:
         self.checkpoints = CheckpointSchedule(
             correlation.checkpoint_every_records, correlation.checkpoint_every_minutes * 60
         )
-        self.dead_letters = DeadLetters(DEAD_LETTER_SOURCE)
         self.learn = {
             TERMINAL: self.engine.on_container_event,
             ALERTS: self.engine.on_published,
@@ -145,8 +144,7 @@ class Correlator:
             topic = received.topic.name
             self.metrics.events_consumed.labels(topic).inc()
             read[topic] += 1
-            if received.topic is TERMINAL:
-                self.checkpoints.count(1)
+            self.checkpoints.count(1)
             own = self.sent.pop(received.record.value, None)
             if own is not None:
                 self.engine.on_published(own)
@@ -171,46 +169,49 @@ class Correlator:
             self.started = True
 
     def restore_checkpoint(self) -> dict[TopicPartition, int]:
-        """The container table as of the latest checkpoint, and where the terminal topic is to
-        be read on from; from its beginning when there is none."""
-        parts = latest_checkpoint(self.kafka, self.check)
-        if parts is None:
-            log.info("no checkpoint of the container table: reading the terminal topic whole")
+        """The state as of the latest checkpoint, and where each topic it reflects is to be read
+        on from; from their beginnings when there is none."""
+        loaded = load_latest(self.kafka, self.check)
+        if loaded is None:
+            log.info("no checkpoint of the correlator's state: reading its topics whole")
             return {}
-        restore(self.engine.table, parts)
-        offsets = parts[0].terminal_offsets
+        loaded.restore(self.engine, self.dead_letters)
+        offsets = loaded.offsets
         log.info(
-            "container table restored from checkpoint %s: %d containers, terminal offsets %s",
-            parts[0].checkpoint_id,
+            "state restored from checkpoint %s: %d containers, %d recent alerts, offsets %s",
+            loaded.checkpoint_id,
             len(self.engine.table),
+            len(self.engine.recent),
             offsets,
         )
-        topic = self.kafka.topic(TERMINAL)
-        return {TopicPartition(topic, int(number)): offset for number, offset in offsets.items()}
+        return {
+            TopicPartition(self.kafka.topic(TOPIC_NAMED[name]), int(number)): offset
+            for name, by_partition in offsets.items()
+            for number, offset in by_partition.items()
+        }
 
     def checkpoint_if_due(self) -> None:
-        """The owner of access partition 0 checkpoints the container table now and then; not
-        while a rejected record waits for its dead letter, which a restart from the checkpoint
-        would not read again."""
+        """The owner of access partition 0 checkpoints the state now and then; not while a
+        rejected record waits for its dead letter, which a restart from the checkpoint would
+        not read again."""
         if 0 not in self.ownership.owned or not self.checkpoints.due() or self.dead_letters.waiting:
             return
-        terminal = self.kafka.topic(TERMINAL)
-        offsets = {
-            partition.partition: self.knowledge.consumer.position(partition)
-            for partition in self.knowledge.partitions
-            if partition.topic == terminal
-        }
-        write_checkpoint(self.producer, self.engine.table, offsets)
+        offsets: dict[str, dict[int, int]] = {topic.name: {} for topic in KNOWLEDGE}
+        for partition in self.knowledge.partitions:
+            name = self.knowledge.topics[partition.topic].name
+            offsets[name][partition.partition] = self.knowledge.consumer.position(partition)
+        write_checkpoint(self.producer, self.engine, self.dead_letters, offsets)
         self.checkpoints.done()
 
     def rebuild(self, partitions: set[int]) -> None:
         """Episodes of access partitions another instance may have owned, built again from the
-        alerts topic; their access events after the committed offset follow in the next polls."""
+        latest revisions on the alerts topic (the catch-up just read it to its end) of their
+        recent alerts; their access events after the committed offset follow in the next polls."""
 
         def gained(zone_id: str) -> bool:
             return self.ownership.partition_of(zone_id) in partitions
 
-        alerts = latest_revisions(self.kafka, self.check, lambda alert: gained(alert.zone_id))
+        alerts = [alert for alert in self.engine.recent.latest.values() if gained(alert.zone_id)]
         zones = {zone for zone in self.engine.zone_ids() if gained(zone)}
         self.engine.rebuild(zones | {alert.zone_id for alert in alerts}, alerts)
         log.info("rebuilt %d alerts of access partitions %s", len(alerts), sorted(partitions))

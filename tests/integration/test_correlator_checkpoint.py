@@ -1,6 +1,6 @@
-"""A correlator process restarted after its container table was checkpointed loads the
-checkpoint and reads only the terminal records after it, and raises the alerts a correlator
-that read the whole topic raises; a checkpoint the correlator role did not sign is ignored."""
+"""A correlator process restarted after its state was checkpointed loads the checkpoint and
+reads only the terminal records after it, and raises the alerts a correlator that read the
+whole topic raises; a checkpoint the correlator role did not sign is ignored."""
 
 from __future__ import annotations
 
@@ -18,8 +18,9 @@ from config.kafka import Kafka
 from streams.access import AccessEvent
 from streams.alerts import Severity
 from streams.broker.embedded import EmbeddedBroker
-from streams.correlator.checkpoint import latest_checkpoint, parts_of
-from streams.correlator.table import ContainerTable
+from streams.correlator.checkpoint import load_latest, parts_of
+from streams.correlator.engine import CorrelationEngine
+from streams.correlator.knowledge import DeadLetters
 from streams.messages import SCHEMA_HEADER
 from streams.reader import TopicReader
 from streams.record_check import RecordCheck
@@ -83,8 +84,8 @@ def alert_log(kafka: Kafka, quiet_s: float = 5.0, timeout_s: float = 180) -> dic
 def wait_for_checkpoint(kafka: Kafka, check: RecordCheck, terminal_records: int) -> None:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        parts = latest_checkpoint(kafka, check)
-        if parts and sum(parts[0].terminal_offsets.values()) == terminal_records:
+        loaded = load_latest(kafka, check)
+        if loaded and sum(loaded.offsets["terminal"].values()) == terminal_records:
             return
         time.sleep(1)
     raise AssertionError(f"no checkpoint of {terminal_records} terminal records in 120 s")
@@ -123,7 +124,7 @@ def test_a_restart_loads_the_checkpoint_reads_what_follows_and_raises_the_same_a
     finally:
         stop(second)
     text = log.read_text()
-    assert "container table restored from checkpoint" in text, text[-3000:]
+    assert "state restored from checkpoint" in text, text[-3000:]
     read = re.search(r"start-up read: (\d+) terminal, (\d+) alerts", text)
     assert read is not None, text[-3000:]
     assert int(read.group(1)) == len(NEWS) - BEFORE
@@ -140,7 +141,9 @@ def test_a_checkpoint_the_correlator_role_did_not_sign_is_ignored(
     client = StoryWriters(kafka)
     yard = night_yard()
     produce(client, yard)
-    forged = parts_of(ContainerTable(), {0: len(yard), 1: len(yard), 2: len(yard)})
+    empty_yard = CorrelationEngine(CORRELATION, "c" * 64)
+    claims = {"terminal": {n: len(yard) for n in range(3)}}
+    forged = parts_of(empty_yard, DeadLetters("correlator"), claims)
     plain = KafkaProducer(bootstrap_servers=kafka.bootstrap_servers)
     for part in forged:
         headers = [(SCHEMA_HEADER, b"table-checkpoint/1")]
@@ -157,7 +160,7 @@ def test_a_checkpoint_the_correlator_role_did_not_sign_is_ignored(
         stop(process)
     text = log.read_text()
     assert "checkpoint part at" in text and "ignored" in text, text[-3000:]
-    assert "no checkpoint of the container table" in text
+    assert "no checkpoint of the correlator's state" in text
     (first,) = [body for (_, revision), body in alerts.items() if revision == 1]
     alert = json.loads(first)
     assert alert["severity"] == Severity.critical.value

@@ -139,19 +139,28 @@ def start_correlator(config: Path, log: Path) -> subprocess.Popen[bytes]:
 
 def site_file(directory: Path, kafka: Kafka) -> Path:
     # A partition's alerts are judged as far as its access events go: the morning's, not a
-    # quiet spell of the stream (a machine too busy to send for a while).
-    correlation = Correlation(grace_seconds=120, quiet_partition_seconds=60)
+    # quiet spell of the stream (a machine too busy to send for a while). Checkpoints every
+    # thousand records: the restarts start from one.
+    correlation = Correlation(
+        grace_seconds=120, quiet_partition_seconds=60, checkpoint_every_records=1000
+    )
     site = story_site(kafka, BLOCKS, correlation)
     path = directory / "site.yaml"
     path.write_text(yaml.safe_dump(site.model_dump(mode="json")))
     return path
 
 
-def alert_log(kafka: Kafka, expected: AlertLog | None = None, timeout_s: float = 300) -> AlertLog:
+def alert_log(
+    kafka: Kafka,
+    expected: AlertLog | None = None,
+    timeout_s: float = 300,
+    same_body_again: bool = False,
+) -> AlertLog:
     """Every (alert id, revision) on the alerts topic with its body, once the morning's alerts
     are out and nothing new came for a few seconds (and it is the `expected` log, when one is
     given, or the timeout passed); fails on one published twice (a crash repeats none, with
-    the same body or another)."""
+    the same body or another), or, with `same_body_again`, on one published twice with two
+    different bodies."""
     reader = TopicReader(kafka, [ALERTS]).wait_for_partitions()
     bodies: dict[tuple[str, int], list[str]] = {}
     started = last_change = time.monotonic()
@@ -175,6 +184,8 @@ def alert_log(kafka: Kafka, expected: AlertLog | None = None, timeout_s: float =
     finally:
         reader.close()
     twice = {key: versions for key, versions in bodies.items() if len(versions) > 1}
+    if same_body_again:
+        twice = {key: versions for key, versions in twice.items() if len(set(versions)) > 1}
     assert not twice, f"published more than once: {sorted(twice)[:5]}"
     return {key: versions[0] for key, versions in bodies.items()}
 
@@ -277,5 +288,50 @@ def test_three_correlators_one_killed_five_times_publish_the_log_of_one(
             stop(process)
     kills = victim.kills
     assert kills == KILLS
+    tails = "\n".join(path.read_text()[-1500:] for path in logs)
+    assert log == uninterrupted, differences(uninterrupted, log) + "\n" + tails
+
+
+STALLS = 2
+# Past the consumer group's session timeout: the others are given its partitions meanwhile.
+STALL_SECONDS = 10.0
+
+
+def test_a_correlator_stalled_past_its_session_timeout_publishes_the_log_of_one(
+    broker: EmbeddedBroker, tmp_path: Path, uninterrupted: AlertLog
+) -> None:
+    """One of three correlators is stopped (SIGSTOP: a frozen machine) twice for longer than
+    the session timeout. Woken, it has lost its partitions to the others: it must publish
+    nothing they publish differently and rebuild whatever it is given back. What it had in
+    flight when frozen may go out after the new owner's identical revision, so the same body
+    twice is allowed here, and two bodies for one revision are not."""
+    kafka = fresh_topics(broker.bootstrap, partitions=PARTITIONS)
+    config = site_file(tmp_path, kafka)
+    logs = [tmp_path / f"correlator-{n}.log" for n in range(3)]
+    processes = [start_correlator(config, log) for log in logs]
+    total = sum(len(d.container_events) + len(d.access_events) for d in SCHEDULE)
+    stall_at = {len(SCHEDULE) * n // (STALLS + 1) for n in range(1, STALLS + 1)}
+    client = StoryWriters(kafka, linger_ms=5)
+    stalls = 0
+    try:
+        for number, delivery in enumerate(SCHEDULE):
+            deliver(client, delivery)
+            events = len(delivery.container_events) + len(delivery.access_events)
+            time.sleep(STREAM_SECONDS * events / total)
+            if number in stall_at:
+                os.kill(processes[1].pid, signal.SIGSTOP)
+                time.sleep(STALL_SECONDS)
+                os.kill(processes[1].pid, signal.SIGCONT)
+                stalls += 1
+        log = alert_log(kafka, uninterrupted, same_body_again=True)
+    finally:
+        client.close()
+        for process in processes:
+            stop(process)
+    assert stalls == STALLS
+    stalled = logs[1].read_text()
+    assert "lost access partitions" in stalled or "membership of the consumer group in doubt" in (
+        stalled
+    ), stalled[-3000:]
     tails = "\n".join(path.read_text()[-1500:] for path in logs)
     assert log == uninterrupted, differences(uninterrupted, log) + "\n" + tails
