@@ -63,9 +63,11 @@ class ChainedProducer:
         )
         self._publishing.start()
 
-    def send(self, topic: Topic[M], message: M) -> FutureRecordMetadata:
+    def send(self, topic: Topic[M], message: M, value: bytes | None = None) -> FutureRecordMetadata:
+        """Send `message`; `value` is its `to_bytes()`, where the caller has it already."""
         topic.require_writer(self.role)
-        name, value = self.kafka.topic(topic), message.to_bytes()
+        name = self.kafka.topic(topic)
+        value = message.to_bytes() if value is None else value
         key = topic.key_of(message).encode()
         record = PlacedRecord(
             name,

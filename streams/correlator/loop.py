@@ -254,8 +254,9 @@ class Correlator:
         futures = []
         for alert in alerts:
             stamped = alert.stamped()
-            futures.append(self.producer.send(ALERTS, stamped))
-            self.sent[stamped.to_bytes()] = stamped
+            body = stamped.to_bytes()
+            futures.append(self.producer.send(ALERTS, stamped, body))
+            self.sent[body] = stamped
         for reject in rejects:
             futures.append(self.producer.send(DEAD_LETTER, reject))
         self.producer.flush()
