@@ -108,9 +108,16 @@ def _field(data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + data
 
 
-def link_bytes(producer_id: str, sequence: int, previous: str, record: PlacedRecord) -> bytes:
+def link_bytes(
+    producer_id: str,
+    sequence: int,
+    previous: str,
+    record: PlacedRecord,
+    body_hash: str | None = None,
+) -> bytes:
     """The canonical bytes a link hash is the SHA-256 of: the producer's place in its chain
-    and the record as Kafka keeps it. The one encoding producers, consumers and the audit use.
+    and the record as Kafka keeps it. The one encoding producers, consumers and the audit use;
+    `body_hash` is `body_sha256(record.value)`, where the caller has it already.
 
     Every field is length-prefixed, so no two different records encode alike.
     """
@@ -123,7 +130,7 @@ def link_bytes(producer_id: str, sequence: int, previous: str, record: PlacedRec
         str(record.partition).encode(),
         str(record.timestamp_ms).encode(),
         b"-" if record.key is None else b"k" + record.key,
-        body_sha256(record.value).encode(),
+        (body_sha256(record.value) if body_hash is None else body_hash).encode(),
     ]
     covered = record.covered_headers()
     fields.append(str(len(covered)).encode())
@@ -145,10 +152,11 @@ class ChainLink:
     signature: bytes | None = None
     key_id: str | None = None
 
-    def link_hash(self, record: PlacedRecord) -> str:
-        """The hash the next message of this chain names as its previous one."""
+    def link_hash(self, record: PlacedRecord, body_hash: str | None = None) -> str:
+        """The hash the next message of this chain names as its previous one (`body_hash`:
+        as for `link_bytes`)."""
         return hashlib.sha256(
-            link_bytes(self.producer_id, self.sequence, self.previous, record)
+            link_bytes(self.producer_id, self.sequence, self.previous, record, body_hash)
         ).hexdigest()
 
     def headers(self) -> Headers:
@@ -227,15 +235,16 @@ class Chain:
         """
         with self._lock:
             sequence, previous = self._heads.get((record.topic, record.partition), (-1, GENESIS))
+            body_hash = body_sha256(record.value)
             link = ChainLink(
                 self.producer_id,
                 sequence + 1,
                 record.partition,
                 record.timestamp_ms,
-                body_sha256(record.value),
+                body_hash,
                 previous,
             )
-            link_hash = link.link_hash(record)
+            link_hash = link.link_hash(record, body_hash)
             if self.signer is not None:
                 link = replace(
                     link,
