@@ -8,7 +8,7 @@ the whole partition, a consumer sees one record."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from config.signing import WriterRole
@@ -76,10 +76,47 @@ def check_link(
 
     UnreadableLink when the record carries no readable link at all.
     """
-    link = read_link(record)
-    link_hash = link.link_hash(record)
+    checked = check_links([record], keys, writers)[0]
+    if isinstance(checked, UnreadableLink):
+        raise checked
+    return checked
+
+
+def check_links(
+    records: Sequence[PlacedRecord], keys: KeyRing | None, writers: Iterable[WriterRole]
+) -> list[CheckedLink | UnreadableLink]:
+    """`check_link` of each record, in order (the UnreadableLink where it raises one): the
+    batch's signatures are verified together (`KeyRing.signature_problems`)."""
+    roles = frozenset(writers)
+    found: list[tuple[ChainLink, str, list[LinkProblem]] | UnreadableLink] = []
+    for record in records:
+        try:
+            link = read_link(record)
+        except UnreadableLink as unreadable:
+            found.append(unreadable)
+            continue
+        body_hash = body_sha256(record.value)
+        found.append(
+            (link, link.link_hash(record, body_hash), _disagreements(record, link, body_hash))
+        )
+    links = [each for each in found if not isinstance(each, UnreadableLink)]
+    signed = [(link.key_id, link.signature, link_hash.encode()) for link, link_hash, _ in links]
+    unchecked: list[str | None] = [None] * len(signed)
+    signature_problems = unchecked if keys is None else keys.signature_problems(signed, roles)
+    for (link, _, problems), problem in zip(links, signature_problems, strict=True):
+        if problem is not None:
+            kind = "signature missing" if link.signature is None else "signature invalid"
+            problems.append(LinkProblem(kind, problem))
+    return [
+        each if isinstance(each, UnreadableLink) else CheckedLink(each[0], each[1], tuple(each[2]))
+        for each in found
+    ]
+
+
+def _disagreements(record: PlacedRecord, link: ChainLink, body_hash: str) -> list[LinkProblem]:
+    """Where the record disagrees with what its link was made for (the signature aside)."""
     problems = []
-    if body_sha256(record.value) != link.body_sha256:
+    if body_hash != link.body_sha256:
         problems.append(
             LinkProblem("body hash mismatch", "the body is not the one that was signed")
         )
@@ -97,9 +134,4 @@ def check_link(
                 " (a broker stamping its own times needs message.timestamp.type=CreateTime)",
             )
         )
-    if keys is not None:
-        problem = keys.signature_problem(link.key_id, link.signature, link_hash.encode(), writers)
-        if problem is not None:
-            kind = "signature missing" if link.signature is None else "signature invalid"
-            problems.append(LinkProblem(kind, problem))
-    return CheckedLink(link, link_hash, tuple(problems))
+    return problems

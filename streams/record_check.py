@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from pydantic import ValidationError
 
 from config.signing import Signing
 from streams.chain import LINK_HEADERS, PlacedRecord
-from streams.link_check import UnreadableLink, check_link
+from streams.link_check import CheckedLink, UnreadableLink, check_links
 from streams.messages import SCHEMA_HEADER, M, Message
 from streams.signing import KeyRing
 from streams.topics import Topic
@@ -80,26 +81,40 @@ class RecordCheck:
     def message(self, topic: Topic[M], record: ConsumerRecord) -> M:
         return self.placed_message(topic, PlacedRecord.of(record))
 
+    def messages(
+        self, topic: Topic[M], records: Sequence[ConsumerRecord]
+    ) -> list[M | RecordRejected]:
+        """`message` of each record, in order, or the RecordRejected it raises: the same
+        check, with the signatures of the batch verified together."""
+        return self.placed_messages(topic, [PlacedRecord.of(record) for record in records])
+
     def placed_message(self, topic: Topic[M], record: PlacedRecord) -> M:
         """`message` of a record as placed (what an audit reads back from its log)."""
-        names = Counter(name for name, _ in record.headers)
-        twice = sorted(name for name in CHECKED_HEADERS if names[name] > 1)
-        if twice:
-            raise RecordRejected(f"header {', '.join(twice)} appears more than once")
-        self.verify_chain(topic, record)
-        return self.verify_body(topic, record, dict(record.headers))
+        checked = self.placed_messages(topic, [record])[0]
+        if isinstance(checked, RecordRejected):
+            raise checked
+        return checked
+
+    def placed_messages(
+        self, topic: Topic[M], records: Sequence[PlacedRecord]
+    ) -> list[M | RecordRejected]:
+        """`messages` of records as placed."""
+        checked: list[Any] = [_no_header_twice(record) for record in records]
+        chained = [record for record, check in zip(records, checked, strict=True) if check is None]
+        links = iter(check_links(chained, self.keys, topic.writers))
+        for index, record in enumerate(records):
+            if checked[index] is not None:
+                continue
+            try:
+                _link_holds(next(links))
+                checked[index] = self.verify_body(topic, record, dict(record.headers))
+            except RecordRejected as rejected:
+                checked[index] = rejected
+        return checked
 
     def verify_chain(self, topic: Topic[Any], record: PlacedRecord) -> None:
         """The chain link holds and is signed by a writer of `topic`."""
-        try:
-            checked = check_link(record, self.keys, topic.writers)
-        except UnreadableLink as unreadable:
-            reason = unreadable.detail
-            if unreadable.kind == "malformed chain headers":
-                reason = f"malformed chain headers: {reason}"
-            raise RecordRejected(reason) from None
-        if checked.problems:
-            raise RecordRejected(checked.problems[0].reason)
+        _link_holds(check_links([record], self.keys, topic.writers)[0])
 
     def verify_body(self, topic: Topic[M], record: PlacedRecord, headers: dict[str, bytes]) -> M:
         """The body is the topic's message type, by header, by JSON Schema and by model."""
@@ -123,3 +138,20 @@ class RecordCheck:
             return topic.message_type.model_validate(body)
         except ValidationError as invalid:
             raise RecordRejected(f"not a {expected}: {invalid.errors()[0]['msg']}") from None
+
+
+def _no_header_twice(record: PlacedRecord) -> RecordRejected | None:
+    names = Counter(name for name, _ in record.headers)
+    twice = sorted(name for name in CHECKED_HEADERS if names[name] > 1)
+    return RecordRejected(f"header {', '.join(twice)} appears more than once") if twice else None
+
+
+def _link_holds(checked: CheckedLink | UnreadableLink) -> None:
+    """RecordRejected, saying why, unless the record's chain link holds."""
+    if isinstance(checked, UnreadableLink):
+        reason = checked.detail
+        if checked.kind == "malformed chain headers":
+            reason = f"malformed chain headers: {reason}"
+        raise RecordRejected(reason)
+    if checked.problems:
+        raise RecordRejected(checked.problems[0].reason)

@@ -12,7 +12,8 @@ signed with.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -174,16 +175,71 @@ class KeyRing:
         self, key_id: str | None, signature: bytes | None, data: bytes, roles: Iterable[WriterRole]
     ) -> str | None:
         """Why `signature` over `data` is not one of the `roles` may write; None when it is."""
+        return self.signature_problems([(key_id, signature, data)], roles)[0]
+
+    def signature_problems(
+        self,
+        signed: Sequence[tuple[str | None, bytes | None, bytes]],
+        roles: Iterable[WriterRole],
+    ) -> list[str | None]:
+        """`signature_problem` of each (key id, signature, data), in order; a batch's
+        signatures are verified on two threads at once (the check does not hold the GIL)."""
         allowed = sorted(role.value for role in roles)
-        if signature is None or key_id is None:
-            return "not signed"
-        known = self._keys.get(key_id)
-        if known is None:
-            return f"signed with key {key_id}, which the site does not trust"
-        role, key = known
-        if role.value not in allowed:
-            writers = ", ".join(allowed)
-            return f"signed with key {key_id} of the {role.value} role; only {writers} may write"
-        if not is_valid(key, signature, data):
-            return f"signature does not verify under key {key_id} ({role.value})"
-        return None
+        problems: list[str | None] = []
+        to_verify: list[tuple[int, str, WriterRole]] = []  # (index, key id, role)
+        jobs: list[tuple[Ed25519PublicKey, bytes, bytes]] = []
+        for key_id, signature, data in signed:
+            problems.append(None)
+            if signature is None or key_id is None:
+                problems[-1] = "not signed"
+                continue
+            known = self._keys.get(key_id)
+            if known is None:
+                problems[-1] = f"signed with key {key_id}, which the site does not trust"
+                continue
+            role, key = known
+            if role.value not in allowed:
+                writers = ", ".join(allowed)
+                problems[-1] = (
+                    f"signed with key {key_id} of the {role.value} role; only {writers} may write"
+                )
+                continue
+            to_verify.append((len(problems) - 1, key_id, role))
+            jobs.append((key, signature, data))
+        for (index, key_id, role), valid in zip(to_verify, _all_valid(jobs), strict=True):
+            if not valid:
+                problems[index] = f"signature does not verify under key {key_id} ({role.value})"
+        return problems
+
+
+# Fewer signatures than this are verified on the calling thread alone: handing work to the
+# helper costs more than it saves.
+PARALLEL_FROM = 16
+_HELPERS: dict[int, ThreadPoolExecutor] = {}  # by process id: a forked child starts its own
+
+
+def _helper() -> ThreadPoolExecutor:
+    pid = os.getpid()
+    if pid not in _HELPERS:
+        _HELPERS[pid] = ThreadPoolExecutor(max_workers=1, thread_name_prefix="signature-check")
+    return _HELPERS[pid]
+
+
+def _all_valid(signed: Sequence[tuple[Ed25519PublicKey, bytes, bytes]]) -> list[bool]:
+    """Whether each signature verifies, the calling thread and one helper taking the next
+    unverified one in turn."""
+    results = [False] * len(signed)
+    pending = iter(range(len(signed)))  # next() on it is atomic: each index goes to one thread
+
+    def verify() -> None:
+        for index in pending:
+            key, signature, data = signed[index]
+            results[index] = is_valid(key, signature, data)
+
+    if len(signed) < PARALLEL_FROM:
+        verify()
+        return results
+    helping = _helper().submit(verify)
+    verify()
+    helping.result()
+    return results

@@ -305,12 +305,12 @@ class Correlator:
 def decode_access(check: RecordCheck, records: Iterable[ConsumerRecord]) -> Decoded:
     """Access events that pass the check, in record order; the others become dead letters."""
     decoded = Decoded()
-    for record in records:
-        received = Received(ACCESS, record, check)
-        try:
-            decoded.access_events.append(received.message())
-        except ValueError as error:
-            decoded.rejects.append(received.dead_letter(DEAD_LETTER_SOURCE, str(error)))
+    records = list(records)
+    for record, checked in zip(records, check.messages(ACCESS, records), strict=True):
+        if isinstance(checked, ValueError):
+            received = Received(ACCESS, record, check)
+            decoded.rejects.append(received.dead_letter(DEAD_LETTER_SOURCE, str(checked)))
             continue
+        decoded.access_events.append(checked)
         decoded.positions.append((TopicPartition(record.topic, record.partition), record.offset))
     return decoded
