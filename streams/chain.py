@@ -96,12 +96,24 @@ class PlacedRecord:
             timestamp_ms=record.timestamp,
             key=record.key,
             value=record.value or b"",
-            headers=tuple((name, value or b"") for name, value in record.headers or ()),
+            headers=consumed_headers(record.headers),
         )
 
     def covered_headers(self) -> list[tuple[str, bytes]]:
         """The headers the link covers as they are: all but the chain's and the signature's."""
         return [(name, value) for name, value in self.headers if name not in LINK_HEADERS]
+
+
+def consumed_headers(
+    headers: Sequence[tuple[str, bytes | None]] | None,
+) -> tuple[tuple[str, bytes], ...]:
+    """A consumed record's headers as a tuple, values of None read as empty (kafka-python
+    gives (name, value) tuples: kept as they are unless a value is None)."""
+    kept = tuple(headers or ())
+    for _, value in kept:
+        if value is None:
+            return tuple((name, value or b"") for name, value in kept)
+    return kept  # type: ignore[return-value]  # no value is None
 
 
 def _field(data: bytes) -> bytes:

@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from config.kafka import Kafka
-from streams.chain import PlacedRecord
+from streams.chain import PlacedRecord, consumed_headers
 from streams.kafka import WHOLE_LOG_READER
 from streams.messages import M
 from streams.reader import Received, TopicReader
@@ -98,7 +98,7 @@ class LoggedRecord:
             timestamp_ms=record.timestamp,
             key=record.key,
             value=record.value,
-            headers=tuple((name, value or b"") for name, value in record.headers),
+            headers=consumed_headers(record.headers),
             kafka_topic=record.topic,
         )
 
