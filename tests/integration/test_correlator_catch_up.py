@@ -1,8 +1,6 @@
-"""The correlator's catch-up, which no longer waits for a fetch of its own on every turn,
-still knows, before it judges an access event, every terminal fact published before that
-access event: terminal news and access events written in turns, polled as they come and as a
-backlog, with the catch-up ending as soon as a fetch sent after the access events arrived
-came back."""
+"""The correlator's catch-up knows, before it judges an access event, every terminal fact
+published before that access event: terminal news and access events written in turns, polled
+as they come and as a backlog."""
 
 from __future__ import annotations
 
