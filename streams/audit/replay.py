@@ -19,6 +19,7 @@ from tqdm import tqdm
 
 from config.clock import footage_time, site_time
 from config.site import SiteConfig
+from streams.access import AccessEvent
 from streams.alerts import Alert, Severity
 from streams.audit.records import LoggedRecord, RecordedLog, TimeRange
 from streams.correlator.engine import CorrelationEngine, alert_id_for
@@ -126,20 +127,46 @@ def replay_alerts(
 
     Every terminal record read goes in (containers unloaded long before the range matter, and
     news after it may revise alerts raised in it); the engine itself only counts news visible
-    by the time it judges.
+    by the time it judges. As live, an episode is judged only as far as its zone's access
+    partition has been read (`streams/correlator/ownership.py`), and to the end once all is.
     """
     inputs = [*log.topic(TERMINAL), *log.in_range(ACCESS, window)]
     inputs.sort(key=lambda r: (r.timestamp_ms, r.topic != TERMINAL.name, r.partition, r.offset))
     engine = CorrelationEngine.for_site(site)
+    read = ReadSoFar()
+    engine.judged_up_to = read.judged_up_to
     alerts: list[Alert] = []
     # None lets tqdm decide (shown on a terminal only); small replays never show one.
     small = len(inputs) < PROGRESS_FROM
     disable = (True if small else None) if progress is None else not progress
     with _collector_paused():
         for record in tqdm(inputs, desc="replay", unit="event", disable=disable):
-            alerts += _feed(engine, record)
+            alerts += _feed(engine, record, read)
+    engine.judged_up_to = read.everything
     alerts += engine.revise()
     return alerts
+
+
+class ReadSoFar:
+    """How far each access partition of the log has been read, in event time; a zone's
+    partition is the one its access events were on."""
+
+    def __init__(self) -> None:
+        self.partition_of: dict[str, int] = {}
+        self.up_to: dict[int, float] = {}
+
+    def read(self, event: AccessEvent, partition: int) -> None:
+        self.partition_of.setdefault(event.zone_id, partition)
+        moment = event.event_time.timestamp()
+        self.up_to[partition] = max(self.up_to.get(partition, moment), moment)
+
+    def judged_up_to(self, zone_id: str) -> float:
+        partition = self.partition_of.get(zone_id)
+        return float("-inf") if partition is None else self.up_to[partition]
+
+    @staticmethod
+    def everything(zone_id: str) -> float:
+        return float("inf")
 
 
 @contextmanager
@@ -156,14 +183,16 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _feed(engine: CorrelationEngine, record: LoggedRecord) -> list[Alert]:
+def _feed(engine: CorrelationEngine, record: LoggedRecord, read: ReadSoFar) -> list[Alert]:
     try:
         if record.topic == TERMINAL.name:
             engine.on_container_event(TERMINAL.decode(record.value))
             alerts = engine.revise()
             engine.settle()
             return alerts
-        return engine.on_access(ACCESS.decode(record.value)) + engine.revise()
+        event = ACCESS.decode(record.value)
+        read.read(event, record.partition)
+        return engine.on_access(event) + engine.revise()
     except ValidationError:
         return []  # the live correlator dead-letters or skips these too
 
