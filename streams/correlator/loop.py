@@ -2,11 +2,13 @@
 
 Access events are shared among instances by the consumer group; every instance reads the
 whole `terminal` topic (its container table), the whole `alerts` topic (what any instance
-already published) and its own dead letters on its own, from the beginning, so a restart
-rebuilds all three. Only the owner of an access partition publishes revisions of the episodes
-from it (`ownership.py`); the others learn them. A partition that comes to an instance in a
-rebalance has its episodes rebuilt from the alerts topic, then its access events are read
-again from the committed offset, so the new owner continues the same revision sequence.
+already published) and its own dead letters on its own, so a restart rebuilds all three: from
+the latest checkpoint of them (`checkpoint.py`) and what follows it, or from the beginning.
+Only the owner of an access partition publishes revisions of the episodes from it
+(`ownership.py`); the others learn them. A partition that comes to an instance in a rebalance
+has its episodes rebuilt from the recent alerts read from the alerts topic, then its access
+events are read again from the committed offset, so the new owner continues the same
+revision sequence.
 
 Offsets of access events are committed only after their alerts are acknowledged by the broker,
 and never past an access event that joined an episode without a revision: the alerts topic
@@ -223,7 +225,7 @@ class Correlator:
 
     def rejoin(self) -> None:
         """Join the group again as a new member: what it is given then is rebuilt from the
-        alerts topic and read again from the committed offsets, like a restart's."""
+        recent alerts and read again from the committed offsets, like a restart's."""
         self.ownership.distrust()
         self.access.close(autocommit=False)
         self.access = self.subscribed()
