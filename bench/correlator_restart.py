@@ -159,6 +159,9 @@ def main() -> int:
     parser.add_argument("--container-events", type=int, default=1_000_000)
     parser.add_argument("--alerts", type=int, default=50_000)
     parser.add_argument("--timeout", type=float, default=600, help="seconds to wait for ready")
+    parser.add_argument(
+        "--first-timeout", type=float, default=3600, help="seconds the first start may take"
+    )
     args = parser.parse_args()
     sign_as_every_role()
     rng = random.Random(7)
@@ -176,7 +179,7 @@ def main() -> int:
         raw_consume(kafka, [TERMINAL, ALERTS], history, max_records=5000)
         raw_read_s = time.perf_counter() - started_raw
 
-        first = start(kafka, site_path, Path(d) / "first.log", STORY_START, args.timeout)
+        first = start(kafka, site_path, Path(d) / "first.log", STORY_START, args.first_timeout)
         # The first process checkpoints its table once it has read the history; the restart
         # is measured from that checkpoint.
         checkpointed = checkpoint_of(kafka, RecordCheck.for_site(site.signing), len(news))
@@ -224,7 +227,7 @@ class Started:
 def checkpoint_of(kafka: Kafka, check: RecordCheck, terminal_records: int) -> float | None:
     """Seconds until a checkpoint covering every terminal record is on its topic."""
     began = time.monotonic()
-    while time.monotonic() - began < 600:
+    while time.monotonic() - began < 1800:
         loaded = load_latest(kafka, check)
         if loaded and sum(loaded.offsets["terminal"].values()) >= terminal_records:
             return round(time.monotonic() - began, 1)

@@ -38,7 +38,7 @@ class Correlation(Strict):
         "each moment knowing the same events",
     )
     forget_departed_days: Period = Field(
-        default=14,
+        default=7,
         title="Forget departed containers",
         description="Days after a container left the terminal (gated out or loaded) that its "
         "history leaves the correlator's memory, and after an alert's last sighting that its "

@@ -8,9 +8,7 @@ live loop does after each turn, so late news that came too late live also comes 
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 
@@ -22,6 +20,7 @@ from config.site import SiteConfig
 from streams.access import AccessEvent
 from streams.alerts import Alert, Severity
 from streams.audit.records import LoggedRecord, RecordedLog, TimeRange
+from streams.collector import collector_paused
 from streams.correlator.engine import CorrelationEngine, alert_id_for
 from streams.record_check import RecordCheck
 from streams.topics import ACCESS, ALERTS, TERMINAL
@@ -139,7 +138,7 @@ def replay_alerts(
     # None lets tqdm decide (shown on a terminal only); small replays never show one.
     small = len(inputs) < PROGRESS_FROM
     disable = (True if small else None) if progress is None else not progress
-    with _collector_paused():
+    with collector_paused():
         for record in tqdm(inputs, desc="replay", unit="event", disable=disable):
             alerts += _feed(engine, record, read)
     engine.judged_up_to = read.everything
@@ -167,20 +166,6 @@ class ReadSoFar:
     @staticmethod
     def everything(zone_id: str) -> float:
         return float("inf")
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection while the engine takes the log in: a replay makes
-    (almost) no cycles, and the collector would walk the growing container table and the log
-    over and over, a third of the replay's time."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _feed(engine: CorrelationEngine, record: LoggedRecord, read: ReadSoFar) -> list[Alert]:

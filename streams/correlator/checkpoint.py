@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -42,6 +43,7 @@ from streams.correlator.table import ContainerFact
 from streams.correlator_checkpoint import CorrelatorCheckpoint, Fact
 from streams.reader import TopicReader
 from streams.record_check import RecordCheck, RecordRejected
+from streams.terminal.events import ContainerActivity
 from streams.topics import CHECKPOINTS
 
 log = logging.getLogger(__name__)
@@ -50,6 +52,12 @@ PART_BYTES = 512 * 1024  # about this much JSON a part: well under a record's si
 FACT_BYTES, SETTLED_BYTES = 120, 70  # what a fact and a settled alert take, about
 # How many records back from a partition's end the latest checkpoint is looked for first.
 LOOK_BACK = 256
+# A checkpoint is tens of megabytes: fetched a few parts at a time, not kafka-python's 50 MB,
+# so what a restart holds at its peak is its state, not its reading.
+PART_AT_A_TIME: dict[str, object] = {
+    "max_partition_fetch_bytes": 4 * PART_BYTES,
+    "fetch_max_bytes": 4 * PART_BYTES,
+}
 Offsets = Mapping[str, Mapping[int, int]]  # topic name -> partition -> offset
 
 
@@ -138,7 +146,7 @@ class Loaded:
 
     def take(self, part: CorrelatorCheckpoint) -> None:
         for number, history in part.containers.items():
-            self.facts.extend(ContainerFact(*fact, number) for fact in history)
+            self.facts.extend(_fact(number, *fact) for fact in history)
         self.alerts += part.alerts
         self.settled.update(part.settled)
         self.dead_letters_sent += part.dead_letters_sent
@@ -147,6 +155,22 @@ class Loaded:
         engine.table.restore(self.facts, self.latest_visible_at)
         engine.restore_published(self.alerts, self.settled)
         dead_letters.sent.update(self.dead_letters_sent)
+
+
+def _fact(
+    number: str,
+    event_time: float,
+    visible_at: float,
+    event_id: str,
+    activity: ContainerActivity,
+    yard_block: str | None,
+    yard_position: str | None,
+) -> ContainerFact:
+    """A fact as the table keeps it: times shared when equal and block names interned, as a
+    table that read the events itself holds them (a fact is most of the table's memory)."""
+    visible_at = event_time if visible_at == event_time else visible_at
+    block = None if yard_block is None else sys.intern(yard_block)
+    return ContainerFact(event_time, visible_at, event_id, activity, block, yard_position, number)
 
 
 def restore(
@@ -213,7 +237,7 @@ def load_latest(kafka: Kafka, check: RecordCheck) -> Loaded | None:
     Records are looked at first for what they claim (their last `LOOK_BACK` per partition,
     then further back), and only the parts of the newest complete checkpoint are checked and
     parsed, one at a time: a checkpoint is tens of megabytes."""
-    reader = TopicReader(kafka, [CHECKPOINTS], check).wait_for_partitions()
+    reader = TopicReader(kafka, [CHECKPOINTS], check, **PART_AT_A_TIME).wait_for_partitions()
     try:
         consumer = reader.consumer
         ends = consumer.end_offsets(reader.partitions)

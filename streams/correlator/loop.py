@@ -41,6 +41,7 @@ from config.site import SiteConfig
 from streams.access import AccessEvent
 from streams.alerts import Alert
 from streams.chain import ChainedProducer
+from streams.collector import collector_paused
 from streams.correlator.checkpoint import (
     CheckpointSchedule,
     load_latest,
@@ -141,6 +142,20 @@ class Correlator:
         self.checkpoint_if_due()
 
     def catch_up(self) -> None:
+        if self.started:
+            self.learn_news()
+            return
+        # What start-up reads (the container table, the alerts published) lives as long as
+        # the process: read with the cyclic collector paused, then moved out of its way.
+        with collector_paused():
+            read = self.learn_news()
+        log.info("start-up read: %s", ", ".join(f"{read[t.name]} {t.name}" for t in KNOWLEDGE))
+        gc.freeze()
+        self.started = True
+
+    def learn_news(self) -> Counter[str]:
+        """Learn what was published on the knowledge topics since the last call; how many
+        records of each were read."""
         read: Counter[str] = Counter()
         for received in read_through(self.knowledge, "terminal, alerts and dead letters"):
             topic = received.topic.name
@@ -162,22 +177,17 @@ class Correlator:
                 self.dead_letters.wait(received.record.partition, letter)
                 continue
             self.learn[received.topic](message)
-        if not self.started:
-            log.info("start-up read: %s", ", ".join(f"{read[t.name]} {t.name}" for t in KNOWLEDGE))
-            # What start-up read (the container table, the alerts published) lives as long
-            # as the process: out of the cyclic collector's way, which would otherwise walk
-            # all of it on every full collection.
-            gc.freeze()
-            self.started = True
+        return read
 
     def restore_checkpoint(self) -> dict[TopicPartition, int]:
         """The state as of the latest checkpoint, and where each topic it reflects is to be read
         on from; from their beginnings when there is none."""
-        loaded = load_latest(self.kafka, self.check)
-        if loaded is None:
-            log.info("no checkpoint of the correlator's state: reading its topics whole")
-            return {}
-        loaded.restore(self.engine, self.dead_letters)
+        with collector_paused():  # what it restores lives as long as the process
+            loaded = load_latest(self.kafka, self.check)
+            if loaded is None:
+                log.info("no checkpoint of the correlator's state: reading its topics whole")
+                return {}
+            loaded.restore(self.engine, self.dead_letters)
         offsets = loaded.offsets
         log.info(
             "state restored from checkpoint %s: %d containers, %d recent alerts, offsets %s",

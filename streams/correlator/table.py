@@ -172,7 +172,6 @@ class ContainerTable:
 
     def __init__(self) -> None:
         self._histories: dict[str, list[ContainerFact]] = {}
-        self._event_ids: set[str] = set()
         self._by_block: dict[str, set[str]] = {}
         self._news: dict[str, TimeIndex] = {}  # block -> visible_at of its containers' facts
         self._discharges: dict[str, TimeIndex] = {}  # block -> event_time of discharges
@@ -191,12 +190,12 @@ class ContainerTable:
 
     def add(self, event: ContainerEvent) -> ContainerFact | None:
         """Record an event; planned, estimated and already-seen events change nothing."""
-        if event.classifier is not Classifier.actual or event.event_id in self._event_ids:
+        if event.classifier is not Classifier.actual or self._knows(event):
             return None
         event_time = event.event_time.timestamp()
         fact = ContainerFact(
             event_time=event_time,
-            visible_at=max(event_time, event.known_from.timestamp()),
+            visible_at=max(event_time, event.known_from.timestamp()),  # one float when equal
             event_id=event.event_id,
             activity=event.activity,
             yard_block=event.yard_block,
@@ -209,9 +208,17 @@ class ContainerTable:
     def restore(self, facts: Iterable[ContainerFact], latest_visible_at: float) -> None:
         """Take in a checkpoint's facts (streams.correlator.checkpoint), in any order."""
         for fact in sorted(facts, key=VISIBLE_AT):  # so the block indexes stay sorted runs
-            if fact.event_id not in self._event_ids:
+            history = self._histories.get(fact.container_number, ())
+            if all(known.event_id != fact.event_id for known in history):
                 self._record(fact)
         self.latest_visible_at = max(self.latest_visible_at, latest_visible_at)
+
+    def _knows(self, event: ContainerEvent) -> bool:
+        """Whether the event was recorded already: an event is about its own container, so
+        its few facts are all there is to look at (a set of every event id would cost more
+        than the facts themselves)."""
+        history = self._histories.get(event.container_number, ())
+        return any(fact.event_id == event.event_id for fact in history)
 
     def histories(self) -> Iterator[tuple[str, list[ContainerFact]]]:
         """Every remembered container's facts, in event-time order."""
@@ -219,7 +226,6 @@ class ContainerTable:
 
     def _record(self, fact: ContainerFact) -> None:
         number = fact.container_number
-        self._event_ids.add(fact.event_id)
         history = self._histories.setdefault(number, [])
         if not history or history[-1] <= fact:
             history.append(fact)
@@ -257,7 +263,6 @@ class ContainerTable:
                 heapq.heappush(departures, (latest, number))  # looked at again after it
                 continue
             gone[number] = self.blocks_of(number)
-            self._event_ids.difference_update(fact.event_id for fact in history)
             del self._histories[number]
         numbers = set(gone)
         for block in set().union(*gone.values()):
