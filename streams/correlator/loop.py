@@ -123,6 +123,7 @@ class Correlator:
         self.catch_up()  # the container table, published alerts and dead letters, as of now
         if gained := self.ownership.take_gained():
             self.rebuild(gained)
+            records = self.read_again_from_committed(records, gained)
         decoded = decode_access(self.check, (r for batch in records.values() for r in batch))
         alerts = []
         for event, position in zip(decoded.access_events, decoded.positions, strict=True):
@@ -227,6 +228,21 @@ class Correlator:
         zones = {zone for zone in self.engine.zone_ids() if gained(zone)}
         self.engine.rebuild(zones | {alert.zone_id for alert in alerts}, alerts)
         log.info("rebuilt %d alerts of access partitions %s", len(alerts), sorted(partitions))
+
+    def read_again_from_committed(
+        self, records: Mapping[TopicPartition, Sequence[ConsumerRecord]], gained: set[int]
+    ) -> Mapping[TopicPartition, Sequence[ConsumerRecord]]:
+        """Gained partitions are read again from their committed offsets, and what this poll
+        brought of them is left: a partition kept through a generation this instance missed
+        still has its old position, not where the owner in between left it."""
+        for partition in self.access.assignment():
+            if partition.partition in gained:
+                committed = self.access.committed(partition)
+                if committed is None:
+                    self.access.seek_to_beginning(partition)
+                else:
+                    self.access.seek(partition, committed)
+        return {p: batch for p, batch in records.items() if p.partition not in gained}
 
     def still_owner(self) -> bool:
         """Whether the group generation that gave this instance its partitions still stands."""

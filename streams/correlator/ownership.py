@@ -74,6 +74,17 @@ class Ownership(ConsumerRebalanceListener):
         self.owned -= {partition.partition for partition in lost}
         self._before_revoke = set(self.owned)
 
+    def assigned_in(self, generation: int | None) -> None:
+        """The group's generation of this assignment: one after a generation this instance
+        was not part of (it did not rejoin in time, and the client took that for a revoke)
+        keeps nothing, as after a fall out of the group."""
+        before, self.generation = self.generation, generation
+        if before is not None and generation is not None and generation != before + 1:
+            log.warning(
+                "generation %d after %d: the partitions kept are rebuilt", generation, before
+            )
+            self.owned, self._before_revoke = set(), set()
+
     def distrust(self) -> None:
         """Own nothing until the next assignment, and rebuild all of it then."""
         log.warning("membership of the consumer group in doubt: owning nothing until it rejoins")
@@ -82,7 +93,7 @@ class Ownership(ConsumerRebalanceListener):
     def on_partitions_assigned(self, assigned: Iterable[TopicPartition]) -> None:
         numbers = {partition.partition for partition in assigned}
         if self.consumer is not None:
-            self.generation = self.consumer.group_metadata().generation_id
+            self.assigned_in(self.consumer.group_metadata().generation_id)
             if names := {p.topic for p in assigned}:
                 self.partition_count = len(self.consumer.partitions_for_topic(names.pop()) or ())
         new = numbers - self._before_revoke - self.owned

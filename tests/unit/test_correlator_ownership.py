@@ -168,3 +168,20 @@ def test_an_instance_in_doubt_of_its_membership_owns_nothing_and_rebuilds_all_it
     ownership.on_partitions_revoked(partitions(0, 1, 2, 3))  # leaving, as its consumer closes
     ownership.on_partitions_assigned(partitions(1, 2))
     assert ownership.take_gained() == {1, 2}
+
+
+def test_partitions_kept_past_a_generation_this_instance_missed_are_rebuilt() -> None:
+    """The group went on without this instance for a generation (it did not rejoin in time)
+    and the client told a revoke: whoever had the partitions then may have published."""
+    ownership = Ownership(quiet_seconds=1.0)
+    ownership.assigned_in(4)
+    ownership.on_partitions_assigned(partitions(0, 1))
+    ownership.take_gained()
+    ownership.on_partitions_revoked(partitions(0, 1))
+    ownership.assigned_in(5)  # the next generation: the partitions kept are its own
+    ownership.on_partitions_assigned(partitions(0, 1))
+    assert ownership.take_gained() == set()
+    ownership.on_partitions_revoked(partitions(0, 1))
+    ownership.assigned_in(7)
+    ownership.on_partitions_assigned(partitions(0, 1))
+    assert ownership.take_gained() == {0, 1}
