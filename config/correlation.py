@@ -56,13 +56,13 @@ class Correlation(Strict):
         default=100_000,
         gt=0,
         title="Checkpoint after records",
-        description="Terminal records learnt after which the container table is checkpointed "
-        "again: a restart reads about this many terminal records at most",
+        description="Records learnt from terminal, alerts and dead-letter after which the "
+        "correlator's state is checkpointed again: a restart reads about this many at most",
     )
     checkpoint_every_minutes: Period = Field(
         default=180,
         title="Checkpoint after minutes",
-        description="Minutes after the last checkpoint of the container table that the next is "
+        description="Minutes after the last checkpoint of the correlator's state that the next is "
         "written, once anything new was learnt",
     )
     inspection_bay_blocks: list[Identifier] = Field(

@@ -317,9 +317,9 @@ def _records(
 
 
 class CheckpointSchedule:
-    """When the next checkpoint is due: after `every_records` terminal records learnt, or
-    `every_seconds` after the last one with anything learnt since. A restart reads about that
-    much of the terminal topic again."""
+    """When the next checkpoint is due: after `every_records` records learnt from the knowledge
+    topics, or `every_seconds` after the last one with anything learnt since. A restart reads
+    about that much of them again."""
 
     def __init__(
         self, every_records: int, every_seconds: float, clock: Callable[[], float] = time.monotonic

@@ -88,6 +88,10 @@ class Ownership(ConsumerRebalanceListener):
     def distrust(self) -> None:
         """Own nothing until the next assignment, and rebuild all of it then."""
         log.warning("membership of the consumer group in doubt: owning nothing until it rejoins")
+        self._keep_nothing()
+
+    def _keep_nothing(self) -> None:
+        """Nothing owned now is kept through to the next assignment: all of it is rebuilt."""
         self.owned, self._before_revoke = set(), set()
 
     def on_partitions_assigned(self, assigned: Iterable[TopicPartition]) -> None:

@@ -15,6 +15,7 @@ from kafka import KafkaProducer
 
 from config.correlation import Correlation
 from config.kafka import Kafka
+from config.site import SiteConfig
 from streams.access import AccessEvent
 from streams.alerts import Severity
 from streams.broker.embedded import EmbeddedBroker
@@ -58,8 +59,6 @@ def site_file(directory: Path, kafka: Kafka) -> Path:
 
 
 def record_check(config: Path) -> RecordCheck:
-    from config.site import SiteConfig
-
     site = SiteConfig.model_validate(yaml.safe_load(config.read_text()))
     return RecordCheck.for_site(site.signing)
 
