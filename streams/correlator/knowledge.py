@@ -35,6 +35,13 @@ POLL_MS = 40
 
 def read_through(reader: TopicReader, what: str) -> Iterator[Received[Any]]:
     """Every record published before the call, and maybe a few more, one at a time."""
+    for batch in read_batches_through(reader, what):
+        yield from batch
+
+
+def read_batches_through(reader: TopicReader, what: str) -> Iterator[list[Received[Any]]]:
+    """`read_through`, a poll's records at a time (in partition order), so that a batch's
+    signatures can be verified together."""
     started = last_record = last_log = time.monotonic()
     ends = end_offsets(reader, what)
     consumer = reader.consumer
@@ -46,7 +53,7 @@ def read_through(reader: TopicReader, what: str) -> Iterator[Received[Any]]:
         if batch:
             last_record = now
             count += len(batch)
-            yield from batch
+            yield batch
             behind = [p for p in behind if consumer.position(p) < ends[p]]
         elif now - last_record > STALL_SECONDS:
             raise TimeoutError(f"{what}: no record for {STALL_SECONDS:g} s, not up to date")

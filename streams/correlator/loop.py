@@ -30,6 +30,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from kafka import KafkaConsumer, OffsetAndMetadata, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
@@ -48,14 +49,14 @@ from streams.correlator.checkpoint import (
     write_checkpoint,
 )
 from streams.correlator.engine import CorrelationEngine
-from streams.correlator.knowledge import DeadLetters, read_through
+from streams.correlator.knowledge import DeadLetters, read_batches_through
 from streams.correlator.metrics import CorrelatorMetrics
 from streams.correlator.ownership import Ownership
 from streams.dead_letter import DeadLetter
 from streams.kafka import BURST_PRODUCER, consumer, stable_generation
 from streams.reader import Received, TopicReader, lag
-from streams.record_check import RecordCheck
-from streams.topics import ACCESS, ALERTS, CHECKPOINTS, DEAD_LETTER, TERMINAL, TOPIC_NAMED
+from streams.record_check import RecordCheck, RecordRejected
+from streams.topics import ACCESS, ALERTS, CHECKPOINTS, DEAD_LETTER, TERMINAL, TOPIC_NAMED, Topic
 
 log = logging.getLogger(__name__)
 
@@ -158,27 +159,37 @@ class Correlator:
         """Learn what was published on the knowledge topics since the last call; how many
         records of each were read."""
         read: Counter[str] = Counter()
-        for received in read_through(self.knowledge, "terminal, alerts and dead letters"):
-            topic = received.topic.name
-            self.metrics.events_consumed.labels(topic).inc()
-            read[topic] += 1
-            self.checkpoints.count(1)
-            own = self.sent.pop(received.record.value, None)
-            if own is not None:
-                self.engine.on_published(own)
-                continue
-            try:
-                message = received.message()
-            except ValueError as error:
-                # Every instance rejects it, on every restart; its dead letter's id derives
-                # from where the record is, and one instance sends it (see DeadLetters).
-                self.metrics.rejected.labels(topic).inc()
-                log.warning("%s rejected: %s", received.where, error)
-                letter = received.dead_letter(DEAD_LETTER_SOURCE, str(error))
-                self.dead_letters.wait(received.record.partition, letter)
-                continue
-            self.learn[received.topic](message)
+        for batch in read_batches_through(self.knowledge, "terminal, alerts and dead letters"):
+            for received, checked in zip(batch, self.checked(batch), strict=True):
+                topic = received.topic.name
+                self.metrics.events_consumed.labels(topic).inc()
+                read[topic] += 1
+                if isinstance(checked, RecordRejected):
+                    # Every instance rejects it, on every restart; its dead letter's id derives
+                    # from where the record is, and one instance sends it (see DeadLetters).
+                    self.metrics.rejected.labels(topic).inc()
+                    log.warning("%s rejected: %s", received.where, checked)
+                    letter = received.dead_letter(DEAD_LETTER_SOURCE, str(checked))
+                    self.dead_letters.wait(received.record.partition, letter)
+                    continue
+                self.learn[received.topic](checked)
+            self.checkpoints.count(len(batch))
         return read
+
+    def checked(self, batch: Sequence[Received[Any]]) -> list[Any]:
+        """The message of each record read, or the RecordRejected saying why it is none: our
+        own alerts by their bytes as sent, the others checked a topic at a time, with their
+        signatures verified together."""
+        messages: list[Any] = [self.sent.pop(received.record.value, None) for received in batch]
+        unchecked: dict[Topic[Any], list[int]] = {}
+        for index, received in enumerate(batch):
+            if messages[index] is None:
+                unchecked.setdefault(received.topic, []).append(index)
+        for topic, indexes in unchecked.items():
+            records = [batch[index].record for index in indexes]
+            for index, checked in zip(indexes, self.check.messages(topic, records), strict=True):
+                messages[index] = checked
+        return messages
 
     def restore_checkpoint(self) -> dict[TopicPartition, int]:
         """The state as of the latest checkpoint, and where each topic it reflects is to be read
