@@ -122,6 +122,10 @@ class Correlator:
     def step(self, records: Mapping[TopicPartition, Sequence[ConsumerRecord]]) -> None:
         """One turn of the loop; every name below is a function testable on its own."""
         self.catch_up()  # the container table, published alerts and dead letters, as of now
+        if self.ownership.rebalancing:
+            # Between a revoke and the next assignment polls bring no records: nothing is
+            # judged, settled or committed until the group has agreed who owns what.
+            return
         if gained := self.ownership.take_gained():
             self.rebuild(gained)
             records = self.read_again_from_committed(records, gained)

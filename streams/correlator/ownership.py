@@ -21,6 +21,11 @@ timeout: a stalled machine, a long pause) has lost its partitions to the others,
 published revisions meanwhile: whatever the group gives it next is rebuilt, even the partitions
 it had before. The loop asks `distrust` for the same when it finds its membership in doubt
 before publishing.
+
+A rebalance is told in two calls, and the client's polls return between them: the revoke, as
+the instance rejoins, and the assignment once the group has agreed, often several polls later.
+Meanwhile `rebalancing` is true and the loop decides nothing: judged as another instance's
+then, an episode of a partition the instance keeps would settle without its last revisions.
 """
 
 from __future__ import annotations
@@ -59,10 +64,12 @@ class Ownership(ConsumerRebalanceListener):
         self._at_end: dict[int, int] = {}  # polls in a row a partition was read to its end
         self.consumer: KafkaConsumer | None = None
         self.generation: int | None = None  # of the group, as of the latest assignment
+        self.rebalancing = False  # revoked or lost, and not assigned again yet
 
     # -- the consumer group's calls -------------------------------------------------------------
 
     def on_partitions_revoked(self, revoked: Iterable[TopicPartition]) -> None:
+        self.rebalancing = True
         self._before_revoke = set(self.owned)
         self.owned -= {partition.partition for partition in revoked}
 
@@ -71,6 +78,7 @@ class Ownership(ConsumerRebalanceListener):
         kept through to the next assignment (unlike a revoke, which hands them over only in
         the next generation, maybe to this instance again)."""
         log.warning("lost access partitions %s: out of the consumer group", sorted(self.owned))
+        self.rebalancing = True
         self.owned -= {partition.partition for partition in lost}
         self._before_revoke = set(self.owned)
 
@@ -96,6 +104,7 @@ class Ownership(ConsumerRebalanceListener):
 
     def on_partitions_assigned(self, assigned: Iterable[TopicPartition]) -> None:
         numbers = {partition.partition for partition in assigned}
+        self.rebalancing = False
         if self.consumer is not None:
             self.assigned_in(self.consumer.group_metadata().generation_id)
             if names := {p.topic for p in assigned}:

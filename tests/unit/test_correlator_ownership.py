@@ -185,3 +185,20 @@ def test_partitions_kept_past_a_generation_this_instance_missed_are_rebuilt() ->
     ownership.assigned_in(7)
     ownership.on_partitions_assigned(partitions(0, 1))
     assert ownership.take_gained() == {0, 1}
+
+
+def test_between_a_revoke_and_the_next_assignment_the_instance_is_rebalancing() -> None:
+    """The client's polls return while the group agrees on a new assignment: the loop must
+    not judge the partitions it had as another instance's meanwhile, nor the ones it lost."""
+    ownership = Ownership(quiet_seconds=1.0)
+    assert not ownership.rebalancing
+    ownership.on_partitions_assigned(partitions(0, 1))
+    assert not ownership.rebalancing
+    ownership.on_partitions_revoked(partitions(0, 1))
+    assert ownership.rebalancing
+    ownership.on_partitions_assigned(partitions(0, 1))
+    assert not ownership.rebalancing
+    ownership.on_partitions_lost(partitions(0, 1))
+    assert ownership.rebalancing
+    ownership.on_partitions_assigned(partitions(1))
+    assert not ownership.rebalancing
