@@ -2,8 +2,9 @@
 and the audit (`streams.audit.verify`) make: the chain headers are there and well-formed,
 agree with the record (body, partition, timestamp), and the link hash over the record as
 Kafka keeps it (`streams.chain.link_bytes`) is signed by a trusted key of a role allowed to
-write the topic. Whether the link follows its predecessor is the audit's business: it sees
-the whole partition, a consumer sees one record."""
+write the topic. Whether the chain is whole (no link missing before a record) is the audit's
+business: it sees the whole partition, a consumer sees what it polls. A consumer does use the
+links it sees follow each other: the last signature of a run signs for the whole run."""
 
 from __future__ import annotations
 
@@ -86,9 +87,18 @@ def check_links(
     records: Sequence[PlacedRecord], keys: KeyRing | None, writers: Iterable[WriterRole]
 ) -> list[CheckedLink | UnreadableLink]:
     """`check_link` of each record, in order (the UnreadableLink where it raises one): the
-    batch's signatures are verified together (`KeyRing.signature_problems`)."""
+    batch's signatures are verified together (`KeyRing.signature_problems`).
+
+    The link hash of a record covers the link hash of the one before it in its chain, so a
+    record followed in the batch by the next link of its chain, naming its link hash, is
+    signed for by that link's signature too: of each such run of links only the last
+    signature is verified (the others must still be there, under a trusted key of a writer).
+    Where that one fails, every link of the run is verified on its own, so each finding
+    names its own record.
+    """
     roles = frozenset(writers)
     found: list[tuple[ChainLink, str, list[LinkProblem]] | UnreadableLink] = []
+    places: list[PlacedRecord] = []  # the records with a readable link, in order
     for record in records:
         try:
             link = read_link(record)
@@ -99,10 +109,23 @@ def check_links(
         found.append(
             (link, link.link_hash(record, body_hash), _disagreements(record, link, body_hash))
         )
+        places.append(record)
     links = [each for each in found if not isinstance(each, UnreadableLink)]
     signed = [(link.key_id, link.signature, link_hash.encode()) for link, link_hash, _ in links]
-    unchecked: list[str | None] = [None] * len(signed)
-    signature_problems = unchecked if keys is None else keys.signature_problems(signed, roles)
+    if keys is None:
+        signature_problems: list[str | None] = [None] * len(signed)
+    else:
+        successor = _successors(links, places)
+        attested = [index in successor for index in range(len(links))]
+        signature_problems = keys.signature_problems(signed, roles, attested)
+        # A run whose last signature failed: its other links are verified on their own.
+        last_of_run: dict[int, int] = {}
+        for index in sorted(successor, reverse=True):  # a successor comes later
+            last_of_run[index] = last_of_run.get(successor[index], successor[index])
+        unsure = [index for index, last in last_of_run.items() if signature_problems[last]]
+        again = keys.signature_problems([signed[index] for index in unsure], roles)
+        for index, problem in zip(unsure, again, strict=True):
+            signature_problems[index] = problem
     for (link, _, problems), problem in zip(links, signature_problems, strict=True):
         if problem is not None:
             kind = "signature missing" if link.signature is None else "signature invalid"
@@ -111,6 +134,28 @@ def check_links(
         each if isinstance(each, UnreadableLink) else CheckedLink(each[0], each[1], tuple(each[2]))
         for each in found
     ]
+
+
+def _successors(
+    links: Sequence[tuple[ChainLink, str, list[LinkProblem]]], places: Sequence[PlacedRecord]
+) -> dict[int, int]:
+    """For each link followed later in the batch by the next link of its chain (which names
+    its link hash as the previous one), that link's index; links that disagree with their
+    record are in no run."""
+    successor: dict[int, int] = {}
+    last: dict[tuple[str, str, int], int] = {}  # chain -> index of its latest link so far
+    for index, ((link, _, problems), place) in enumerate(zip(links, places, strict=True)):
+        chain = (link.producer_id, place.topic, place.partition)
+        before = last.get(chain)
+        if problems:
+            last.pop(chain, None)
+            continue
+        if before is not None:
+            previous, previous_hash, _ = links[before]
+            if link.sequence == previous.sequence + 1 and link.previous == previous_hash:
+                successor[before] = index
+        last[chain] = index
+    return successor
 
 
 def _disagreements(record: PlacedRecord, link: ChainLink, body_hash: str) -> list[LinkProblem]:
