@@ -5,7 +5,7 @@ record, while its untouched neighbours pass."""
 from __future__ import annotations
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from kafka.consumer.fetcher import ConsumerRecord
 
 from streams import signing
@@ -51,7 +51,7 @@ def verified(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     calls: list[int] = []
     real = signing.is_valid
 
-    def counted(key, signature, data):  # type: ignore[no-untyped-def]
+    def counted(key: Ed25519PublicKey, signature: bytes, data: bytes) -> bool:
         calls.append(1)
         return real(key, signature, data)
 
