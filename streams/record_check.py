@@ -112,10 +112,6 @@ class RecordCheck:
                 checked[index] = rejected
         return checked
 
-    def verify_chain(self, topic: Topic[Any], record: PlacedRecord) -> None:
-        """The chain link holds and is signed by a writer of `topic`."""
-        _link_holds(check_links([record], self.keys, topic.writers)[0])
-
     def verify_body(self, topic: Topic[M], record: PlacedRecord, headers: dict[str, bytes]) -> M:
         """The body is the topic's message type, by header, by JSON Schema and by model."""
         expected = f"{topic.message_type.SCHEMA_NAME}/{topic.message_type.SCHEMA_VERSION}"

@@ -171,20 +171,15 @@ class KeyRing:
     def public_keys(self) -> list[tuple[WriterRole, Ed25519PublicKey]]:
         return [(role, key) for role, key in self._keys.values()]
 
-    def signature_problem(
-        self, key_id: str | None, signature: bytes | None, data: bytes, roles: Iterable[WriterRole]
-    ) -> str | None:
-        """Why `signature` over `data` is not one of the `roles` may write; None when it is."""
-        return self.signature_problems([(key_id, signature, data)], roles)[0]
-
     def signature_problems(
         self,
         signed: Sequence[tuple[str | None, bytes | None, bytes]],
         roles: Iterable[WriterRole],
         attested: Sequence[bool] | None = None,
     ) -> list[str | None]:
-        """`signature_problem` of each (key id, signature, data), in order; a batch's
-        signatures are verified on two threads at once (the check does not hold the GIL).
+        """Why each (key id, signature, data) is not a signature one of `roles` may write (None
+        where it is), in order; a batch's signatures are verified on two threads at once (the
+        check does not hold the GIL).
 
         Where `attested` is true, the caller knows the data to be what a trusted signer
         signed (a later link of the same chain covers it): the signature must be there, under
@@ -195,29 +190,33 @@ class KeyRing:
         to_verify: list[tuple[int, str, WriterRole]] = []  # (index, key id, role)
         jobs: list[tuple[Ed25519PublicKey, bytes, bytes]] = []
         for index, (key_id, signature, data) in enumerate(signed):
-            problems.append(None)
-            if signature is None or key_id is None:
-                problems[-1] = "not signed"
+            problem = self._untrusted(key_id, signature, allowed)
+            problems.append(problem)
+            if problem is not None or (attested is not None and attested[index]):
                 continue
-            known = self._keys.get(key_id)
-            if known is None:
-                problems[-1] = f"signed with key {key_id}, which the site does not trust"
-                continue
-            role, key = known
-            if role.value not in allowed:
-                writers = ", ".join(allowed)
-                problems[-1] = (
-                    f"signed with key {key_id} of the {role.value} role; only {writers} may write"
-                )
-                continue
-            if attested is not None and attested[index]:
-                continue
+            assert key_id is not None and signature is not None  # as _untrusted found
+            role, key = self._keys[key_id]
             to_verify.append((index, key_id, role))
             jobs.append((key, signature, data))
         for (index, key_id, role), valid in zip(to_verify, _all_valid(jobs), strict=True):
             if not valid:
                 problems[index] = f"signature does not verify under key {key_id} ({role.value})"
         return problems
+
+    def _untrusted(
+        self, key_id: str | None, signature: bytes | None, allowed: list[str]
+    ) -> str | None:
+        """Why a signature cannot count for the `allowed` roles before it is even verified."""
+        if signature is None or key_id is None:
+            return "not signed"
+        known = self._keys.get(key_id)
+        if known is None:
+            return f"signed with key {key_id}, which the site does not trust"
+        role = known[0]
+        if role.value not in allowed:
+            writers = ", ".join(allowed)
+            return f"signed with key {key_id} of the {role.value} role; only {writers} may write"
+        return None
 
 
 # Fewer signatures than this are verified on the calling thread alone: handing work to the

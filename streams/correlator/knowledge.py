@@ -33,15 +33,9 @@ PROGRESS_SECONDS = 10.0
 POLL_MS = 40
 
 
-def read_through(reader: TopicReader, what: str) -> Iterator[Received[Any]]:
-    """Every record published before the call, and maybe a few more, one at a time."""
-    for batch in read_batches_through(reader, what):
-        yield from batch
-
-
-def read_batches_through(reader: TopicReader, what: str) -> Iterator[list[Received[Any]]]:
-    """`read_through`, a poll's records at a time (in partition order), so that a batch's
-    signatures can be verified together."""
+def read_through(reader: TopicReader, what: str) -> Iterator[list[Received[Any]]]:
+    """Every record published before the call, and maybe a few more, a poll's records at a
+    time (in partition order), so that a batch's signatures can be verified together."""
     started = last_record = last_log = time.monotonic()
     ends = end_offsets(reader, what)
     consumer = reader.consumer

@@ -49,7 +49,7 @@ from streams.correlator.checkpoint import (
     write_checkpoint,
 )
 from streams.correlator.engine import CorrelationEngine
-from streams.correlator.knowledge import DeadLetters, read_batches_through
+from streams.correlator.knowledge import DeadLetters, read_through
 from streams.correlator.metrics import CorrelatorMetrics
 from streams.correlator.ownership import Ownership
 from streams.dead_letter import DeadLetter
@@ -163,7 +163,7 @@ class Correlator:
         """Learn what was published on the knowledge topics since the last call; how many
         records of each were read."""
         read: Counter[str] = Counter()
-        for batch in read_batches_through(self.knowledge, "terminal, alerts and dead letters"):
+        for batch in read_through(self.knowledge, "terminal, alerts and dead letters"):
             for received, checked in zip(batch, self.checked(batch), strict=True):
                 topic = received.topic.name
                 self.metrics.events_consumed.labels(topic).inc()
