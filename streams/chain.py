@@ -220,6 +220,10 @@ class ChainEnd:
     link_hash: str
 
 
+# A record's chain headers, and where its chain ends with it.
+ChainedAs = tuple[Headers, ChainEnd]
+
+
 class Chain:
     """One producer instance's chains, one per (topic, partition); safe across threads.
 
@@ -237,7 +241,7 @@ class Chain:
         return f"{self.producer_name}-{uuid.uuid4().hex[:16]}"
 
     @contextmanager
-    def next_link(self, record: PlacedRecord) -> Iterator[tuple[Headers, ChainEnd]]:
+    def next_link(self, record: PlacedRecord) -> Iterator[ChainedAs]:
         """Chain headers for the next record, and where its chain then ends; the chain moves
         on only if the block succeeds. `record` is the record to send, with its own headers,
         partition and timestamp as they will be sent.
@@ -245,29 +249,39 @@ class Chain:
         The lock is held across the block so that the caller's append or send happens in
         chain order even when threads publish at once.
         """
+        with self.next_links([record]) as links:
+            yield links[0]
+
+    @contextmanager
+    def next_links(self, records: Sequence[PlacedRecord]) -> Iterator[list[ChainedAs]]:
+        """`next_link` of records to be sent in this order, each linked to the one before it
+        on its chain: all of them signed before the block sends any. Signing releases the
+        interpreter lock, and a producer's I/O thread woken by a send would hold on to it
+        between signatures."""
         with self._lock:
-            sequence, previous = self._heads.get((record.topic, record.partition), (-1, GENESIS))
-            body_hash = body_sha256(record.value)
-            link = ChainLink(
-                self.producer_id,
-                sequence + 1,
-                record.partition,
-                record.timestamp_ms,
-                body_hash,
-                previous,
+            heads = dict(self._heads)
+            links = []
+            for record in records:
+                where = (record.topic, record.partition)
+                sequence, previous = heads.get(where, (-1, GENESIS))
+                headers, end = self._link(record, sequence + 1, previous)
+                heads[where] = (end.sequence, end.link_hash)
+                links.append((headers, end))
+            yield links
+            self._heads = heads
+
+    def _link(self, record: PlacedRecord, sequence: int, previous: str) -> ChainedAs:
+        body_hash = body_sha256(record.value)
+        link = ChainLink(
+            self.producer_id, sequence, record.partition, record.timestamp_ms, body_hash, previous
+        )
+        link_hash = link.link_hash(record, body_hash)
+        if self.signer is not None:
+            link = replace(
+                link, signature=self.signer.sign(link_hash.encode()), key_id=self.signer.key_id
             )
-            link_hash = link.link_hash(record, body_hash)
-            if self.signer is not None:
-                link = replace(
-                    link,
-                    signature=self.signer.sign(link_hash.encode()),
-                    key_id=self.signer.key_id,
-                )
-            end = ChainEnd(
-                self.producer_id, record.topic, record.partition, link.sequence, link_hash
-            )
-            yield link.headers(), end
-            self._heads[(record.topic, record.partition)] = (link.sequence, link_hash)
+        end = ChainEnd(self.producer_id, record.topic, record.partition, sequence, link_hash)
+        return link.headers(), end
 
     def restart(self) -> None:
         """Begin new chains under a new producer id, after a send whose fate is unknown.

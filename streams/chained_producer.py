@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 from kafka.errors import KafkaError
 from kafka.producer.future import FutureRecordMetadata
 
 from config.kafka import Kafka
 from config.signing import WriterRole
-from streams.chain import Chain, PlacedRecord, now_ms, partition_for
+from streams.chain import Chain, ChainEnd, Headers, PlacedRecord, now_ms, partition_for
 from streams.chain_heads import HEAD_EVERY_RECORDS, HEAD_EVERY_SECONDS, HeadBook
 from streams.kafka import producer
 from streams.messages import M
@@ -20,6 +22,14 @@ from streams.signing import Signer, signer_for
 from streams.topics import CHAIN_HEADS, Topic
 
 log = logging.getLogger(__name__)
+
+
+class Outgoing(NamedTuple):
+    """A message to send, and its `to_bytes()` where the sender has it already."""
+
+    topic: Topic[Any]
+    message: Any
+    value: bytes | None = None
 
 
 class ChainedProducer:
@@ -65,28 +75,50 @@ class ChainedProducer:
 
     def send(self, topic: Topic[M], message: M, value: bytes | None = None) -> FutureRecordMetadata:
         """Send `message`; `value` is its `to_bytes()`, where the caller has it already."""
-        topic.require_writer(self.role)
-        name = self.kafka.topic(topic)
-        value = message.to_bytes() if value is None else value
-        key = topic.key_of(message).encode()
-        record = PlacedRecord(
-            name,
-            partition_for(key, self._partition_count(name)),
-            now_ms(),
-            key,
-            value,
-            tuple(message.headers()),
-        )
-        with self.chain.next_link(record) as (chain_headers, end):
-            future = self.producer.send(
-                name,
-                key=key,
-                value=value,
-                headers=[*record.headers, *chain_headers],
-                partition=record.partition,
-                timestamp_ms=record.timestamp_ms,
+        return self.send_all([Outgoing(topic, message, value)])[0]
+
+    def send_all(self, outgoing: Sequence[Outgoing]) -> list[FutureRecordMetadata]:
+        """Send the messages in this order, chained one after another: all signed first, then
+        all handed to the producer. Where a send fails after others of them were handed over,
+        the chains start again under a new producer id (their fate is unknown)."""
+        records = []
+        for topic, message, value in outgoing:
+            topic.require_writer(self.role)
+            name = self.kafka.topic(topic)
+            key = topic.key_of(message).encode()
+            records.append(
+                PlacedRecord(
+                    name,
+                    partition_for(key, self._partition_count(name)),
+                    now_ms(),
+                    key,
+                    message.to_bytes() if value is None else value,
+                    tuple(message.headers()),
+                )
             )
-        if name != self._heads_topic:  # heads name the data chains, not their own
+        futures: list[FutureRecordMetadata] = []
+        try:
+            with self.chain.next_links(records) as links:
+                for record, (chain_headers, end) in zip(records, links, strict=True):
+                    futures.append(self._send(record, chain_headers, end))
+        except Exception:
+            if futures:
+                self.chain.restart()
+            raise
+        return futures
+
+    def _send(
+        self, record: PlacedRecord, chain_headers: Headers, end: ChainEnd
+    ) -> FutureRecordMetadata:
+        future = self.producer.send(
+            record.topic,
+            key=record.key,
+            value=record.value,
+            headers=[*record.headers, *chain_headers],
+            partition=record.partition,
+            timestamp_ms=record.timestamp_ms,
+        )
+        if record.topic != self._heads_topic:  # heads name the data chains, not their own
             # Called on the producer's I/O thread: only bookkeeping, no sending from there.
             future.add_callback(lambda _metadata: self.heads.acknowledged(end))
         future.add_errback(self._failed)

@@ -41,7 +41,7 @@ from config.signing import WriterRole
 from config.site import SiteConfig
 from streams.access import AccessEvent
 from streams.alerts import Alert
-from streams.chain import ChainedProducer
+from streams.chained_producer import ChainedProducer, Outgoing
 from streams.collector import collector_paused
 from streams.correlator.checkpoint import (
     CheckpointSchedule,
@@ -294,14 +294,14 @@ class Correlator:
     def publish(self, alerts: Sequence[Alert], rejects: Sequence[DeadLetter]) -> None:
         """Send a poll's worth, flush once, and return only when the broker acknowledged every
         record: the caller commits the access offsets after this, never before."""
-        futures = []
+        outgoing = []
         for alert in alerts:
             stamped = alert.stamped()
             body = stamped.to_bytes()
-            futures.append(self.producer.send(ALERTS, stamped, body))
+            outgoing.append(Outgoing(ALERTS, stamped, body))
             self.sent[body] = stamped
-        for reject in rejects:
-            futures.append(self.producer.send(DEAD_LETTER, reject))
+        outgoing += [Outgoing(DEAD_LETTER, reject) for reject in rejects]
+        futures = self.producer.send_all(outgoing)
         self.producer.flush()
         for future in futures:
             future.get(timeout=30)

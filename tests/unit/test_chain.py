@@ -86,6 +86,26 @@ def test_a_failed_append_does_not_move_the_chain() -> None:
     assert chained_link(chain, placed(b"kept")).sequence == 0
 
 
+def test_links_made_together_are_the_links_made_one_at_a_time() -> None:
+    signer = Signer(Ed25519PrivateKey.generate())  # Ed25519 signatures are deterministic
+    records = [placed(f"body-{n}".encode(), partition=n % 2) for n in range(5)]
+    alone, together = Chain("worker-test", signer), Chain("worker-test", signer)
+    together.producer_id = alone.producer_id
+    one_at_a_time = [chained_link(alone, record) for record in records]
+    with together.next_links(records) as links:
+        made_together = [link_of(headers) for headers, _ in links]
+
+    assert made_together == one_at_a_time
+    assert chained_link(together, records[0]) == chained_link(alone, records[0])
+
+
+def test_a_failed_batch_does_not_move_the_chain() -> None:
+    chain = Chain("worker-test", signer=None)
+    with pytest.raises(OSError), chain.next_links([placed(b"a"), placed(b"b")]) as _:
+        raise OSError("broker away")
+    assert chained_link(chain, placed(b"kept")).sequence == 0
+
+
 def test_the_link_says_the_partition_and_timestamp_it_was_chained_with() -> None:
     link = chained_link(Chain("worker-test", signer=None), placed(b"{}", 2, timestamp_ms=1234))
 
