@@ -58,3 +58,20 @@ def test_dead_letters_validate() -> None:
     rejects = read_coarri(COARRI.replace("UNT+12", "UNT+2")) + read_coarri("garbage")
     for reject in rejects:
         validator.validate(json.loads(dead_letter_for(reject, "coarri").stamped().to_bytes()))
+
+
+def test_an_alert_is_sent_as_the_sorted_json_of_all_its_fields() -> None:
+    # Its containers' parts are encoded once and serve later alerts listing them too.
+    night = port_night(5, containers=300, incidents=60, blocks=3)
+    engine = CorrelationEngine(Correlation(), "c" * 64)
+    alerts: list[Alert] = []
+    for event in night:
+        if isinstance(event, ContainerEvent):
+            engine.on_container_event(event)
+        else:
+            alerts += engine.on_access(event) + engine.revise()
+    listed = [id(container) for alert in alerts for container in alert.containers]
+    assert len(listed) > len(set(listed))  # descriptions were shared between alerts
+    for alert in (each.stamped() for each in alerts):
+        plain = json.dumps(alert.model_dump(mode="json"), sort_keys=True).encode()
+        assert alert.to_bytes() == plain
