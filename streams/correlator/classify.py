@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
+from functools import lru_cache
 from itertools import islice
 
 from config.clock import site_time
@@ -210,6 +211,7 @@ def _numbers(group: Sequence[AssessedContainer], count: int, most: int = QUOTED_
     return ", ".join(numbers) + more
 
 
+@lru_cache(maxsize=4096)  # the same few selections and discharges, quoted in every verdict
 def _clock(moment: float | None, zone: tzinfo) -> str:
     # Reasons quote event times, never the wall clock, so a replay words them the same way.
     return "at an unknown time" if moment is None else f"at {site_time(moment, zone)}"

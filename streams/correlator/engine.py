@@ -165,20 +165,16 @@ class CorrelationEngine:
         self._due = set()  # what revisions_due judges only part of the way comes back in
         return [alert for episode in episodes_due for alert in self.revisions_due(episode)]
 
-    def timeline(self, episode: Episode, judged_up_to: float | None = None) -> list[Judgement]:
-        """Every distinct standing of the episode since its last published revision, judged at
-        the event time it became due; points judged before and not changed since by news or
-        a first firing are not judged again. `judged_up_to`: the zone's, where the caller
-        has asked already."""
+    def timeline(self, episode: Episode, until: float) -> list[Judgement]:
+        """Every distinct standing of the episode since its last published revision and up to
+        `until`, judged at the event time it became due; points judged before and not changed
+        since by news or a first firing are not judged again."""
         since = episode.seen_at if episode.published_as_of is None else episode.published_as_of
-        until = episode.last_seen_at + self.correlation.grace_seconds
-        if judged_up_to is None:
-            judged_up_to = self.judged_up_to(episode.zone_id)
-        until = min(until, judged_up_to or math.inf)
         news = self.table.change_points(episode.yard_blocks, since, until)
         points = sorted({since, *news, *(t for t in episode.rule_times() if since < t <= until)})
         judged = self._judged.get(episode.alert_id) or JudgedPoints()  # a settled one: afresh
         judged.forget_before(since)
+        judged.through = until
         sequence: list[Judgement] = []
         last: Standing | None = None
         for point in points:
@@ -199,12 +195,16 @@ class CorrelationEngine:
         judged_up_to = self.judged_up_to(episode.zone_id)
         if judged_up_to is None:
             return []  # another instance's: it publishes, this one learns
-        if judged_up_to < episode.last_seen_at + self.correlation.grace_seconds:
+        end = episode.last_seen_at + self.correlation.grace_seconds
+        if judged_up_to < end:
             self._due.add(episode.alert_id)  # the rest once the inputs have been read that far
+        until = min(end, judged_up_to)
+        if (judged := self._judged.get(episode.alert_id)) and judged.through == until:
+            return []  # judged that far already, and nothing about it has changed since
         alerts = []
         # The first entry is the last published point judged again: when news arrived out of
         # event-time order and changed it, the alert must not stay wrong, so it goes out too.
-        for judgement in self.timeline(episode, judged_up_to):
+        for judgement in self.timeline(episode, until):
             standing = judgement.standing
             if standing == episode.published:
                 continue

@@ -34,6 +34,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable, Collection, Iterable
+from functools import lru_cache
 
 from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
 
@@ -121,7 +122,7 @@ class Ownership(ConsumerRebalanceListener):
     # -- what the loop asks -------------------------------------------------------------------
 
     def partition_of(self, zone_id: str) -> int:
-        return partition_for(zone_id.encode(), self.partition_count) if self.partition_count else -1
+        return _partition_of(zone_id, self.partition_count) if self.partition_count else -1
 
     def take_gained(self) -> set[int]:
         gained, self.gained = self.gained, set()
@@ -157,3 +158,8 @@ class Ownership(ConsumerRebalanceListener):
         if number not in self.owned:
             return None
         return self._read_up_to.get(number, float("-inf"))
+
+
+@lru_cache(maxsize=4096)  # asked for every episode judged; a site has a few hundred zones
+def _partition_of(zone_id: str, partition_count: int) -> int:
+    return partition_for(zone_id.encode(), partition_count)

@@ -33,10 +33,13 @@ class JudgedPoints:
     """Judgements of one episode by point in event time; a handful, those still ahead of the
     last published revision."""
 
-    __slots__ = ("_by_point",)
+    __slots__ = ("_by_point", "through")
 
     def __init__(self) -> None:
         self._by_point: dict[float, Judgement] = {}
+        # Every point up to this moment has been judged, and nothing since changed one: asked
+        # again up to the same moment, the timeline is the same.
+        self.through: float | None = None
 
     def get(self, point: float) -> Judgement | None:
         return self._by_point.get(point)
@@ -47,6 +50,7 @@ class JudgedPoints:
     def forget_from(self, moment: float) -> None:
         """News visible at `moment` (or a rule first fired then) changes what comes after."""
         self._drop([point for point in self._by_point if point >= moment])
+        self.through = None
 
     def forget_before(self, moment: float) -> None:
         """Points before the last published revision are never asked about again."""

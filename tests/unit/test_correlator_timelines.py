@@ -128,6 +128,8 @@ def test_kept_judgements_change_no_revision(
     kept = tell(night, at, ahead)
     with monkeypatch.context() as afresh:
         afresh.setattr(JudgedPoints, "get", lambda self, point: None)
+        # Nor is an episode judged to the same moment as before passed over.
+        afresh.setattr(JudgedPoints, "through", property(lambda self: None, lambda self, _: None))
         judged_afresh = tell(night, at, ahead)
     assert len(kept) > 250
     assert kept == judged_afresh
