@@ -23,7 +23,6 @@ nothing, so an alert the correlator did not verify is never revised and republis
 
 from __future__ import annotations
 
-import gc
 import logging
 import threading
 import time
@@ -42,7 +41,7 @@ from config.site import SiteConfig
 from streams.access import AccessEvent
 from streams.alerts import Alert
 from streams.chained_producer import ChainedProducer, Outgoing
-from streams.collector import collector_paused
+from streams.collector import collector_paused, settle_after_start_up
 from streams.correlator.checkpoint import (
     CheckpointSchedule,
     load_latest,
@@ -156,7 +155,7 @@ class Correlator:
         with collector_paused():
             read = self.learn_news()
         log.info("start-up read: %s", ", ".join(f"{read[t.name]} {t.name}" for t in KNOWLEDGE))
-        gc.freeze()
+        settle_after_start_up()
         self.started = True
 
     def learn_news(self) -> Counter[str]:
