@@ -5,7 +5,8 @@
 Prints JSON: table memory for the containers, access events/s through the whole correlator
 loop (consume, decode, join, classify, publish with acknowledgement, commit) and raw
 kafka-python records/s over the same access topic, each per wall second and per CPU second of
-this process, and the machine's load averages before and after.
+this process; records/s of the same consumer checking every record as the correlator does
+(the loop can go no faster); and the machine's load averages before and after.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from bench.support import (  # noqa: E402
 from config.kafka import Kafka  # noqa: E402
 from streams.broker.embedded import EmbeddedBroker  # noqa: E402
 from streams.correlator.loop import Correlator  # noqa: E402
+from streams.record_check import RecordCheck  # noqa: E402
 from streams.topics import ACCESS, create_topics  # noqa: E402
 from tests.fixtures.port_story import port_night, story_site  # noqa: E402
 
@@ -85,6 +87,12 @@ def main() -> int:
         raw_watch = Stopwatch()
         raw = raw_consume(kafka, [ACCESS], len(access_events), 1000, raw_watch)
         raw_cpu = len(access_events) / raw_watch.cpu_s
+        # What any correlator does before correlating: read each record and check it (chain,
+        # signature, schema, model), all of it in Python: the ceiling of the loop's speed.
+        check = RecordCheck.for_site(story_site(kafka, args.blocks).signing)
+        checked = raw_consume(
+            kafka, [ACCESS], len(access_events), 1000, check=lambda r: check.messages(ACCESS, r)
+        )
     print(
         json.dumps(
             {
@@ -98,6 +106,8 @@ def main() -> int:
                 "correlator_access_events_per_s": round(correlated, 1),
                 "raw_kafka_python_records_per_s": round(raw, 1),
                 "correlator_vs_raw": round(correlated / raw, 3),
+                "read_and_checked_records_per_s": round(checked, 1),
+                "correlator_vs_read_and_checked": round(correlated / checked, 3),
                 "correlator_access_events_per_cpu_s": round(correlated_cpu, 1),
                 "raw_kafka_python_records_per_cpu_s": round(raw_cpu, 1),
                 "correlator_vs_raw_cpu": round(correlated_cpu / raw_cpu, 3),

@@ -9,11 +9,12 @@ import gc
 import os
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from kafka import KafkaConsumer, TopicPartition
+from kafka.consumer.fetcher import ConsumerRecord
 
 from config.kafka import Kafka
 from streams.access import AccessEvent
@@ -80,21 +81,28 @@ def raw_consume(
     total: int,
     max_records: int,
     watch: Stopwatch | None = None,
+    check: Callable[[list[ConsumerRecord]], object] | None = None,
 ) -> float:
     """Records/s of a bare kafka-python consumer reading `topics` from the start; `watch`, when
-    given, takes the reading's wall and CPU seconds. It reads with the interpreter's default
-    collector thresholds, whatever the correlator measured before it set for its own loop, so
-    that the baseline is the same bare consumer in every run."""
+    given, takes the reading's wall and CPU seconds; `check`, when given, is called with every
+    poll's records. It reads with the interpreter's default collector thresholds, whatever the
+    correlator measured before it set for its own loop, so that the baseline is the same bare
+    consumer in every run."""
     tuned = gc.get_threshold()
     gc.set_threshold(*PYTHON_DEFAULT_THRESHOLDS)
     try:
-        return _raw_consume(kafka, topics, total, max_records, watch)
+        return _raw_consume(kafka, topics, total, max_records, watch, check)
     finally:
         gc.set_threshold(*tuned)
 
 
 def _raw_consume(
-    kafka: Kafka, topics: Sequence[Topic], total: int, max_records: int, watch: Stopwatch | None
+    kafka: Kafka,
+    topics: Sequence[Topic],
+    total: int,
+    max_records: int,
+    watch: Stopwatch | None,
+    check: Callable[[list[ConsumerRecord]], object] | None,
 ) -> float:
     reader = KafkaConsumer(bootstrap_servers=kafka.bootstrap_servers)
     reader.assign(
@@ -106,6 +114,8 @@ def _raw_consume(
         while count < total:
             polled = reader.poll(timeout_ms=500, max_records=max_records)
             count += sum(len(records) for records in polled.values())
+            if check is not None:
+                check([record for records in polled.values() for record in records])
     reader.close()
     if watch is not None:
         watch.wall_s, watch.cpu_s = stretch.wall_s, stretch.cpu_s
