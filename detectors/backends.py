@@ -99,3 +99,17 @@ def _onnx_metadata(model_file: Path) -> dict[str, str]:
 
     model = onnx.load(str(model_file), load_external_data=False)
     return {entry.key: entry.value for entry in model.metadata_props}
+
+
+def fixed_input_size(model_file: Path) -> tuple[int, int] | None:
+    """The (height, width) an ONNX model's image input is fixed to; None where both are
+    dynamic. A file that is no ONNX model is a ModelError."""
+    import onnx
+
+    try:
+        model = onnx.load(str(model_file), load_external_data=False)
+    except Exception as error:  # protobuf's DecodeError and friends
+        raise ModelError(f"{model_file} is not an ONNX model: {error}") from error
+    dims = model.graph.input[0].type.tensor_type.shape.dim
+    height, width = (dim.dim_value for dim in dims[2:4])  # 0: named, i.e. dynamic
+    return (height, width) if height or width else None

@@ -36,6 +36,7 @@ from detectors.accuracy import (
     reference_settings,
     site_frames,
 )
+from detectors.backends import fixed_input_size
 from detectors.model import ModelError, ObjectDetector
 from detectors.regions import RegionPlan
 from detectors.session import ModelSession, crop_input
@@ -47,6 +48,21 @@ log = logging.getLogger(__name__)
 CALIBRATION_FRAMES = 12
 GATE_FRAMES = 24  # about 70 in-zone persons on vtest: one miss is 1.5 %
 FRAME_SPACING = 20
+
+
+def require_dynamic_input(model_file: Path) -> None:
+    """Region inference runs the model on crops of many sizes: a model exported for one image
+    size is refused here, not by the runtime at the first crop of another size."""
+    try:
+        fixed = fixed_input_size(model_file)
+    except ModelError as error:
+        raise ModelError(f"detector.model: {error}; detector.inference regions runs ONNX") from None
+    if fixed is not None:
+        raise ModelError(
+            f"detector.model: {model_file} takes {fixed[1]}x{fixed[0]} px images only, and "
+            "detector.inference regions runs it on crops of many sizes: export it with dynamic "
+            "shapes (`yolo export format=onnx dynamic=True`) or set detector.inference full_frame"
+        )
 
 
 def region_model(site: SiteConfig) -> Path:
@@ -61,6 +77,7 @@ def region_model(site: SiteConfig) -> Path:
         raise ModelError(f"detector.model default, for region inference: {error}") from error
     if not dynamic.exists():
         raise ModelError(f"detector.model: {dynamic} does not exist")
+    require_dynamic_input(dynamic)
     if settings.backend is ModelBackend.onnx:
         return dynamic
     if settings.backend is ModelBackend.openvino:
