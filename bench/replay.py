@@ -60,7 +60,7 @@ def main() -> int:
             started = time.perf_counter()
             log = read_log(kafka, [ACCESS, TERMINAL, ALERTS])
             read_s = time.perf_counter() - started
-            alerts = replay_alerts(site, log, window, progress=False)
+            alerts = replay_alerts(site, log, window, progress=False).alerts
             diff = compare({}, histories(alerts))
         replay_s = replaying.wall_s
 

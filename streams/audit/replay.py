@@ -4,6 +4,8 @@ and the difference between the alerts it raises and the alerts that were recorde
 The engine is the correlator's own (`CorrelationEngine`); inputs are fed in the order they
 reached the broker (record time), and after each one the engine revises and settles as the
 live loop does after each turn, so late news that came too late live also comes too late here.
+At the end every episode is judged to its end, as live once a partition has been quiet; a log
+that ends before then (a correlator stopped at once) lacks those revisions, yet to come.
 """
 
 from __future__ import annotations
@@ -77,6 +79,10 @@ class ReplayDiff:
     dropped: list[AlertHistory] = field(default_factory=list)
     changed: list[tuple[AlertHistory, AlertHistory]] = field(default_factory=list)  # was, now
     compared: int = 0
+    # Recorded as replayed as far as the log goes: the revisions after are those the live
+    # correlator publishes once the zone's access partition has been quiet (read to its end
+    # for correlation.quiet_partition_seconds), and the log ends before it was.
+    yet_to_come: list[tuple[AlertHistory, AlertHistory]] = field(default_factory=list)
 
     @property
     def matches(self) -> bool:
@@ -86,7 +92,14 @@ class ReplayDiff:
         """In words, with the times in the site's `zone`, labelled footage time where the
         alert's camera is one of those `replaying` footage (a camera with a start_time)."""
         if self.matches:
-            return f"replay matches the recorded alerts: {self.compared} alerts identical"
+            lines = [f"replay matches the recorded alerts: {self.compared} alerts identical"]
+            if self.yet_to_come:
+                lines[0] += (
+                    f", {len(self.yet_to_come)} as far as the log goes (their next revisions "
+                    "were due once the zone's access partition had been quiet for "
+                    "correlation.quiet_partition_seconds, after the log ends)"
+                )
+            return "\n".join(lines + self._yet_to_come(zone, replaying))
         lines = [
             f"replay differs from the recorded alerts ({self.compared} compared): "
             f"{len(self.added)} added, {len(self.dropped)} dropped, {len(self.changed)} changed"
@@ -98,32 +111,73 @@ class ReplayDiff:
             lines.append(f"  {what}: {was.describe(zone, replaying)}")
             lines.append(f"      recorded: {_steps(was)}")
             lines.append(f"      replayed: {_steps(now)}")
-        return "\n".join(lines)
+        return "\n".join(lines + self._yet_to_come(zone, replaying))
+
+    def _yet_to_come(self, zone: tzinfo, replaying: frozenset[str]) -> list[str]:
+        return [
+            f"  yet to come: {was.describe(zone, replaying)}: {_steps(now, after=was.last[0])}"
+            for was, now in self.yet_to_come
+        ]
 
 
-def _steps(history: AlertHistory) -> str:
-    return " -> ".join(f"{severity} (r{revision})" for revision, severity in history.revisions)
+def _steps(history: AlertHistory, after: int = 0) -> str:
+    return " -> ".join(
+        f"{severity} (r{revision})" for revision, severity in history.revisions if revision > after
+    )
 
 
-def compare(recorded: dict[str, AlertHistory], replayed: dict[str, AlertHistory]) -> ReplayDiff:
+def compare(
+    recorded: dict[str, AlertHistory],
+    replayed: dict[str, AlertHistory],
+    as_read: dict[str, AlertHistory] | None = None,
+) -> ReplayDiff:
+    """`as_read`: the replayed histories as far as each access partition was read, without
+    the revisions only a partition quiet at the end of the log brings; a recorded history
+    that stops between those and the whole replayed one is yet to come, not changed."""
+    changed, yet_to_come = [], []
+    for alert_id in sorted(recorded.keys() & replayed.keys()):
+        was, now = recorded[alert_id], replayed[alert_id]
+        if was.revisions == now.revisions:
+            continue
+        read = as_read.get(alert_id) if as_read is not None else None
+        recorded_count = len(was.revisions)
+        if (
+            read is not None
+            and len(read.revisions) <= recorded_count < len(now.revisions)
+            and now.revisions[:recorded_count] == was.revisions
+        ):
+            yet_to_come.append((was, now))
+        else:
+            changed.append((was, now))
     return ReplayDiff(
         added=[replayed[i] for i in sorted(replayed.keys() - recorded.keys())],
         dropped=[recorded[i] for i in sorted(recorded.keys() - replayed.keys())],
-        changed=[
-            (recorded[i], replayed[i])
-            for i in sorted(recorded.keys() & replayed.keys())
-            if recorded[i].revisions != replayed[i].revisions
-        ],
+        changed=changed,
         compared=len(recorded.keys() | replayed.keys()),
+        yet_to_come=yet_to_come,
     )
 
 
 TURN = 500  # records between two revisions of what news changed, like a poll's worth live
 
 
+@dataclass(frozen=True)
+class Replayed:
+    """The alerts a replay raised: `as_read` while the log was read, each episode judged as
+    far as its access partition had been; `once_quiet` when all was read, every episode
+    judged to its end, as live once a partition has been quiet for a while."""
+
+    as_read: list[Alert]
+    once_quiet: list[Alert]
+
+    @property
+    def alerts(self) -> list[Alert]:
+        return self.as_read + self.once_quiet
+
+
 def replay_alerts(
     site: SiteConfig, log: RecordedLog, window: TimeRange, progress: bool | None = None
-) -> list[Alert]:
+) -> Replayed:
     """Alerts the engine raises for the access events recorded in `window` (of a log that
     passed the record check: `replay` takes care of that).
 
@@ -149,9 +203,9 @@ def replay_alerts(
                 # the inputs are cut into turns, only on how far each partition was read.
                 alerts += engine.revise()
                 engine.settle()
+    alerts += engine.revise()  # the last poll's turn, judged as far as each partition was read
     engine.judged_up_to = read.everything
-    alerts += engine.revise()
-    return alerts
+    return Replayed(alerts, engine.revise())
 
 
 class ReadSoFar:
@@ -204,4 +258,5 @@ def replay(
 ) -> ReplayDiff:
     log = log.passing(RecordCheck.for_site(site.signing))
     recorded = histories(recorded_alerts(log, window))
-    return compare(recorded, histories(replay_alerts(site, log, window, progress)))
+    replayed = replay_alerts(site, log, window, progress)
+    return compare(recorded, histories(replayed.alerts), histories(replayed.as_read))

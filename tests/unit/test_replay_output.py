@@ -43,3 +43,19 @@ def test_footage_cameras_times_are_labelled_and_the_wall_clocks_are_not() -> Non
     )
     # No camera replays footage: no time is labelled so.
     assert "footage time" not in diff.render(AMSTERDAM)
+
+
+def test_revisions_yet_to_come_are_named_after_a_match() -> None:
+    was = history("quiet", "cam-live", Severity.high)
+    now = history("quiet", "cam-live", Severity.high, Severity.critical)
+    diff = ReplayDiff(compared=2, yet_to_come=[(was, now)])
+
+    assert diff.matches
+    assert diff.render(AMSTERDAM) == "\n".join(
+        (
+            "replay matches the recorded alerts: 2 alerts identical, 1 as far as the log goes "
+            "(their next revisions were due once the zone's access partition had been quiet for "
+            "correlation.quiet_partition_seconds, after the log ends)",
+            "  yet to come: quiet zone zone-B3 seen 2024-03-05 01:35:00 +01:00: critical (r2)",
+        )
+    )
