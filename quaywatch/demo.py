@@ -203,10 +203,11 @@ def run_demo(
             time.sleep(0.5)
         return 0
     finally:
+        # One at a time, last started first: the worker's final events are on the broker
+        # before the correlator is asked to stop, and it reads them before it goes.
         for part in reversed(parts):
             if part.process.poll() is None:
                 part.process.send_signal(signal.SIGINT)
-        for part in reversed(parts):
             try:
                 part.process.wait(timeout=STOP_TIMEOUT_S)
             except subprocess.TimeoutExpired:
