@@ -92,14 +92,14 @@ class ReplayDiff:
         """In words, with the times in the site's `zone`, labelled footage time where the
         alert's camera is one of those `replaying` footage (a camera with a start_time)."""
         if self.matches:
-            lines = [f"replay matches the recorded alerts: {self.compared} alerts identical"]
+            verdict = f"replay matches the recorded alerts: {self.compared} alerts identical"
             if self.yet_to_come:
-                lines[0] += (
+                verdict += (
                     f", {len(self.yet_to_come)} as far as the log goes (their next revisions "
                     "were due once the zone's access partition had been quiet for "
                     "correlation.quiet_partition_seconds, after the log ends)"
                 )
-            return "\n".join(lines + self._yet_to_come(zone, replaying))
+            return "\n".join([verdict, *self._yet_to_come(zone, replaying)])
         lines = [
             f"replay differs from the recorded alerts ({self.compared} compared): "
             f"{len(self.added)} added, {len(self.dropped)} dropped, {len(self.changed)} changed"
