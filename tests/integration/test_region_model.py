@@ -64,7 +64,8 @@ def test_the_export_is_reproducible_and_pinned_by_its_manifest(tmp_path, model_p
     manifest = json.loads(manifest_path(first).read_text())
     assert manifest["sha256"] == digest and manifest["source_sha256"] == MODEL_PT.sha256
     # a changed file, or a manifest of other weights, is not trusted, and is exported afresh
-    first.write_bytes(first.read_bytes()[:-1] + b"\0")
+    exported = first.read_bytes()
+    first.write_bytes(exported[:-1] + bytes([exported[-1] ^ 0xFF]))
     assert not verified(first, MODEL_PT.sha256)
     assert not verified(second, "0" * 64)
     assert (
