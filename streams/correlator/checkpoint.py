@@ -239,9 +239,8 @@ def load_latest(kafka: Kafka, check: RecordCheck) -> Loaded | None:
     parsed, one at a time: a checkpoint is tens of megabytes."""
     reader = TopicReader(kafka, [CHECKPOINTS], check, **PART_AT_A_TIME).wait_for_partitions()
     try:
-        consumer = reader.consumer
-        ends = consumer.end_offsets(reader.partitions)
-        starts = consumer.beginning_offsets(reader.partitions)
+        starts = reader.consumer.beginning_offsets(reader.partitions)
+        ends = _high_waters(reader, starts)
         candidates = [
             checkpoint
             for partition in reader.partitions
@@ -255,6 +254,25 @@ def load_latest(kafka: Kafka, check: RecordCheck) -> Loaded | None:
     finally:
         reader.close()
     return None
+
+
+def _high_waters(
+    reader: TopicReader, starts: dict[TopicPartition, int]
+) -> dict[TopicPartition, int]:
+    """Each partition's high-water mark as a fetch answers it. The end offsets some brokers
+    give (ListOffsets) can stop short of it, by a checkpoint's last part (streams/reader.py);
+    they only say where to fetch from."""
+    consumer = reader.consumer
+    hints = consumer.end_offsets(reader.partitions)
+    consumer.assign(reader.partitions)
+    for partition in reader.partitions:
+        consumer.seek(partition, max(starts[partition], hints[partition] - 1))
+    deadline = time.monotonic() + 60
+    while any(consumer.highwater(partition) is None for partition in reader.partitions):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{CHECKPOINTS.name}: no fetch answered in 60 s")
+        consumer.poll(timeout_ms=200)
+    return {partition: consumer.highwater(partition) or 0 for partition in reader.partitions}
 
 
 def _claimed(

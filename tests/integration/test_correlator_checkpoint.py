@@ -15,13 +15,17 @@ from kafka import KafkaProducer
 
 from config.correlation import Correlation
 from config.kafka import Kafka
+from config.signing import WriterRole
 from config.site import SiteConfig
 from streams.access import AccessEvent
 from streams.alerts import Severity
 from streams.broker.embedded import EmbeddedBroker
+from streams.chained_producer import ChainedProducer
+from streams.correlator import checkpoint
 from streams.correlator.checkpoint import load_latest, parts_of
 from streams.correlator.engine import CorrelationEngine
 from streams.correlator.knowledge import DeadLetters
+from streams.kafka import BURST_PRODUCER
 from streams.messages import SCHEMA_HEADER
 from streams.reader import TopicReader
 from streams.record_check import RecordCheck
@@ -164,3 +168,27 @@ def test_a_checkpoint_the_correlator_role_did_not_sign_is_ignored(
     alert = json.loads(first)
     assert alert["severity"] == Severity.critical.value
     assert SELECTED in {container["container_number"] for container in alert["containers"]}
+
+
+def test_a_checkpoint_whose_parts_went_out_in_one_batch_is_loaded_whole(
+    kafka_settings: Kafka, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The embedded broker's end offsets stop at the last batch's first record: a checkpoint
+    whose last parts share a batch must still be found complete, by the high-water mark."""
+    site = story_site(kafka_settings, BLOCKS, CORRELATION)
+    engine = CorrelationEngine.for_site(site)
+    for event in NEWS:
+        engine.on_container_event(event)
+    monkeypatch.setattr(checkpoint, "PART_BYTES", 16 * 1024)  # many small parts, few batches
+    producer = ChainedProducer(kafka_settings, WriterRole.correlator, **BURST_PRODUCER)
+    try:
+        offsets = {"terminal": {0: len(NEWS)}, "alerts": {0: 0}, "dead-letter": {0: 0}}
+        parts = checkpoint.write_checkpoint(producer, engine, DeadLetters("correlator"), offsets)
+    finally:
+        producer.close()
+    assert parts > 3
+
+    loaded = load_latest(kafka_settings, RecordCheck.for_site(site.signing))
+
+    assert loaded is not None
+    assert len(loaded.facts) == sum(len(facts) for _, facts in engine.table.histories())
