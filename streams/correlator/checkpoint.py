@@ -259,9 +259,9 @@ def load_latest(kafka: Kafka, check: RecordCheck) -> Loaded | None:
 def _high_waters(
     reader: TopicReader, starts: dict[TopicPartition, int]
 ) -> dict[TopicPartition, int]:
-    """Each partition's high-water mark as a fetch answers it. The end offsets some brokers
-    give (ListOffsets) can stop short of it, by a checkpoint's last part (streams/reader.py);
-    they only say where to fetch from."""
+    """Each partition's high-water mark as a fetch of its last record batch answers it. The
+    embedded broker's end offset stops at that batch's first record, short of the batch's
+    last parts (streams/correlator/knowledge.py); it only says where to fetch from."""
     consumer = reader.consumer
     hints = consumer.end_offsets(reader.partitions)
     consumer.assign(reader.partitions)

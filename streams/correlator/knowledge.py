@@ -1,11 +1,14 @@
 """What the correlator reads besides its share of access events: whole topics, read through
 however long their history, and the dead letters it already sent.
 
-A read goes up to the end offsets the broker gives for every partition as the read begins
-(a ListOffsets request): every record published before then is below them. Not the
-high-water marks fetch responses bring: a fetch leaves out the partitions whose records the
-client still holds, so the marks of some partitions can be older than the read, and a read
-judged by them ends before their newest records.
+A read ends once every partition's position has reached both of two ends, because each alone
+can fall short:
+- the end offset the broker gives as the read begins (a ListOffsets request). Every record
+  published before then is below it on Kafka; the embedded broker answers the last record
+  batch's first offset + 1 instead, so the rest of that batch lies beyond it;
+- the high-water mark of the partition's latest fetch. The fetch that brought a batch's first
+  record knew the whole batch, so it covers that rest; but a fetch leaves out the partitions
+  whose records the client still holds, so the mark alone can be older than the read.
 
 A read has no total timeout (weeks of retention take as long as they take); it fails only when
 no record came for `STALL_SECONDS` while the topics were not read to those ends, and it logs
@@ -39,7 +42,11 @@ def read_through(reader: TopicReader, what: str) -> Iterator[list[Received[Any]]
     started = last_record = last_log = time.monotonic()
     ends = end_offsets(reader, what)
     consumer = reader.consumer
-    behind = [partition for partition in ends if consumer.position(partition) < ends[partition]]
+
+    def read_to(partition: TopicPartition) -> int:
+        return max(ends[partition], consumer.highwater(partition) or 0)
+
+    behind = [partition for partition in ends if consumer.position(partition) < read_to(partition)]
     count = 0
     while behind:
         batch = reader.poll(timeout_ms=POLL_MS)
@@ -48,7 +55,7 @@ def read_through(reader: TopicReader, what: str) -> Iterator[list[Received[Any]]
             last_record = now
             count += len(batch)
             yield batch
-            behind = [p for p in behind if consumer.position(p) < ends[p]]
+            behind = [p for p in behind if consumer.position(p) < read_to(p)]
         elif now - last_record > STALL_SECONDS:
             raise TimeoutError(f"{what}: no record for {STALL_SECONDS:g} s, not up to date")
         if now - last_log >= PROGRESS_SECONDS:

@@ -1,10 +1,11 @@
 """Reading topics through to their end on the embedded broker: every record published before
-the read is read, even where a partition's earlier records were still waiting in the client.
+the read is read, even where a partition's earlier records were still waiting in the client,
+and even where the broker's end offsets stop inside the last record batch.
 
 kafka-python leaves a partition out of its fetches while records fetched for it are still
 buffered, so the high-water marks of a read's fetches say nothing certain of that partition's
-end: the read goes up to the end offsets the broker gives as it begins (the terminal news
-behind the correlator's decisions comes this way)."""
+end; the embedded broker's end offsets stop at the last batch's first record. The read goes
+up to both (the terminal news behind the correlator's decisions comes this way)."""
 
 from __future__ import annotations
 
@@ -61,3 +62,18 @@ def test_records_published_while_a_partition_was_buffered_are_read_before_the_re
     read = first + rest
     assert len(read) == len(set(read)) == BACKLOG + 5
     assert {b"later-%d" % n for n in range(5)} <= set(read)
+
+
+def test_a_batch_longer_than_a_poll_is_read_whole_though_the_end_offset_stops_inside_it(
+    broker,
+) -> None:
+    kafka = fresh_topics(broker.bootstrap, partitions=1)
+    send(kafka, 0, BACKLOG, b"batch")
+    reader = TopicReader(kafka, [TERMINAL]).wait_for_partitions()
+    try:
+        # What the broker says the end is: inside the batch (its first record's offset + 1).
+        assert knowledge.end_offsets(reader, "terminal")[reader.partitions[0]] < BACKLOG
+        read = [r.record.value for batch in read_through(reader, "terminal") for r in batch]
+    finally:
+        reader.close()
+    assert read == [b"batch-%d" % n for n in range(BACKLOG)]
