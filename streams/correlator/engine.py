@@ -261,10 +261,14 @@ class CorrelationEngine:
         """Containers gone from the terminal and ids of settled alerts, last seen before then;
         alerts no longer recent enough to rebuild."""
         self.table.forget_departed(before)
+        self.forget_finished_alerts()
+        self.settled.forget_before(before)
+
+    def forget_finished_alerts(self) -> None:
+        """Alerts last seen more than `rebuild_hours` before the latest news: none is rebuilt."""
         self.recent.forget_before(
             self.table.latest_visible_at - self.correlation.rebuild_hours * 3600
         )
-        self.settled.forget_before(before)
 
     def rebuild(self, zone_ids: Collection[str], alerts: Iterable[Alert]) -> None:
         """Forget the episodes of the zones and build them again from `alerts`, the latest

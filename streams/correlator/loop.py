@@ -265,6 +265,9 @@ class Correlator:
         def gained(zone_id: str) -> bool:
             return self.ownership.partition_of(zone_id) in partitions
 
+        # A start-up read goes through weeks of alerts before the first settle(): the finished
+        # ones are not rebuilt (nor judged again) any more than after a checkpoint.
+        self.engine.forget_finished_alerts()
         alerts = [alert for alert in self.engine.recent.latest.values() if gained(alert.zone_id)]
         zones = {zone for zone in self.engine.zone_ids() if gained(zone)}
         self.engine.rebuild(zones | {alert.zone_id for alert in alerts}, alerts)
