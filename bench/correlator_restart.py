@@ -35,7 +35,7 @@ from bench.support import raw_consume, sign_as_every_role  # noqa: E402
 from config.correlation import Correlation  # noqa: E402
 from config.kafka import Kafka  # noqa: E402
 from config.signing import WriterRole  # noqa: E402
-from streams.alerts import Alert, Severity  # noqa: E402
+from streams.alerts import Alert  # noqa: E402
 from streams.broker.embedded import EmbeddedBroker  # noqa: E402
 from streams.chain import ChainedProducer  # noqa: E402
 from streams.correlator.checkpoint import load_latest  # noqa: E402
@@ -50,6 +50,7 @@ from tests.fixtures.port_story import (  # noqa: E402
     access_event,
     container_event,
     container_number,
+    first_revision,
     produce,
     story_site,
 )
@@ -90,33 +91,7 @@ def weeks_of_alerts(count: int, rng: random.Random, config_hash: str) -> list[Al
     alerts = []
     for serial in range(count):
         seen = STORY_START - timedelta(seconds=rng.uniform(3600, WEEKS * 7 * 86400))
-        block = serial % BLOCKS
-        incident = f"weeks-{serial}"
-        alerts.append(
-            Alert.create(
-                event_id=f"{alert_id_for(incident)}:r1",
-                event_time=seen,
-                alert_id=alert_id_for(incident),
-                revision=1,
-                severity=Severity.medium,
-                reason=f"person in zone zone-B{block}: restricted zone; no container at risk",
-                revised_because=None,
-                as_of=seen,
-                site_id="story",
-                zone_id=f"zone-B{block}",
-                camera_id="cam-quay",
-                yard_blocks=[f"B{block}"],
-                incident_id=incident,
-                access_event_ids=[f"{incident}:start"],
-                rules=["intrusion"],
-                last_seen_at=seen,
-                containers=[],
-                containers_in_zone=0,
-                snapshot_sha256="0" * 64,
-                access_config_hash="2" * 64,
-                config_hash=config_hash,
-            )
-        )
+        alerts.append(first_revision(f"weeks-{serial}", serial % BLOCKS, seen, config_hash))
     alerts.sort(key=lambda alert: alert.event_time)
     return alerts
 

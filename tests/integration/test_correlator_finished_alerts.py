@@ -5,16 +5,14 @@ whatever the yard looks like now, as it is after a restart from a checkpoint."""
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from config.correlation import Correlation
 from config.kafka import Kafka
 from config.signing import WriterRole
-from streams.alerts import Alert, Severity
 from streams.chain import ChainedProducer
-from streams.correlator.engine import alert_id_for
 from streams.correlator.loop import Correlator
 from streams.reader import TopicReader
 from streams.terminal.events import ContainerActivity
@@ -24,6 +22,7 @@ from tests.fixtures.port_story import (
     StoryWriters,
     container_event,
     container_number,
+    first_revision,
     produce,
     story_site,
 )
@@ -31,35 +30,6 @@ from tests.fixtures.port_story import (
 pytestmark = pytest.mark.integration
 
 CORRELATION = Correlation(grace_seconds=120, rebuild_hours=24, quiet_partition_seconds=0.5)
-
-
-def published(kafka: Kafka, incident: str, seen: datetime, config_hash: str) -> Alert:
-    """Revision 1 as a correlator published it, saying the zone's block held no container:
-    judged again against the yard below, it is out of date."""
-    alert_id = alert_id_for(incident)
-    return Alert.create(
-        event_id=f"{alert_id}:r1",
-        event_time=seen,
-        alert_id=alert_id,
-        revision=1,
-        severity=Severity.medium,
-        reason="person in zone zone-B0: restricted zone; no containers in its yard blocks",
-        revised_because=None,
-        as_of=seen,
-        site_id="story",
-        zone_id="zone-B0",
-        camera_id="cam-quay",
-        yard_blocks=["B0"],
-        incident_id=incident,
-        access_event_ids=[f"{incident}:start"],
-        rules=["intrusion"],
-        last_seen_at=seen,
-        containers=[],
-        containers_in_zone=0,
-        snapshot_sha256="0" * 64,
-        access_config_hash="2" * 64,
-        config_hash=config_hash,
-    )
 
 
 def revisions(kafka: Kafka) -> set[tuple[str, int]]:
@@ -91,12 +61,9 @@ def test_only_the_alerts_of_the_last_rebuild_hours_are_judged_again_at_start_up(
         )
     finally:
         writers.close()
-    finished = published(
-        kafka_settings, "days-ago", STORY_START - timedelta(days=3), site.config_hash()
-    )
-    recent = published(
-        kafka_settings, "an-hour-ago", STORY_START - timedelta(hours=1), site.config_hash()
-    )
+    # Both say the zone held no container at risk: judged again against B0, both would change.
+    finished = first_revision("days-ago", 0, STORY_START - timedelta(days=3), site.config_hash())
+    recent = first_revision("an-hour-ago", 0, STORY_START - timedelta(hours=1), site.config_hash())
     producer = ChainedProducer(kafka_settings, WriterRole.correlator)
     try:
         for alert in (finished, recent):
