@@ -255,6 +255,25 @@ class Follower:
             log.warning("%s: %s not applied: %s", self._name, received.where, error)
 
 
+def unread(
+    kafka_consumer: KafkaConsumer, ends: Mapping[TopicPartition, int]
+) -> list[TopicPartition]:
+    """The partitions of `ends` whose position has not reached both of two ends, because each
+    alone can fall short:
+    - the end offset the broker gave as the read began (`ends`, a ListOffsets answer). Every
+      record published before then is below it on Kafka; the embedded broker answers the last
+      record batch's first offset + 1 instead, so the rest of that batch lies beyond it;
+    - the high-water mark of the partition's latest fetch. The fetch that brought a batch's
+      first record knew the whole batch, so it covers that rest; but a fetch leaves out the
+      partitions whose records the client still holds, so the mark alone can be older.
+    """
+    return [
+        partition
+        for partition, end in ends.items()
+        if kafka_consumer.position(partition) < max(end, kafka_consumer.highwater(partition) or 0)
+    ]
+
+
 def lag(kafka_consumer: KafkaConsumer) -> dict[int, int]:
     """Records behind per assigned partition, from fetch high-water marks (unknown: left out)."""
     behind: dict[int, int] = {}

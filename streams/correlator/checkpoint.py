@@ -261,7 +261,7 @@ def _high_waters(
 ) -> dict[TopicPartition, int]:
     """Each partition's high-water mark as a fetch of its last record batch answers it. The
     embedded broker's end offset stops at that batch's first record, short of the batch's
-    last parts (streams/correlator/knowledge.py); it only says where to fetch from."""
+    last parts (streams.reader.unread); it only says where to fetch from."""
     consumer = reader.consumer
     hints = consumer.end_offsets(reader.partitions)
     consumer.assign(reader.partitions)

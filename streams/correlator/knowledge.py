@@ -1,14 +1,9 @@
 """What the correlator reads besides its share of access events: whole topics, read through
 however long their history, and the dead letters it already sent.
 
-A read ends once every partition's position has reached both of two ends, because each alone
-can fall short:
-- the end offset the broker gives as the read begins (a ListOffsets request). Every record
-  published before then is below it on Kafka; the embedded broker answers the last record
-  batch's first offset + 1 instead, so the rest of that batch lies beyond it;
-- the high-water mark of the partition's latest fetch. The fetch that brought a batch's first
-  record knew the whole batch, so it covers that rest; but a fetch leaves out the partitions
-  whose records the client still holds, so the mark alone can be older than the read.
+A read ends once every partition has been read up to the end offset the broker gives as it
+begins and to its latest fetch's high-water mark (`streams.reader.unread`: either alone can
+fall short).
 
 A read has no total timeout (weeks of retention take as long as they take); it fails only when
 no record came for `STALL_SECONDS` while the topics were not read to those ends, and it logs
@@ -27,7 +22,7 @@ from kafka import TopicPartition
 from kafka.errors import KafkaError
 
 from streams.dead_letter import DeadLetter
-from streams.reader import Received, TopicReader
+from streams.reader import Received, TopicReader, unread
 
 log = logging.getLogger(__name__)
 
@@ -41,12 +36,7 @@ def read_through(reader: TopicReader, what: str) -> Iterator[list[Received[Any]]
     time (in partition order), so that a batch's signatures can be verified together."""
     started = last_record = last_log = time.monotonic()
     ends = end_offsets(reader, what)
-    consumer = reader.consumer
-
-    def read_to(partition: TopicPartition) -> int:
-        return max(ends[partition], consumer.highwater(partition) or 0)
-
-    behind = [partition for partition in ends if consumer.position(partition) < read_to(partition)]
+    behind = unread(reader.consumer, ends)
     count = 0
     while behind:
         batch = reader.poll(timeout_ms=POLL_MS)
@@ -55,7 +45,7 @@ def read_through(reader: TopicReader, what: str) -> Iterator[list[Received[Any]]
             last_record = now
             count += len(batch)
             yield batch
-            behind = [p for p in behind if consumer.position(p) < read_to(p)]
+            behind = unread(reader.consumer, {p: ends[p] for p in behind})
         elif now - last_record > STALL_SECONDS:
             raise TimeoutError(f"{what}: no record for {STALL_SECONDS:g} s, not up to date")
         if now - last_log >= PROGRESS_SECONDS:

@@ -33,7 +33,7 @@ from typing import Any
 
 from kafka import KafkaConsumer, OffsetAndMetadata, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
-from kafka.errors import CommitFailedError
+from kafka.errors import CommitFailedError, KafkaError
 
 from config.kafka import Kafka
 from config.signing import WriterRole
@@ -53,7 +53,7 @@ from streams.correlator.metrics import CorrelatorMetrics
 from streams.correlator.ownership import Ownership
 from streams.dead_letter import DeadLetter
 from streams.kafka import BURST_PRODUCER, consumer, stable_generation
-from streams.reader import FRESH_FETCH_S, Received, TopicReader, lag
+from streams.reader import Received, TopicReader, lag, unread
 from streams.record_check import RecordCheck, RecordRejected
 from streams.topics import ACCESS, ALERTS, CHECKPOINTS, DEAD_LETTER, TERMINAL, TOPIC_NAMED, Topic
 
@@ -126,24 +126,21 @@ class Correlator:
         return self.access.poll(timeout_ms=200, max_records=self.max_records)
 
     def drain(self, within_s: float = DRAIN_SECONDS) -> None:
-        """Asked to stop: first correlate what the owned partitions hold, such as the ends a
-        camera sent as it stopped, until a poll brings nothing and each position has reached
-        the high-water mark of a fetch answered since (as the topic reader knows it is caught
-        up: the end offsets some brokers give are wrong), or for `within_s` at most. An audit
-        replay of the log then judges nothing this instance had not read."""
-        started = time.monotonic()
-        while True:
-            records = self.poll()
-            self.step(records)
-            waited = time.monotonic() - started
-            if self.ownership.rebalancing:
-                return  # whoever owns the partitions next reads them
-            read_to_end = len(self.read_to_end()) == len(self.access.assignment())
-            if not records and waited >= FRESH_FETCH_S and read_to_end:
-                return
-            if waited > within_s:
+        """Asked to stop: first correlate what the owned partitions hold now, such as the ends
+        a camera sent as it stopped, up to their ends as the knowledge read finds them
+        (`streams.reader.unread`), or for `within_s` at most. An audit replay of the log then
+        judges nothing this instance had not read."""
+        deadline = time.monotonic() + within_s
+        try:
+            ends = self.access.end_offsets(list(self.access.assignment()))
+        except KafkaError as error:
+            log.warning("stopping without reading to the end: no end offsets (%s)", error)
+            return
+        while not self.ownership.rebalancing and unread(self.access, ends):
+            if time.monotonic() > deadline:
                 log.warning("stopping with access records not read after %.0f s", within_s)
                 return
+            self.step(self.poll())
 
     def step(self, records: Mapping[TopicPartition, Sequence[ConsumerRecord]]) -> None:
         """One turn of the loop; every name below is a function testable on its own."""
