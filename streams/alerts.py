@@ -109,8 +109,9 @@ class Alert(Message):
         The other fields are encoded as the two runs of keys sorted before and after
         "containers", and the three parts joined as `json.dumps` joins an object's members."""
         body = self.model_dump(mode="json", exclude={"containers"})
-        before = {key: body[key] for key in sorted(body) if key < "containers"}
-        after = {key: body[key] for key in sorted(body) if key > "containers"}
+        keys = sorted(body)
+        before = {key: body[key] for key in keys if key < "containers"}
+        after = {key: body[key] for key in keys if key > "containers"}
         listed = ", ".join(container.encoded for container in self.containers)
         members = [json.dumps(before)[1:-1], f'"containers": [{listed}]', json.dumps(after)[1:-1]]
         return ("{" + ", ".join(member for member in members if member) + "}").encode()

@@ -309,13 +309,9 @@ class Correlator:
         return bool(count) and record_partition % count in self.ownership.owned
 
     def read_to_end(self) -> list[int]:
-        """The owned access partitions whose records have all been read."""
-        ends = []
-        for partition in self.access.assignment():
-            highwater = self.access.highwater(partition)
-            if highwater is not None and self.access.position(partition) >= highwater:
-                ends.append(partition.partition)
-        return ends
+        """The owned access partitions whose records have all been read, as far as their
+        latest fetches know."""
+        return [partition for partition, behind in lag(self.access).items() if behind == 0]
 
     def publish(self, alerts: Sequence[Alert], rejects: Sequence[DeadLetter]) -> None:
         """Send a poll's worth, flush once, and return only when the broker acknowledged every
