@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from config.kafka import Kafka
 from streams.chain import PlacedRecord, consumed_headers
+from streams.collector import collector_paused
 from streams.kafka import WHOLE_LOG_READER
 from streams.messages import M
 from streams.reader import Received, TopicReader
@@ -187,13 +188,14 @@ def read_log(kafka: Kafka, topics: Sequence[Topic[Any]] = TOPICS) -> RecordedLog
     """
     passes = [[t for t in topics if t is CHAIN_HEADS], [t for t in topics if t is not CHAIN_HEADS]]
     received: list[Received[Any]] = []
-    for wanted in (each for each in passes if each):
-        reader = TopicReader(kafka, wanted, **WHOLE_LOG_READER).wait_for_partitions()
-        try:
-            received += reader.read_new()
-        finally:
-            reader.close()
-    return RecordedLog.of(LoggedRecord.of(each) for each in received)
+    with collector_paused():  # the whole log is kept: nothing read is garbage
+        for wanted in (each for each in passes if each):
+            reader = TopicReader(kafka, wanted, **WHOLE_LOG_READER).wait_for_partitions()
+            try:
+                received += reader.read_new()
+            finally:
+                reader.close()
+        return RecordedLog.of(LoggedRecord.of(each) for each in received)
 
 
 def _b64(data: bytes) -> str:
