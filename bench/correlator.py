@@ -5,13 +5,16 @@
 Prints JSON: table memory for the containers, access events/s through the whole correlator
 loop (consume, decode, join, classify, publish with acknowledgement, commit) and raw
 kafka-python records/s over the same access topic, each per wall second and per CPU second of
-this process; records/s of the same consumer checking every record as the correlator does
-(the loop can go no faster); and the machine's load averages before and after.
+this process; records/s of the same consumer checking every record as the correlator does;
+alerts/s of the correlator's producer sending its alerts again, a turn's worth at a time,
+each turn acknowledged; the loop's ceiling from those two (reading, checking and publishing
+with no correlating); and the machine's load averages before and after.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import sys
 import time
 import tracemalloc
@@ -28,10 +31,14 @@ from bench.support import (  # noqa: E402
     sign_as_every_role,
 )
 from config.kafka import Kafka  # noqa: E402
+from config.signing import WriterRole  # noqa: E402
+from streams.alerts import Alert  # noqa: E402
 from streams.broker.embedded import EmbeddedBroker  # noqa: E402
+from streams.chained_producer import ChainedProducer, Outgoing  # noqa: E402
 from streams.correlator.loop import Correlator  # noqa: E402
+from streams.kafka import BURST_PRODUCER  # noqa: E402
 from streams.record_check import RecordCheck  # noqa: E402
-from streams.topics import ACCESS, create_topics  # noqa: E402
+from streams.topics import ACCESS, ALERTS, create_topics  # noqa: E402
 from tests.fixtures.port_story import port_night, story_site  # noqa: E402
 
 
@@ -41,6 +48,28 @@ def read_past(correlator: Correlator) -> int:
     committed offsets."""
     access = correlator.access
     return sum(access.position(partition) for partition in access.assignment())
+
+
+def publish_again(kafka: Kafka, alerts: list[Alert], per_turn: int) -> float:
+    """Alerts/s of the correlator's producer sending `alerts` to fresh topics as its loop
+    does: stamped, encoded, chained, signed, `per_turn` at a time, each turn flushed and
+    acknowledged before the next."""
+    again = kafka.model_copy(update={"topic_prefix": "bench-again."})
+    create_topics(again)
+    producer = ChainedProducer(again, WriterRole.correlator, **BURST_PRODUCER)
+    started = time.perf_counter()
+    for first in range(0, len(alerts), per_turn):
+        outgoing = []
+        for alert in alerts[first : first + per_turn]:
+            stamped = alert.stamped()
+            outgoing.append(Outgoing(ALERTS, stamped, stamped.to_bytes()))
+        futures = producer.send_all(outgoing)
+        producer.flush()
+        for future in futures:
+            future.get(timeout=30)
+    per_s = len(alerts) / (time.perf_counter() - started)
+    producer.close()
+    return per_s
 
 
 def main() -> int:
@@ -67,12 +96,13 @@ def main() -> int:
         tracemalloc.stop()
 
         correlator.catch_up()
-        started = None
+        started, turns = None, 0
         while read_past(correlator) < len(access_events):
             records = correlator.access.poll(timeout_ms=500, max_records=1000)
             if records and started is None:
                 # The group join is not the correlator's speed.
                 started = (time.perf_counter(), time.process_time())
+            turns += bool(records)
             correlator.step(records)
         assert started is not None
         correlated = len(access_events) / (time.perf_counter() - started[0])
@@ -93,6 +123,18 @@ def main() -> int:
         checked = raw_consume(
             kafka, [ACCESS], len(access_events), 1000, check=lambda r: check.messages(ACCESS, r)
         )
+        published: list[Alert] = []
+        raw_consume(
+            kafka,
+            [ALERTS],
+            int(alerts),
+            1000,
+            check=lambda r: published.extend(check.messages(ALERTS, r)),
+        )
+        sent_again = publish_again(kafka, published, math.ceil(len(published) / turns))
+    # The loop with no correlating: each access event read and checked, and its share of
+    # the alerts sent and acknowledged.
+    ceiling = 1 / (1 / checked + len(published) / len(access_events) / sent_again)
     print(
         json.dumps(
             {
@@ -108,6 +150,9 @@ def main() -> int:
                 "correlator_vs_raw": round(correlated / raw, 3),
                 "read_and_checked_records_per_s": round(checked, 1),
                 "correlator_vs_read_and_checked": round(correlated / checked, 3),
+                "alerts_sent_again_per_s": round(sent_again, 1),
+                "read_check_publish_ceiling_access_events_per_s": round(ceiling, 1),
+                "correlator_vs_ceiling": round(correlated / ceiling, 3),
                 "correlator_access_events_per_cpu_s": round(correlated_cpu, 1),
                 "raw_kafka_python_records_per_cpu_s": round(raw_cpu, 1),
                 "correlator_vs_raw_cpu": round(correlated_cpu / raw_cpu, 3),
