@@ -28,6 +28,7 @@ import pytest
 import yaml
 from argon2 import PasswordHasher
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from config.kafka import Kafka
 from quaywatch.console.users import Role, UserStore, users_path
@@ -191,17 +192,31 @@ def assert_no_sideways_scroll(page: Page, screenshot: Path) -> None:
     assert picture is not None and picture.shape[1] == VIEWPORT["width"], picture.shape
 
 
-def fully_shown(page: Page, selector: str) -> bool:
-    """The element's text is not cut: it fits its own box, and its box fits inside its row."""
-    return page.eval_on_selector(
-        selector,
-        """node => {
-          const box = node.getBoundingClientRect();
-          const row = node.closest("li").getBoundingClientRect();
-          return node.scrollWidth <= node.clientWidth + 1 && box.width > 0
-            && box.left >= row.left && box.right <= row.right;
-        }""",
-    )
+FULLY_SHOWN = """selector => {
+  const node = document.querySelector(selector);
+  if (!node) return false;
+  const box = node.getBoundingClientRect();
+  const row = node.closest("li").getBoundingClientRect();
+  return node.scrollWidth <= node.clientWidth + 1 && box.width > 0
+    && box.left >= row.left && box.right <= row.right;
+}"""
+
+
+def expect_fully_shown(page: Page, selector: str) -> None:
+    """The element's text is not cut: it fits its own box, and its box fits inside its row,
+    within a few seconds of the row appearing (the list is drawn again on every push, and a
+    loaded machine can catch a row between two pushes); a cut that stays fails with the
+    element's and its row's geometry."""
+    try:
+        page.wait_for_function(FULLY_SHOWN, arg=selector, timeout=5_000)
+    except PlaywrightTimeout:
+        geometry = page.eval_on_selector(
+            selector,
+            """node => [node.scrollWidth, node.clientWidth,
+                JSON.stringify(node.getBoundingClientRect()),
+                JSON.stringify(node.closest("li").getBoundingClientRect())]""",
+        )
+        raise AssertionError(f"{selector} cut (scroll, client, box, row): {geometry}") from None
 
 
 def test_an_operator_handles_a_critical_alert_in_the_control_room(
@@ -215,8 +230,8 @@ def test_an_operator_handles_a_critical_alert_in_the_control_room(
     alert_id = critical.get_attribute("data-alert-id")
     row = f'li[data-alert-id="{alert_id}"]'
     expect(olga.locator(f"{row} .alert-container")).to_have_text(CONTAINER)
-    assert fully_shown(olga, f"{row} .alert-container")
-    assert fully_shown(olga, f"{row} .alert-state")
+    expect_fully_shown(olga, f"{row} .alert-container")
+    expect_fully_shown(olga, f"{row} .alert-state")
     expect(olga.locator(f"{row} .alert-state")).to_have_text("UNACKNOWLEDGED")
     expect(olga.locator(f"{row} .alert-condition")).to_have_text("selected, not inspected")
     olga.wait_for_function("() => window.__played.includes('alarm-sound')", timeout=10_000)
