@@ -204,9 +204,9 @@ FULLY_SHOWN = """selector => {
 
 def expect_fully_shown(page: Page, selector: str) -> None:
     """The element's text is not cut: it fits its own box, and its box fits inside its row,
-    within a few seconds of the row appearing (the list is drawn again on every push, and a
-    loaded machine can catch a row between two pushes); a cut that stays fails with the
-    element's and its row's geometry."""
+    within a few seconds of the row appearing (the list is drawn anew on every push; once, on
+    a loaded machine, the first look found a row cut that a rerun found whole). A cut that
+    stays fails with the element's and its row's geometry."""
     try:
         page.wait_for_function(FULLY_SHOWN, arg=selector, timeout=5_000)
     except PlaywrightTimeout:
