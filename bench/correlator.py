@@ -34,8 +34,8 @@ from config.kafka import Kafka  # noqa: E402
 from config.signing import WriterRole  # noqa: E402
 from streams.alerts import Alert  # noqa: E402
 from streams.broker.embedded import EmbeddedBroker  # noqa: E402
-from streams.chained_producer import ChainedProducer, Outgoing  # noqa: E402
-from streams.correlator.loop import Correlator  # noqa: E402
+from streams.chained_producer import ChainedProducer  # noqa: E402
+from streams.correlator.loop import Correlator, alert_outgoing, send_acknowledged  # noqa: E402
 from streams.kafka import BURST_PRODUCER  # noqa: E402
 from streams.record_check import RecordCheck  # noqa: E402
 from streams.topics import ACCESS, ALERTS, create_topics  # noqa: E402
@@ -51,22 +51,15 @@ def read_past(correlator: Correlator) -> int:
 
 
 def publish_again(kafka: Kafka, alerts: list[Alert], per_turn: int) -> float:
-    """Alerts/s of the correlator's producer sending `alerts` to fresh topics as its loop
-    does: stamped, encoded, chained, signed, `per_turn` at a time, each turn flushed and
+    """Alerts/s of the correlator's producer sending `alerts` to fresh topics with the loop's
+    own functions: stamped, encoded, chained, signed, `per_turn` at a time, each turn
     acknowledged before the next."""
     again = kafka.model_copy(update={"topic_prefix": "bench-again."})
     create_topics(again)
     producer = ChainedProducer(again, WriterRole.correlator, **BURST_PRODUCER)
     started = time.perf_counter()
     for first in range(0, len(alerts), per_turn):
-        outgoing = []
-        for alert in alerts[first : first + per_turn]:
-            stamped = alert.stamped()
-            outgoing.append(Outgoing(ALERTS, stamped, stamped.to_bytes()))
-        futures = producer.send_all(outgoing)
-        producer.flush()
-        for future in futures:
-            future.get(timeout=30)
+        send_acknowledged(producer, [alert_outgoing(a) for a in alerts[first : first + per_turn]])
     per_s = len(alerts) / (time.perf_counter() - started)
     producer.close()
     return per_s
