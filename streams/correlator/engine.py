@@ -32,7 +32,7 @@ import hashlib
 import heapq
 import math
 from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, tzinfo
 
 from sortedcontainers import SortedKeyList
 
@@ -46,7 +46,7 @@ from streams.correlator.classify import judge
 from streams.correlator.episode import Episode, Standing
 from streams.correlator.recent import RecentAlerts, SettledAlerts
 from streams.correlator.table import ContainerTable
-from streams.correlator.timeline import JudgedPoints, Judgement
+from streams.correlator.timeline import JudgedPoints, Judgement, revision_of
 from streams.terminal.events import ContainerEvent
 
 
@@ -80,8 +80,15 @@ class CorrelationEngine:
         # Per zone, by seen_at: the open episodes and always the latest one, settled or not,
         # which the next incident may still join.
         self._zone_episodes: dict[str, SortedKeyList] = {}
+        # Per yard block, the open episodes that news about it can change; not those learnt
+        # from the alerts topic and not yet judged (`_unjudged`).
         self._episodes_by_block: dict[str, set[str]] = {}
         self._due: set[str] = set()
+        # Due, with nothing judged: news about their blocks has nothing to forget and nothing
+        # to make due, so it passes them by until they are first judged. A start-up read
+        # learns weeks of alerts before it judges any, and would otherwise walk them all
+        # for every container event it reads after them.
+        self._unjudged: set[str] = set()
         self._judged: dict[str, JudgedPoints] = {}  # open alert id -> its timeline so far
         # (last sighting, alert id) of every open episode, earliest first, so that settling
         # looks only at those the news has passed; an entry whose episode was seen again
@@ -151,8 +158,7 @@ class CorrelationEngine:
         if alert.alert_id in self.settled:
             self.settled[alert.alert_id] = max(self.settled[alert.alert_id], alert.revision)
             return
-        self._open(Episode.from_alert(alert))
-        self._due.add(alert.alert_id)  # a crash may have cut its revisions short
+        self._open(Episode.from_alert(alert), due=True)  # a crash may have cut them short
 
     # -- decisions ----------------------------------------------------------------------------
 
@@ -192,6 +198,9 @@ class CorrelationEngine:
         return sequence
 
     def revisions_due(self, episode: Episode) -> list[Alert]:
+        if episode.alert_id in self._unjudged:  # judged from now on, or no longer due
+            self._unjudged.discard(episode.alert_id)
+            self._follow_news(episode)
         judged_up_to = self.judged_up_to(episode.zone_id)
         if judged_up_to is None:
             return []  # another instance's: it publishes, this one learns
@@ -210,7 +219,7 @@ class CorrelationEngine:
                 continue
             because = _because(episode.published, standing, judgement.as_of, self.zone)
             revision = episode.published_revision + 1
-            alerts.append(self.alert(episode, revision, judgement, because))
+            alerts.append(revision_of(episode, revision, judgement, because, self.config_hash))
             episode.published, episode.published_revision, episode.published_as_of = (
                 standing,
                 revision,
@@ -281,13 +290,13 @@ class CorrelationEngine:
             self._forget(episode)
         for alert in sorted(alerts, key=lambda a: (a.event_time, a.alert_id)):
             self.settled.pop(alert.alert_id, None)
-            self._open(Episode.from_alert(alert))
-            self._due.add(alert.alert_id)
+            self._open(Episode.from_alert(alert), due=True)
 
     def _forget(self, episode: Episode) -> None:
         self.open_episodes.pop(episode.alert_id, None)
         self._judged.pop(episode.alert_id, None)
         self._due.discard(episode.alert_id)
+        self._unjudged.discard(episode.alert_id)
         for block in episode.yard_blocks:
             self._episodes_by_block.get(block, set()).discard(episode.alert_id)
 
@@ -307,40 +316,8 @@ class CorrelationEngine:
         episodes = self._zone_episodes.get(zone_id)
         return episodes[-1] if episodes else None
 
-    def alert(
-        self,
-        episode: Episode,
-        revision: int,
-        judgement: Judgement,
-        revised_because: str,
-    ) -> Alert:
-        point, verdict = judgement.as_of, judgement.verdict
-        return Alert.create(
-            event_id=f"{episode.alert_id}:r{revision}",
-            event_time=datetime.fromtimestamp(episode.seen_at, UTC),
-            alert_id=episode.alert_id,
-            revision=revision,
-            severity=verdict.severity,
-            reason=verdict.reason,
-            revised_because=None if revision == 1 else revised_because,
-            as_of=datetime.fromtimestamp(point, UTC),
-            site_id=episode.site_id,
-            zone_id=episode.zone_id,
-            camera_id=episode.camera_id,
-            yard_blocks=list(episode.yard_blocks),
-            incident_id=episode.incident_id,
-            access_event_ids=episode.access_event_ids_at(point),
-            rules=list(judgement.rules),
-            last_seen_at=datetime.fromtimestamp(episode.last_seen_at_or_before(point), UTC),
-            containers=list(verdict.containers),
-            containers_in_zone=verdict.containers_in_zone,
-            snapshot_sha256=episode.snapshot_sha256,
-            access_config_hash=episode.access_config_hash,
-            config_hash=self.config_hash,
-        )
-
-    def _open(self, episode: Episode) -> None:
-        self._track(episode)
+    def _open(self, episode: Episode, due: bool = False) -> None:
+        self._track(episode, due)
         episodes = self._zone_episodes.get(episode.zone_id)
         if episodes is None:
             episodes = self._zone_episodes[episode.zone_id] = SortedKeyList(key=_seen_at)
@@ -357,13 +334,21 @@ class CorrelationEngine:
         self.settled.pop(episode.alert_id, None)
         self._track(episode)
 
-    def _track(self, episode: Episode) -> None:
-        """Count the episode open, and touched by news about its yard blocks."""
+    def _track(self, episode: Episode, due: bool = False) -> None:
+        """Count the episode open, with nothing judged, and touched by news about its yard
+        blocks; one `due` is touched by none until it is first judged."""
         self.open_episodes[episode.alert_id] = episode
         self._judged[episode.alert_id] = JudgedPoints()  # nothing judged while it was settled
+        if due:
+            self._due.add(episode.alert_id)
+            self._unjudged.add(episode.alert_id)
+        else:
+            self._follow_news(episode)
+        self._watch(episode)
+
+    def _follow_news(self, episode: Episode) -> None:
         for block in episode.yard_blocks:
             self._episodes_by_block.setdefault(block, set()).add(episode.alert_id)
-        self._watch(episode)
 
     def _watch(self, episode: Episode) -> None:
         """Settle the episode once the news passes its (latest) last sighting."""

@@ -10,10 +10,12 @@ visible at `t` (or a first firing at `t`) forgets the judgements from `t` on.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from detectors.events import AccessRule
+from streams.alerts import Alert
 from streams.correlator.classify import Verdict
-from streams.correlator.episode import Standing
+from streams.correlator.episode import Episode, Standing
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +29,36 @@ class Judgement:
     @property
     def standing(self) -> Standing:
         return Standing(self.verdict.severity, self.verdict.reason, self.rules)
+
+
+def revision_of(
+    episode: Episode, revision: int, judgement: Judgement, revised_because: str, config_hash: str
+) -> Alert:
+    """The alert revision that publishes a judgement of the episode."""
+    point, verdict = judgement.as_of, judgement.verdict
+    return Alert.create(
+        event_id=f"{episode.alert_id}:r{revision}",
+        event_time=datetime.fromtimestamp(episode.seen_at, UTC),
+        alert_id=episode.alert_id,
+        revision=revision,
+        severity=verdict.severity,
+        reason=verdict.reason,
+        revised_because=None if revision == 1 else revised_because,
+        as_of=datetime.fromtimestamp(point, UTC),
+        site_id=episode.site_id,
+        zone_id=episode.zone_id,
+        camera_id=episode.camera_id,
+        yard_blocks=list(episode.yard_blocks),
+        incident_id=episode.incident_id,
+        access_event_ids=episode.access_event_ids_at(point),
+        rules=list(judgement.rules),
+        last_seen_at=datetime.fromtimestamp(episode.last_seen_at_or_before(point), UTC),
+        containers=list(verdict.containers),
+        containers_in_zone=verdict.containers_in_zone,
+        snapshot_sha256=episode.snapshot_sha256,
+        access_config_hash=episode.access_config_hash,
+        config_hash=config_hash,
+    )
 
 
 class JudgedPoints:

@@ -94,6 +94,19 @@ def test_a_restarted_engine_publishes_only_the_revisions_still_missing() -> None
     assert person_seen(after) == []
 
 
+def test_news_read_after_a_learnt_revision_revises_it_as_the_uninterrupted_engine_does() -> None:
+    uninterrupted = engine()
+    [first] = person_seen(uninterrupted)
+    [second] = selected_later(uninterrupted, 30)
+    # A start-up read that met revision 1 before the news, judged before or after the news.
+    unjudged, judged = engine(), engine()
+    for restarted in (unjudged, judged):
+        restarted.on_published(first)
+    assert judged.revise() == []
+    for restarted in (unjudged, judged):
+        assert [a.to_bytes() for a in selected_later(restarted, 30)] == [second.to_bytes()]
+
+
 def test_settled_episodes_are_forgotten_but_still_deduplicated() -> None:
     e = engine()
     person_seen(e)
