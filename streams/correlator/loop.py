@@ -316,11 +316,17 @@ class Correlator:
     def publish(self, alerts: Sequence[Alert], rejects: Sequence[DeadLetter]) -> None:
         """Send a poll's worth, flush once, and return only when the broker acknowledged every
         record: the caller commits the access offsets after this, never before."""
-        outgoing = [alert_outgoing(alert) for alert in alerts]
-        for sent in outgoing:
-            self.sent[sent.value] = sent.message
+        outgoing = []
+        for alert in alerts:
+            stamped = alert.stamped()
+            body = stamped.to_bytes()
+            outgoing.append(Outgoing(ALERTS, stamped, body))
+            self.sent[body] = stamped
         outgoing += [Outgoing(DEAD_LETTER, reject) for reject in rejects]
-        send_acknowledged(self.producer, outgoing)
+        futures = self.producer.send_all(outgoing)
+        self.producer.flush()
+        for future in futures:
+            future.get(timeout=30)
         published_at = time.time()
         for alert in alerts:
             self.metrics.alerts.labels(alert.severity.value).inc()
@@ -359,21 +365,6 @@ class Correlator:
         self.access.close()
         self.knowledge.close()
         self.producer.close()
-
-
-def alert_outgoing(alert: Alert) -> Outgoing:
-    """An alert as the correlator sends it: stamped now, with its bytes."""
-    stamped = alert.stamped()
-    return Outgoing(ALERTS, stamped, stamped.to_bytes())
-
-
-def send_acknowledged(producer: ChainedProducer, outgoing: Sequence[Outgoing]) -> None:
-    """Send in this order, flush once, and return only when the broker acknowledged every
-    record."""
-    futures = producer.send_all(outgoing)
-    producer.flush()
-    for future in futures:
-        future.get(timeout=30)
 
 
 def decode_access(check: RecordCheck, records: Iterable[ConsumerRecord]) -> Decoded:
