@@ -242,10 +242,7 @@ class CorrelationEngine:
                 due.append((last_seen_at, alert_id))  # revisions first, then it may settle
                 continue
             settled += 1
-            del self.open_episodes[alert_id]
-            del self._judged[alert_id]
-            for block in episode.yard_blocks:
-                self._episodes_by_block[block].discard(alert_id)
+            self._forget(episode)
             self.settled.settle(alert_id, episode.published_revision, last_seen_at)
             episodes = self._zone_episodes[episode.zone_id]
             if episodes[-1] is not episode:  # the latest stays: the next incident may join it
